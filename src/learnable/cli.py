@@ -1,0 +1,79 @@
+"""The ``learnable`` command.
+
+    learnable count SOURCE [--explain] [--format table|json|markdown|csv]
+
+SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string, or
+``-`` for standard input. Problems with the input print one line on stderr and exit with
+status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import LearnableError
+from .render import FORMATS
+
+EXAMPLES = """\
+examples:
+  learnable count examples/simple_cnn.yaml --explain
+  learnable count "Input(28, 28, 1) | Conv2D(32, 3) | MaxPooling2D(2) | Flatten() | Dense(10)"
+  learnable count model.yaml --format json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learnable",
+        description="Count a neural network's learnable parameters, layer by layer, with the arithmetic shown.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"learnable {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    count = commands.add_parser(
+        "count", help="count parameters and output shapes, layer by layer",
+        description="Count parameters and output shapes, layer by layer.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    count.add_argument("source", metavar="SOURCE",
+                       help="a spec file (.yaml/.yml/.json), a compact-form file or string, or - for stdin")
+    count.add_argument("--explain", action="store_true", help="show the arithmetic behind each count")
+    count.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    count.add_argument("--data-format", choices=("channels_last", "channels_first"),
+                       help="layout of the shapes (default: the spec's, else channels_last)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _count(args)
+    except LearnableError as err:
+        print(f"learnable: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:  # e.g. `learnable count ... | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _count(args: argparse.Namespace) -> int:
+    from .api import count
+    from .spec import parse_text
+
+    source = parse_text(sys.stdin.read(), "<stdin>") if args.source == "-" else args.source
+    report = count(source, data_format=args.data_format)
+    if args.format == "table":
+        from .render.table import print_report
+
+        print_report(report, explain=args.explain)
+    else:
+        from .render import render
+
+        sys.stdout.write(render(report, args.format, explain=args.explain))
+    return 0

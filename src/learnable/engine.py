@@ -1,0 +1,59 @@
+"""Shape inference and counting: a Graph in, a Report out.
+
+Layers are visited in topological order so every input shape is known; rows are reported
+in source order. A rule's local error is re-raised with the layer's name, type, place and
+input shapes, so the user sees where and why.
+"""
+
+from __future__ import annotations
+
+from .errors import LayerError, RuleError
+from .expr import equation
+from .graph import Graph, Node
+from .report import LayerRow, Report, WeightRow
+from .rules import Context, Inference, Shape
+from ._text import shape_text
+
+
+def run(graph: Graph) -> Report:
+    context = Context(data_format=graph.data_format)
+    shapes: dict[str, Shape] = {}
+    rows: dict[str, LayerRow] = {}
+    for node in graph.topological_order():
+        inputs = [shapes[name] for name in node.inputs]
+        inference = _infer(node, inputs, context)
+        shapes[node.name] = inference.output_shape
+        rows[node.name] = _row(node, inference)
+    return Report(
+        layers=tuple(rows[node.name] for node in graph.nodes),
+        name=graph.name,
+        data_format=graph.data_format,
+    )
+
+
+def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
+    try:
+        return node.rule.infer(node.args, inputs, context)
+    except RuleError as err:
+        received = ", ".join(shape_text(s) for s in inputs)
+        place = node.describe() + (f" on input {received}" if received else "")
+        raise LayerError(place, str(err)) from None
+
+
+def _row(node: Node, inference: Inference) -> LayerRow:
+    weights = tuple(
+        WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable) for w in inference.weights
+    )
+    params = inference.params
+    trainable = sum(w.params for w in weights if w.trainable)
+    return LayerRow(
+        name=node.name,
+        type=node.rule.name,
+        output_shape=inference.output_shape,
+        params=params.value,
+        trainable=trainable,
+        non_trainable=params.value - trainable,
+        formula=equation(params),
+        inputs=node.inputs,
+        weights=weights,
+    )

@@ -1,0 +1,139 @@
+"""Exact integer expressions that render their own arithmetic.
+
+A count in learnable is never a bare number: it is an expression such as
+``3×3×32×64 + 64`` whose value is computed from the very tree that prints it, so the
+explanation a user reads cannot drift from the number. Values are Python ints, exact at
+any size; there is no float anywhere.
+
+Each literal may carry a symbol (``k_h``, ``C_in``, ``filters``) so the same expression
+can also print as the general formula of its rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+# Binding strength, for deciding where parentheses are needed.
+_SUM, _PRODUCT, _ATOM = 1, 2, 3
+
+
+class Expr:
+    """An exact integer expression. Subclasses are immutable."""
+
+    __slots__ = ()
+    value: int
+    precedence: int
+
+    def render(self, *, symbolic: bool = False) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _child(self, child: Expr, symbolic: bool, strength: int) -> str:
+        text = child.render(symbolic=symbolic)
+        return f"({text})" if child.precedence < strength else text
+
+
+@dataclass(frozen=True, slots=True)
+class Num(Expr):
+    """A literal, optionally named by a symbol such as ``filters``."""
+
+    value: int
+    symbol: str | None = None
+    precedence = _ATOM
+
+    def render(self, *, symbolic: bool = False) -> str:
+        if symbolic and self.symbol:
+            return self.symbol
+        return f"{self.value:,}"
+
+
+@dataclass(frozen=True, slots=True)
+class Product(Expr):
+    factors: tuple[Expr, ...]
+    precedence = _PRODUCT
+
+    @property
+    def value(self) -> int:
+        return prod(f.value for f in self.factors)
+
+    def render(self, *, symbolic: bool = False) -> str:
+        return "×".join(self._child(f, symbolic, _ATOM) for f in self.factors)
+
+
+@dataclass(frozen=True, slots=True)
+class Quotient(Expr):
+    """An exact division, e.g. input channels per group ``32/8``. Never rounds."""
+
+    numerator: Expr
+    denominator: Expr
+    precedence = _PRODUCT
+
+    def __post_init__(self) -> None:
+        if self.denominator.value == 0 or self.numerator.value % self.denominator.value:
+            raise ValueError(f"{self.numerator}/{self.denominator} is not an exact integer")
+
+    @property
+    def value(self) -> int:
+        return self.numerator.value // self.denominator.value
+
+    def render(self, *, symbolic: bool = False) -> str:
+        # Always bracketed: "3×3×(32/8)×64" reads unambiguously.
+        num = self._child(self.numerator, symbolic, _ATOM)
+        den = self._child(self.denominator, symbolic, _ATOM)
+        return f"({num}/{den})"
+
+
+@dataclass(frozen=True, slots=True)
+class Sum(Expr):
+    terms: tuple[Expr, ...]
+    precedence = _SUM
+
+    @property
+    def value(self) -> int:
+        return sum(t.value for t in self.terms)
+
+    def render(self, *, symbolic: bool = False) -> str:
+        if not self.terms:
+            return "0"
+        return " + ".join(self._child(t, symbolic, _SUM) for t in self.terms)
+
+
+def num(value: int, symbol: str | None = None) -> Num:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"an expression literal must be an int, got {value!r}")
+    return Num(value, symbol)
+
+
+def as_expr(value: Expr | int) -> Expr:
+    return value if isinstance(value, Expr) else num(value)
+
+
+def product(*factors: Expr | int) -> Expr:
+    """The product of the factors; a single factor is returned as it is."""
+    items = tuple(as_expr(f) for f in factors)
+    return items[0] if len(items) == 1 else Product(items)
+
+
+def total(*terms: Expr | int) -> Expr:
+    """The sum of the terms; a single term is returned as it is."""
+    items = tuple(as_expr(t) for t in terms)
+    return items[0] if len(items) == 1 else Sum(items)
+
+
+def quotient(numerator: Expr | int, denominator: Expr | int) -> Expr:
+    """``numerator / denominator``, simplified to the numerator when dividing by one."""
+    den = as_expr(denominator)
+    if den.value == 1:
+        return as_expr(numerator)
+    return Quotient(as_expr(numerator), den)
+
+
+def equation(expr: Expr) -> str:
+    """``3×3×32×64 + 64 = 18,496``; a bare literal is shown once: ``64``."""
+    text = expr.render()
+    if isinstance(expr, Num):
+        return text
+    return f"{text} = {expr.value:,}"

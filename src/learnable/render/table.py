@@ -1,0 +1,73 @@
+"""The terminal table (rich), in the spirit of Keras's ``model.summary()``.
+
+Piped or captured output is laid out at the table's natural width, so nothing wraps in a
+file or a test; an interactive terminal gets its own width and colours.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from .._text import shape_text
+from ..report import Report
+
+
+def build_table(report: Report, *, explain: bool = False) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=report.name, title_justify="left", pad_edge=False)
+    table.add_column("Layer", no_wrap=True)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Output shape", no_wrap=True)
+    table.add_column("Params", justify="right", no_wrap=True)
+    if explain:
+        table.add_column("Arithmetic", overflow="fold")
+    for row in report.layers:
+        cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
+        if explain:
+            cells.append(row.formula if row.params else "")
+        table.add_row(*cells)
+    return table
+
+
+def totals(report: Report) -> Text:
+    return Text(
+        f"Total params: {report.total_params:,}\n"
+        f"Trainable params: {report.trainable_params:,}\n"
+        f"Non-trainable params: {report.non_trainable_params:,}"
+    )
+
+
+def print_report(report: Report, *, explain: bool = False, file: IO[str] | None = None) -> None:
+    """Print to a terminal (its width, colours) or to a pipe (natural width, plain)."""
+    group = Group(build_table(report, explain=explain), totals(report))
+    console = Console(file=file, highlight=False)
+    if console.is_terminal:
+        console.print(group)
+    else:
+        console.file.write(_plain(group))
+
+
+def render_text(report: Report, *, explain: bool = False) -> str:
+    """The table as plain text at its natural width (``str(report)``)."""
+    return _plain(Group(build_table(report, explain=explain), totals(report)))
+
+
+def _plain(group: Group) -> str:
+    """No colour, no wrapping, no trailing blanks: stable in files, pipes and tests."""
+    console = Console(file=io.StringIO(), highlight=False, width=_natural_width(group), color_system=None)
+    with console.capture() as capture:
+        console.print(group)
+    lines = [line.rstrip() for line in capture.get().splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines) + "\n"
+
+
+def _natural_width(group: Group) -> int:
+    wide = Console(width=10_000, file=io.StringIO())
+    return max(40, wide.measure(group).maximum)

@@ -1,0 +1,104 @@
+"""The report: plain data, every count an exact int. Renderers read it; nothing writes it
+after the engine.
+
+JSON keys (a contract, ``schema_version`` 1)::
+
+    {name, convention, data_format, schema_version,
+     layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
+               inputs, weights: [{name, shape, params, trainable}]}],
+     total_params, trainable_params, non_trainable_params}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRow:
+    name: str
+    shape: tuple[int, ...]
+    params: int
+    trainable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "params": self.params, "trainable": self.trainable}
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    name: str
+    type: str
+    output_shape: tuple[int | None, ...]
+    params: int
+    trainable: int
+    non_trainable: int
+    formula: str  # e.g. "3×3×32×64 + 64 = 18,496", rendered from the expression that gave params
+    inputs: tuple[str, ...] = ()
+    weights: tuple[WeightRow, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "formula": self.formula,
+            "inputs": list(self.inputs),
+            "weights": [w.to_dict() for w in self.weights],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """A network's layers, their output shapes, parameters and arithmetic."""
+
+    layers: tuple[LayerRow, ...]
+    name: str | None = None
+    data_format: str = "channels_last"
+    convention: str = "keras"
+
+    @property
+    def total_params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable for layer in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable for layer in self.layers)
+
+    def layer(self, name: str) -> LayerRow:
+        for row in self.layers:
+            if row.name == name:
+                return row
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "convention": self.convention,
+            "data_format": self.data_format,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+        }
+
+    def __str__(self) -> str:
+        from .render.table import render_text
+
+        return render_text(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.formats import render_markdown
+
+        return render_markdown(self, explain=True)

@@ -1,0 +1,13 @@
+"""Layer rules, one small declarative rule per layer type, grouped by family.
+
+Importing this package registers every family; :func:`lookup` finds a rule by type name.
+"""
+
+from . import activation, conv, dense, merge, pooling, structure  # noqa: F401  (registration)
+from ._base import CHANNELS_FIRST, CHANNELS_LAST, Context, Inference, Rule, Shape, Weight
+from ._registry import all_rules, lookup
+
+__all__ = [
+    "CHANNELS_FIRST", "CHANNELS_LAST", "Context", "Inference", "Rule", "Shape", "Weight",
+    "all_rules", "lookup",
+]

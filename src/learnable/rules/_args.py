@@ -1,0 +1,191 @@
+"""Declared layer arguments: names, defaults and converters that validate user values.
+
+A rule lists its arguments in the order of the framework's signature, so positional
+values in a spec (``Dense: 2``, ``Conv2D(32, 3)``) bind the way they would in Keras or
+PyTorch. Converters turn YAML/compact values into clean Python values or raise an
+:class:`ArgumentError` that says what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ArgumentError
+
+REQUIRED: Any = object()
+
+Converter = Callable[[Any], Any]
+
+# Accepted on every layer and ignored: they change neither shapes nor counts.
+# (`name` and `inputs` are taken by the graph builder, `trainable` by the engine.)
+COMMON_IGNORED = frozenset(
+    {
+        "dtype", "autocast", "batch_size", "batch_input_shape", "seed",
+        "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+        "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank",
+        "lora_alpha", "quantization_config", "device", "inplace",
+    }
+)
+
+
+class Opaque:
+    """A value the compact parser saw but did not evaluate (e.g. ``tf.nn.relu``)."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __repr__(self) -> str:
+        return self.source
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str
+    convert: Converter
+    default: Any = REQUIRED
+    doc: str = ""
+
+
+def bind(
+    args: Sequence[Arg], positional: Sequence[Any], keywords: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Match positional and keyword values to declared arguments and convert them."""
+    if len(positional) > len(args):
+        raise ArgumentError(
+            None, f"takes at most {len(args)} positional arguments, got {len(positional)}"
+        )
+    by_name = {a.name: a for a in args}
+    raw: dict[str, Any] = {a.name: v for a, v in zip(args, positional)}
+    for key, value in keywords.items():
+        if key in COMMON_IGNORED:
+            continue
+        if key not in by_name:
+            raise ArgumentError(key, f"is not an argument of this layer{suggest(key, by_name)}")
+        if key in raw:
+            raise ArgumentError(key, "is given both by position and by name")
+        raw[key] = value
+    return {a.name: _convert(a, raw) for a in args}
+
+
+def _convert(arg: Arg, raw: Mapping[str, Any]) -> Any:
+    if arg.name not in raw:
+        if arg.default is REQUIRED:
+            raise ArgumentError(arg.name, "is required but missing")
+    # Defaults are written as a user would write them, so they pass the same converter.
+    value = raw.get(arg.name, arg.default)
+    if isinstance(value, Opaque):
+        if arg.convert is anything:
+            return value
+        raise ArgumentError(arg.name, f"must be a literal value, got the expression {value.source}")
+    try:
+        return arg.convert(value)
+    except ArgumentError as err:
+        raise ArgumentError(arg.name, str(err)) from None
+
+
+def suggest(word: str, choices: Sequence[str] | Mapping[str, Any]) -> str:
+    """"; did you mean 'x'?" for the close matches of ``word``, ignoring case, or ""."""
+    by_lower: dict[str, str] = {}
+    for c in choices:  # the first spelling wins: callers list Keras names first
+        by_lower.setdefault(c.lower(), c)
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=3, cutoff=0.6)
+    return f"; did you mean {_or_list([by_lower[c] for c in close])}?" if close else ""
+
+
+def _or_list(words: Sequence[str]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+# ---- converters -------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def integer(value: Any, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentError(None, f"must be an integer, got {_show(value)}")
+    if minimum is not None and value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ArgumentError(None, f"must be {kind}, got {value}")
+    return value
+
+
+def positive(value: Any) -> int:
+    return integer(value, 1)
+
+
+def non_negative(value: Any) -> int:
+    return integer(value, 0)
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentError(None, f"must be true or false, got {_show(value)}")
+    return value
+
+
+def anything(value: Any) -> Any:
+    return value
+
+
+def fraction(value: Any) -> float:
+    """A rate such as Dropout's; it never reaches a count."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ArgumentError(None, f"must be a number from 0 to 1, got {_show(value)}")
+    return value
+
+
+def optional(convert: Converter) -> Converter:
+    def optional_value(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return optional_value
+
+
+def choice(*options: str) -> Converter:
+    def one_of(value: Any) -> str:
+        if isinstance(value, str) and value.lower() in options:
+            return value.lower()
+        raise ArgumentError(None, f"must be one of {_or_list(options)}, got {_show(value)}")
+
+    return one_of
+
+
+def int_tuple(rank: int, minimum: int = 1) -> Converter:
+    """An int repeated ``rank`` times, or a list/tuple of exactly ``rank`` ints."""
+
+    def ints(value: Any) -> tuple[int, ...]:
+        if isinstance(value, (list, tuple)):
+            if len(value) != rank:
+                raise ArgumentError(
+                    None, f"must have {rank} value{'s' if rank > 1 else ''}, got {len(value)}: {_show(value)}"
+                )
+            return tuple(integer(v, minimum) for v in value)
+        return (integer(value, minimum),) * rank
+
+    return ints
+
+
+def axis(value: Any) -> int:
+    return integer(value)
+
+
+def shape(value: Any) -> tuple[int | None, ...]:
+    """An example's shape: positive ints, ``None`` for an unknown size."""
+    if isinstance(value, (list, tuple)):
+        dims = tuple(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        dims = (value,)
+    else:
+        raise ArgumentError(None, f"must be a list of dimensions, got {_show(value)}")
+    if not dims:
+        raise ArgumentError(None, "must have at least one dimension")
+    return tuple(None if d is None else positive(d) for d in dims)

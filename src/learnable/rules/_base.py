@@ -1,0 +1,124 @@
+"""What a layer rule is: declared arguments plus a pure function of attributes and shapes.
+
+A rule never sees a framework object. Given its bound arguments, the shapes of its inputs
+(one example, batch excluded) and the data format, it returns the output shape and the
+weight tensors the layer owns, each as a product of exact dimensions. The parameter count
+and its arithmetic both come from those tensors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._text import dims_text, shape_text
+from ..errors import RuleError
+from ..expr import Expr, product, total
+from ._args import Arg, choice, optional
+
+Shape = tuple[int | None, ...]
+CHANNELS_LAST = "channels_last"
+CHANNELS_FIRST = "channels_first"
+DATA_FORMAT = Arg("data_format", optional(choice(CHANNELS_LAST, CHANNELS_FIRST)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """One weight tensor of a layer, named and shaped as the convention names it."""
+
+    name: str
+    dims: tuple[Expr, ...]
+    trainable: bool = True
+
+    @property
+    def expr(self) -> Expr:
+        return product(*self.dims)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(d.value for d in self.dims)
+
+    @property
+    def count(self) -> int:
+        return self.expr.value
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    output_shape: Shape
+    weights: tuple[Weight, ...] = ()
+
+    @property
+    def params(self) -> Expr:
+        return total(*(w.expr for w in self.weights)) if self.weights else total(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may know beyond its own arguments."""
+
+    data_format: str = CHANNELS_LAST
+
+
+Infer = Callable[[Mapping[str, Any], Sequence[Shape], Context], Inference]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One layer type. ``framework`` says whose signature the arguments follow."""
+
+    name: str
+    family: str
+    args: tuple[Arg, ...]
+    infer: Infer
+    doc: str
+    arity: tuple[int, int | None] = (1, 1)  # least and most inputs; None = no limit
+    aliases: tuple[str, ...] = ()
+    framework: str = "keras"
+    layout: bool = False  # does the data format matter (conv, pooling, ...)?
+    extra_ignored: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def snake_name(self) -> str:
+        """The default layer name, as Keras derives it (``MaxPooling2D`` → ``max_pooling2d``)."""
+        name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", self.name)
+        return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# ---- helpers shared by the rule families ----------------------------------------------
+
+
+def one_input(shapes: Sequence[Shape]) -> Shape:
+    return shapes[0]
+
+
+def require_rank(shape: Shape, rank: int, what: str) -> None:
+    if len(shape) != rank:
+        raise RuleError(f"expects a {rank}-D input ({what}, batch excluded), got shape {shape_text(shape)}")
+
+
+def split_channels(shape: Shape, data_format: str) -> tuple[int | None, Shape]:
+    """(channels, spatial dims) of a feature map in the given data format."""
+    if data_format == CHANNELS_FIRST:
+        return shape[0], shape[1:]
+    return shape[-1], shape[:-1]
+
+
+def join_channels(channels: int | None, spatial: Shape, data_format: str) -> Shape:
+    if data_format == CHANNELS_FIRST:
+        return (channels, *spatial)
+    return (*spatial, channels)
+
+
+def known(dim: int | None, what: str) -> int:
+    if dim is None:
+        raise RuleError(f"needs a known {what}, but it is unknown (None) in the input")
+    return dim
+
+
+def layout_desc(rank: int, data_format: str) -> str:
+    names = ["steps"] if rank == 1 else ["height", "width"] if rank == 2 else ["depth", "height", "width"]
+    dims = ", ".join(names)
+    return f"channels, {dims}" if data_format == CHANNELS_FIRST else f"{dims}, channels"

@@ -1,0 +1,60 @@
+"""The registry: layer type names → rules.
+
+Names match case-insensitively and with any module prefix (``layers.``, ``keras.layers.``,
+``nn.``, ``torch.nn.``). Keras and PyTorch sometimes spell different signatures alike
+(Keras ``Conv2D(filters, kernel_size)`` against PyTorch ``Conv2d(in_channels,
+out_channels, kernel_size)``), so an exact-case match wins, a PyTorch prefix (``nn.``)
+selects the PyTorch form, and otherwise the Keras form is taken.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..errors import RuleError
+from ._args import suggest
+from ._base import Rule
+
+KERAS, PYTORCH = "keras", "pytorch"
+
+_by_lower: dict[str, list[Rule]] = defaultdict(list)
+_rules: list[Rule] = []
+
+
+def register(rule: Rule) -> Rule:
+    for name in (rule.name, *rule.aliases):
+        taken = [r for r in _by_lower[name.lower()] if r.framework == rule.framework and name in (r.name, *r.aliases)]
+        if taken:
+            raise ValueError(f"layer name {name!r} registered twice for {rule.framework}")
+        _by_lower[name.lower()].append(rule)
+    _rules.append(rule)
+    return rule
+
+
+def all_rules() -> tuple[Rule, ...]:
+    return tuple(_rules)
+
+
+def _split_prefix(type_name: str) -> tuple[str | None, str]:
+    prefix, _, name = type_name.rpartition(".")
+    if not prefix:
+        return None, name
+    head = prefix.split(".")[0]
+    if head in ("nn", "torch"):
+        return PYTORCH, name
+    return KERAS, name
+
+
+def lookup(type_name: str) -> Rule:
+    """The rule for a type name, or a RuleError naming the closest known types."""
+    hint, name = _split_prefix(type_name.strip())
+    candidates = [r for r in _by_lower.get(name.lower(), ()) if hint in (None, r.framework)]
+    if not candidates:
+        ordered = sorted(_rules, key=lambda r: r.framework != KERAS)
+        known = [n for r in ordered if hint in (None, r.framework) for n in (r.name, *r.aliases)]
+        raise RuleError(f"unknown layer type '{type_name}'{suggest(name, known)}")
+    exact = [r for r in candidates if name in (r.name, *r.aliases)]
+    pool = exact or candidates
+    preferred = [r for r in pool if r.framework == (hint or KERAS)]
+    return (preferred or pool)[0]
+

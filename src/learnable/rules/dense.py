@@ -1,0 +1,56 @@
+"""Dense (Keras) and Linear (PyTorch): ``inputs × outputs + biases``.
+
+Keras's Dense acts on the last axis only (CONVENTIONS.md §1): on an H×W×C input it gives
+H×W×units with a C×units kernel shared across positions, so the count does not depend on
+H or W. This is the seeds' "if the previous layer was a dense layer, the input to the
+conv layer is the number of nodes". nn.Linear does the same with ``in_features``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import RuleError
+from ..expr import num
+from ._args import Arg, anything, boolean, positive
+from ._base import Context, Inference, Rule, Shape, Weight, shape_text
+from ._registry import PYTORCH, register
+
+
+def dense(x: Shape, units: int, use_bias: bool) -> Inference:
+    if not x:
+        raise RuleError("needs an input with at least one axis")
+    d = x[-1]
+    if d is None:
+        raise RuleError(
+            f"needs a known last dimension, but its input {shape_text(x)} ends in None; "
+            "give the input a fixed size or reduce it first (e.g. global pooling)"
+        )
+    weights = [Weight("kernel", (num(d, "inputs"), num(units, "units")))]
+    if use_bias:
+        weights.append(Weight("bias", (num(units, "units"),)))
+    return Inference((*x[:-1], units), tuple(weights))
+
+
+def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return dense(shapes[0], a["units"], a["use_bias"])
+
+
+def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x = shapes[0]
+    if x and x[-1] is not None and x[-1] != a["in_features"]:
+        raise RuleError(f"in_features={a['in_features']} but its input {shape_text(x)} has {x[-1]} features on its last axis")
+    return dense(x, a["out_features"], a["bias"])
+
+
+register(Rule(
+    name="Dense", family="dense", infer=_keras,
+    args=(Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True)),
+    doc="Keras Dense: kernel (inputs × units) + bias (units), on the last axis.",
+))
+register(Rule(
+    name="Linear", family="dense", infer=_torch, framework=PYTORCH,
+    args=(Arg("in_features", positive), Arg("out_features", positive), Arg("bias", boolean, True)),
+    doc="PyTorch nn.Linear: weight (out_features × in_features) + bias (out_features).",
+))

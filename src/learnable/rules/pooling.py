@@ -1,0 +1,129 @@
+"""Pooling: no parameters, only shapes.
+
+Keras MaxPooling/AveragePooling{1,2,3}D: ``strides`` defaults to ``pool_size``; valid
+gives floor((n − k)/s) + 1 (≥ 1), same gives ceil(n/s). Keras 3 gives MaxPooling a default
+pool_size of 2 but AveragePooling none (CONVENTIONS.md §2.1).
+PyTorch MaxPool/AvgPool{1,2,3}d: explicit padding, dilation (max only) and ceil_mode.
+Global pooling keeps the channels; adaptive pooling (PyTorch) sets the spatial size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from ..errors import RuleError
+from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional
+from ._base import (
+    DATA_FORMAT, Context, Inference, Rule, Shape, join_channels, layout_desc,
+    require_rank, split_channels,
+)
+from ._registry import PYTORCH, register
+from ._spatial import keras_padding, torch_padding, torch_pool_output, window_output
+
+
+def _keras_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    fmt = a["data_format"] or ctx.data_format
+    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
+    channels, spatial = split_channels(shapes[0], fmt)
+    window = a["pool_size"]
+    strides = a["strides"] or window
+    out = window_output(spatial, window, strides, (1,) * rank, a["padding"], "pool window")
+    return Inference(join_channels(channels, out, fmt))
+
+
+def _keras_args(rank: int, default_pool: Any) -> tuple[Arg, ...]:
+    return (
+        Arg("pool_size", int_tuple(rank), default_pool),
+        Arg("strides", optional(int_tuple(rank)), None),
+        Arg("padding", keras_padding("valid", "same"), "valid"),
+        DATA_FORMAT,
+    )
+
+
+def _torch_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    require_rank(shapes[0], rank + 1, layout_desc(rank, ctx.data_format))
+    channels, spatial = split_channels(shapes[0], ctx.data_format)
+    padding = a["padding"]
+    if isinstance(padding, str):
+        raise RuleError(f"padding must be a number for PyTorch pooling, got '{padding}'")
+    window = a["kernel_size"]
+    out = torch_pool_output(
+        spatial, window, a["stride"] or window, a.get("dilation", (1,) * rank), padding, a["ceil_mode"]
+    )
+    return Inference(join_channels(channels, out, ctx.data_format))
+
+
+def _torch_args(rank: int, *, dilation: bool) -> tuple[Arg, ...]:
+    head = (
+        Arg("kernel_size", int_tuple(rank)),
+        Arg("stride", optional(int_tuple(rank)), None),
+        Arg("padding", torch_padding(rank), 0),
+    )
+    if dilation:  # MaxPool(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+        return (*head, Arg("dilation", int_tuple(rank), 1), Arg("return_indices", boolean, False),
+                Arg("ceil_mode", boolean, False))
+    # AvgPool(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return (*head, Arg("ceil_mode", boolean, False), Arg("count_include_pad", boolean, True),
+            Arg("divisor_override", anything, None))
+
+
+def _global(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    fmt = a["data_format"] or ctx.data_format
+    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
+    channels, _ = split_channels(shapes[0], fmt)
+    if a["keepdims"]:
+        return Inference(join_channels(channels, (1,) * rank, fmt))
+    return Inference((channels,))
+
+
+def _adaptive(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    require_rank(shapes[0], rank + 1, layout_desc(rank, ctx.data_format))
+    channels, spatial = split_channels(shapes[0], ctx.data_format)
+    size = a["output_size"]
+    sizes = size if isinstance(size, (list, tuple)) else (size,) * rank
+    if len(sizes) != rank:
+        raise RuleError(f"output_size must have {rank} values, got {size!r}")
+    out = tuple(n if s is None else _positive_size(s) for n, s in zip(spatial, sizes))
+    return Inference(join_channels(channels, out, ctx.data_format))
+
+
+def _positive_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RuleError(f"output_size values must be positive integers or None, got {value!r}")
+    return value
+
+
+def _register_family(rank: int) -> None:
+    for kind, keras_name, torch_name, default_pool in (
+        ("max", "MaxPooling", "MaxPool", 2),
+        ("average", "AveragePooling", "AvgPool", REQUIRED),
+    ):
+        register(Rule(
+            name=f"{keras_name}{rank}D", family="pooling", infer=partial(_keras_pool, rank),
+            args=_keras_args(rank, default_pool), layout=True, aliases=(f"{torch_name}{rank}D",),
+            doc=f"Keras {keras_name}{rank}D: no parameters; a {kind} over each window.",
+        ))
+        register(Rule(
+            name=f"{torch_name}{rank}d", family="pooling", infer=partial(_torch_pool, rank),
+            args=_torch_args(rank, dilation=kind == "max"), framework=PYTORCH, layout=True,
+            doc=f"PyTorch nn.{torch_name}{rank}d: no parameters.",
+        ))
+        register(Rule(
+            name=f"Global{keras_name.replace('Pooling', '')}Pooling{rank}D", family="pooling",
+            infer=partial(_global, rank), layout=True,
+            args=(DATA_FORMAT, Arg("keepdims", boolean, False)),
+            aliases=(f"Global{torch_name}{rank}D",),
+            doc=f"Keras global {kind} pooling: no parameters; one value per channel.",
+        ))
+        register(Rule(
+            name=f"Adaptive{torch_name}{rank}d", family="pooling", infer=partial(_adaptive, rank),
+            args=(Arg("output_size", anything), *((Arg("return_indices", boolean, False),) if kind == "max" else ())),
+            framework=PYTORCH, layout=True,
+            doc=f"PyTorch nn.Adaptive{torch_name}{rank}d: no parameters; a fixed output size.",
+        ))
+
+
+for _rank in (1, 2, 3):
+    _register_family(_rank)

@@ -1,0 +1,173 @@
+"""Layers that move or reshape data and own no weights: Input, Flatten, Reshape,
+ZeroPadding, Dropout and noise layers.
+
+Flatten multiplies the dimensions out (the seeds' 20×20×3 filters → 1,200 inputs). With an
+unknown dimension the flat size is unknown too, as in Keras; a Dense after it then fails
+with a message that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from math import prod
+from typing import Any
+
+from ..errors import ArgumentError, RuleError
+from ._args import Arg, anything, fraction, integer, shape
+from ._base import (
+    DATA_FORMAT, Context, Inference, Rule, Shape, shape_text, join_channels, layout_desc,
+    require_rank, split_channels,
+)
+from ._registry import PYTORCH, register
+
+
+def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(a["shape"])
+
+
+register(Rule(
+    name="Input", family="structure", infer=_input, arity=(0, 0),
+    args=(Arg("shape", shape),), aliases=("InputLayer",),
+    doc="The network's input: one example's shape, batch excluded. No parameters.",
+))
+
+
+def flat_size(x: Shape) -> int | None:
+    return None if any(d is None for d in x) else prod(x)
+
+
+def _flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference((flat_size(shapes[0]),))
+
+
+def _torch_flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x = shapes[0]
+    rank = len(x) + 1  # PyTorch dims count the batch axis
+    start, end = (d + rank if d < 0 else d for d in (a["start_dim"], a["end_dim"]))
+    if start == 0:
+        raise RuleError("flattening the batch axis (start_dim=0) is not supported: shapes here exclude the batch")
+    if not 1 <= start <= end < rank:
+        raise RuleError(f"start_dim={a['start_dim']}, end_dim={a['end_dim']} do not fit an input of shape {shape_text(x)} (plus batch)")
+    merged = flat_size(x[start - 1:end])
+    return Inference((*x[: start - 1], merged, *x[end:]))
+
+
+register(Rule(
+    name="Flatten", family="structure", infer=_flatten, args=(DATA_FORMAT,),
+    doc="Flatten: no parameters; the output size is the product of the input's dimensions.",
+))
+register(Rule(
+    name="Flatten", family="structure", infer=_torch_flatten, framework=PYTORCH,
+    args=(Arg("start_dim", integer, 1), Arg("end_dim", integer, -1)),
+    doc="PyTorch nn.Flatten: no parameters; merges dims start_dim..end_dim (batch is dim 0).",
+))
+
+
+def _reshape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    target = a["target_shape"]
+    size = flat_size(shapes[0])
+    if target.count(-1) > 1:
+        raise RuleError(f"target_shape {shape_text(target)} has more than one -1")
+    if -1 in target:
+        rest = prod(d for d in target if d != -1)
+        if size is None:
+            return Inference(tuple(None if d == -1 else d for d in target))
+        if size % rest:
+            raise RuleError(f"cannot reshape {shape_text(shapes[0])} ({size:,} values) to {shape_text(target)}: {size:,} is not a multiple of {rest:,}")
+        return Inference(tuple(size // rest if d == -1 else d for d in target))
+    if size is not None and prod(target) != size:
+        raise RuleError(f"cannot reshape {shape_text(shapes[0])} ({size:,} values) to {shape_text(target)} ({prod(target):,} values)")
+    return Inference(tuple(target))
+
+
+def _target_shape(value: Any) -> tuple[int, ...]:
+    dims = value if isinstance(value, (list, tuple)) else [value]
+    if not dims or not all(integer(d) == -1 or integer(d) >= 1 for d in dims):
+        raise ArgumentError(None, f"must be a list of positive sizes (one may be -1), got {value!r}")
+    return tuple(dims)
+
+
+register(Rule(
+    name="Reshape", family="structure", infer=_reshape, args=(Arg("target_shape", _target_shape),),
+    doc="Reshape: no parameters; the number of values must not change.",
+))
+
+
+def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    fmt = a.get("data_format") or ctx.data_format
+    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
+    channels, spatial = split_channels(shapes[0], fmt)
+    pads = a["padding"]
+    out = tuple(None if n is None else n + b + e for n, (b, e) in zip(spatial, pads))
+    return Inference(join_channels(channels, out, fmt))
+
+
+def _keras_pads(rank: int):
+    """Keras: an int, one int per axis, or a (before, after) pair per axis."""
+
+    def convert(value: Any) -> tuple[tuple[int, int], ...]:
+        if not isinstance(value, (list, tuple)):
+            return ((integer(value, 0),) * 2,) * rank
+        if len(value) != rank:
+            raise ArgumentError(None, f"must have {rank} entries, got {value!r}")
+        pairs = [v if isinstance(v, (list, tuple)) else (v, v) for v in value]
+        if any(len(p) != 2 for p in pairs):
+            raise ArgumentError(None, f"entries must be integers or (before, after) pairs, got {value!r}")
+        return tuple((integer(b, 0), integer(e, 0)) for b, e in pairs)
+
+    return convert
+
+
+def _torch_pads(rank: int):
+    """PyTorch ZeroPad: an int, or (left, right[, top, bottom[, front, back]]): last axis first."""
+
+    def convert(value: Any) -> tuple[tuple[int, int], ...]:
+        if not isinstance(value, (list, tuple)):
+            return ((integer(value, 0),) * 2,) * rank
+        if len(value) != 2 * rank:
+            raise ArgumentError(None, f"must be an integer or {2 * rank} integers, got {value!r}")
+        flat = [integer(v, 0) for v in value]
+        pairs = [(flat[i], flat[i + 1]) for i in range(0, 2 * rank, 2)]
+        return tuple(reversed(pairs))
+
+    return convert
+
+
+for _rank in (1, 2, 3):
+    register(Rule(
+        name=f"ZeroPadding{_rank}D", family="structure", infer=partial(_zero_padding, _rank), layout=True,
+        args=(Arg("padding", _keras_pads(_rank), 1), DATA_FORMAT),
+        doc=f"Keras ZeroPadding{_rank}D: no parameters; adds zeros around each spatial axis.",
+    ))
+    register(Rule(
+        name=f"ZeroPad{_rank}d", family="structure", infer=partial(_zero_padding, _rank), layout=True,
+        args=(Arg("padding", _torch_pads(_rank)),), framework=PYTORCH,
+        doc=f"PyTorch nn.ZeroPad{_rank}d: no parameters; padding is given last axis first.",
+    ))
+
+
+def _same_shape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(shapes[0])
+
+
+def identity_rule(name: str, *args: Arg, framework: str = "keras", family: str = "structure", doc: str = "") -> Rule:
+    """A layer that keeps its input's shape and owns no weights."""
+    return register(Rule(
+        name=name, family=family, infer=_same_shape, args=args, framework=framework,
+        doc=doc or f"{name}: no parameters; the output has the input's shape.",
+    ))
+
+
+for _name in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+              "GaussianDropout", "AlphaDropout"):
+    identity_rule(_name, Arg("rate", fraction), Arg("noise_shape", anything, None), Arg("seed", anything, None))
+identity_rule("GaussianNoise", Arg("stddev", anything), Arg("seed", anything, None))
+identity_rule("Identity")
+for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
+    identity_rule(_name, Arg("p", fraction, 0.5), framework=PYTORCH)
+# nn.Identity takes and ignores any arguments.
+register(Rule(
+    name="Identity", family="structure", infer=_same_shape, framework=PYTORCH,
+    args=(Arg("args", anything, None),), doc="PyTorch nn.Identity: no parameters.",
+))

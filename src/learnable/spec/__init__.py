@@ -1,0 +1,86 @@
+"""Sources → :class:`ModelSpec`: a spec file, a spec string, a compact string, or a dict."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location, SpecError
+from .compact import parse_compact
+from .document import TOP_KEYS, parse_json, parse_yaml, spec_from_mapping
+from .model import LayerSpec, ModelSpec
+
+__all__ = ["LayerSpec", "ModelSpec", "load", "parse_text"]
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a spec is a few KB; anything this large is a mistake
+_SPEC_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+_TOP_KEY_LINE = re.compile(rf"^({'|'.join(TOP_KEYS)})\s*:", re.MULTILINE)
+
+
+def load(source: Any) -> ModelSpec:
+    """A path, a spec or compact string, or a spec mapping → ModelSpec."""
+    if isinstance(source, ModelSpec):
+        return source
+    if isinstance(source, Mapping):
+        return spec_from_mapping(source, None)
+    if isinstance(source, os.PathLike):
+        return load_file(Path(source))
+    if not isinstance(source, str):
+        raise SpecError(f"cannot count {type(source).__name__}: give a spec file, a spec string or a dict")
+    if _looks_like_path(source):
+        return load_file(Path(source))
+    return parse_text(source, None)
+
+
+def _looks_like_path(text: str) -> bool:
+    if "\n" in text or "(" in text or "|" in text:
+        return False
+    return Path(text).suffix.lower() in {*_SPEC_SUFFIXES, ".txt", ".py"} or os.path.exists(text)
+
+
+def load_file(path: Path) -> ModelSpec:
+    name = str(path)
+    try:
+        if path.is_dir():
+            raise SpecError("is a directory, not a spec file", Location(name))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError(f"is {size:,} bytes; specs larger than {MAX_FILE_BYTES:,} bytes are refused", Location(name))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", Location(name)) from None
+    except OSError as err:
+        raise SpecError(f"cannot be read: {err.strerror}", Location(name)) from None
+    return parse_text(_decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\0" in data:
+        raise SpecError("is a binary file, not a spec (YAML, JSON or compact text)", Location(name))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"is not UTF-8 text (byte {err.start})", Location(name)) from None
+
+
+def parse_text(text: str, source: str | None, kind: str | None = None) -> ModelSpec:
+    """Parse text as ``kind`` ("yaml", "json", "compact"), or guess from its content."""
+    if not text.strip():
+        raise SpecError("the spec is empty", Location(source))
+    kind = kind or _guess_kind(text)
+    if kind == "json":
+        return parse_json(text, source)
+    if kind == "yaml":
+        return parse_yaml(text, source)
+    return parse_compact(text, source)
+
+
+def _guess_kind(text: str) -> str:
+    """A spec has top-level keys such as ``layers:``; a compact form is a list of calls."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return "json"
+    return "yaml" if _TOP_KEY_LINE.search(text) else "compact"

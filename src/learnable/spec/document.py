@@ -1,0 +1,214 @@
+"""YAML and JSON specs → :class:`ModelSpec`.
+
+    name: deeplizard-cnn
+    input: [20, 20, 3]             # one example, batch excluded; channels last by default
+    layers:
+      - Conv2D: {filters: 2, kernel_size: 3, padding: same}
+      - Flatten
+      - Dense: 2                   # a scalar or a list: positional arguments
+
+YAML is read with the safe loader only, so a tag can never construct an object. Each
+layer keeps the line it stands on, for error messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import Location, SpecError
+from ..rules._args import suggest
+from .compact import parse_call
+from .model import LayerSpec, ModelSpec, split_graph_keys
+
+TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "layers")
+_FORMATS = ("channels_last", "channels_first")
+
+
+def parse_yaml(text: str, source: str | None) -> ModelSpec:
+    data, lines = _load_yaml(text, source)
+    return spec_from_mapping(data, source, lines)
+
+
+def parse_json(text: str, source: str | None) -> ModelSpec:
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"JSON syntax error: {err.msg}", Location(source, err.lineno, err.colno)) from None
+    except ValueError as err:  # our hooks, or numbers too long to read
+        raise SpecError(f"JSON error: {err}", Location(source)) from None
+    return spec_from_mapping(data, source, [])
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid value")
+
+
+def _load_yaml(text: str, source: str | None) -> tuple[Any, list[int]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError("the spec is empty", Location(source))
+        _check_duplicate_keys(node, source)
+        return loader.construct_document(node), _layer_lines(node)
+    except yaml.MarkedYAMLError as err:
+        raise _yaml_error(err, source) from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"YAML error: {err}", Location(source)) from None
+    except RecursionError:
+        raise SpecError("the YAML is nested too deeply", Location(source)) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_error(err: Any, source: str | None) -> SpecError:
+    import yaml
+
+    mark = err.problem_mark or err.context_mark
+    where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+    if isinstance(err, yaml.constructor.ConstructorError):
+        return SpecError(
+            f"YAML tag not allowed: {err.problem}; specs are plain data and learnable "
+            "never constructs objects from them",
+            where,
+        )
+    return SpecError(f"YAML syntax error: {err.problem or err.context}", where)
+
+
+def _check_duplicate_keys(root: Any, source: str | None) -> None:
+    import yaml
+
+    stack = [root]
+    while stack:  # iterative: a deep document must not exhaust the Python stack
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        where = Location(source, key.start_mark.line + 1, key.start_mark.column + 1)
+                        raise SpecError(f"duplicate key '{key.value}'", where)
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _layer_lines(root: Any) -> list[int]:
+    """The line of each item under ``layers:``, to point messages at it."""
+    import yaml
+
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if getattr(key, "value", None) == "layers" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+# ---- structure --------------------------------------------------------------------------
+
+
+def spec_from_mapping(data: Any, source: str | None = None, lines: list[int] | None = None) -> ModelSpec:
+    """A parsed spec (a dict, as from YAML or JSON) → ModelSpec."""
+    where = Location(source)
+    if not isinstance(data, Mapping):
+        raise SpecError(f"a spec must be a mapping with a 'layers:' list, got {_kind(data)}", where)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SpecError(f"unknown key '{key}' at the top of the spec{suggest(str(key), TOP_KEYS)}; the keys are {', '.join(TOP_KEYS)}", where)
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise SpecError("'layers:' must be a non-empty list of layers", where)
+    lines = lines or []
+    items = [
+        _layer_item(item, i, Location(source, lines[i - 1] if i <= len(lines) else None))
+        for i, item in enumerate(layers, start=1)
+    ]
+    return ModelSpec(
+        layers=(*_inputs(data, where), *items),
+        name=_optional_str(data, "name", where),
+        data_format=_data_format(data.get("data_format"), where),
+        source=source,
+    )
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _optional_str(data: Mapping, key: str, where: Location) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SpecError(f"'{key}:' must be a string, got {value!r}", where)
+    return value
+
+
+def _data_format(value: Any, where: Location) -> str | None:
+    if value is None or value in _FORMATS:
+        return value
+    raise SpecError(f"'data_format:' must be channels_last or channels_first, got {value!r}", where)
+
+
+def _inputs(data: Mapping, where: Location) -> tuple[LayerSpec, ...]:
+    if "input" in data and "inputs" in data:
+        raise SpecError("give either 'input:' (one input) or 'inputs:' (named inputs), not both", where)
+    if "input" in data:
+        return (LayerSpec("Input", kwargs={"shape": data["input"]}, name="input", location=where),)
+    named = data.get("inputs")
+    if named is None:
+        return ()
+    if not isinstance(named, Mapping) or not named:
+        raise SpecError("'inputs:' must map each input's name to its shape, e.g. {image: [28, 28, 1]}", where)
+    return tuple(
+        LayerSpec("Input", kwargs={"shape": shape}, name=str(name), location=where)
+        for name, shape in named.items()
+    )
+
+
+def _layer_item(item: Any, index: int, where: Location) -> LayerSpec:
+    if isinstance(item, str):
+        if "(" in item:
+            return parse_call(item, where, index)
+        return LayerSpec(type=item.strip(), location=where, index=index)
+    if isinstance(item, Mapping) and len(item) == 1:
+        (type_name, value), = item.items()
+        if not isinstance(type_name, str):
+            raise SpecError(f"layer {index}: the layer type must be a name, got {type_name!r}", where)
+        args, kwargs = _arguments(value, index, where)
+        name, inputs = split_graph_keys(kwargs, where)
+        return LayerSpec(type_name, args, kwargs, name, inputs, where, index)
+    if isinstance(item, Mapping):
+        keys = ", ".join(map(str, item))
+        raise SpecError(
+            f"layer {index} has several keys ({keys}); a layer is a type name or a one-key mapping "
+            "{Type: arguments}, with name and inputs among the arguments",
+            where,
+        )
+    raise SpecError(f"layer {index} must be a type name or a mapping {{Type: arguments}}, got {item!r}", where)
+
+
+def _arguments(value: Any, index: int, where: Location) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``{k: v}`` are keyword arguments; a list or a scalar are positional."""
+    if value is None:
+        return (), {}
+    if isinstance(value, Mapping):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise SpecError(f"layer {index}: argument names must be strings, got {bad[0]!r}", where)
+        return (), dict(value)
+    if isinstance(value, list):
+        return tuple(value), {}
+    return (value,), {}
