@@ -77,6 +77,9 @@ class Graph:
             name = next(i for i in self.by_name[name].inputs if i in stuck)
         cycle = path[seen[name]:]
         cycle.reverse()  # data flows from input to consumer
+        order = {n.name: i for i, n in enumerate(self.nodes)}
+        start = min(range(len(cycle)), key=lambda i: order[cycle[i]])  # begin where the source does
+        cycle = cycle[start:] + cycle[:start]
         return [*cycle, cycle[0]]
 
 
@@ -87,7 +90,6 @@ def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
     """Resolve every layer's rule and arguments and wire the inputs."""
     layers = _with_implicit_input(spec.layers)
     rules = [_resolve(layer) for layer in layers]
-    fmt = data_format or spec.data_format or _default_format(rules)
     names = _assign_names(layers, rules)
     nodes = []
     previous: str | None = None
@@ -96,7 +98,16 @@ def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
         nodes.append(_node(layer, rule, name, inputs))
         previous = name
     _check_references(nodes)
+    fmt = data_format or spec.data_format or _stated_on_inputs(nodes) or _default_format(rules)
     return Graph(tuple(nodes), name=spec.name, data_format=fmt)
+
+
+def _stated_on_inputs(nodes: Sequence[Node]) -> str | None:
+    """``Input(3, 32, 32, data_format='channels_first')`` states the network's layout."""
+    stated = {n.args.get("data_format") for n in nodes if n.rule.arity == (0, 0)} - {None}
+    if len(stated) > 1:
+        raise GraphError("the inputs state different data formats; use one for the whole network")
+    return stated.pop() if stated else None
 
 
 def _with_implicit_input(layers: Sequence[LayerSpec]) -> list[LayerSpec]:

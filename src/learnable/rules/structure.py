@@ -28,8 +28,9 @@ def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
 
 register(Rule(
     name="Input", family="structure", infer=_input, arity=(0, 0),
-    args=(Arg("shape", shape),), aliases=("InputLayer",),
-    doc="The network's input: one example's shape, batch excluded. No parameters.",
+    args=(Arg("shape", shape), DATA_FORMAT), aliases=("InputLayer",),
+    doc="The network's input: one example's shape, batch excluded; data_format states the "
+        "layout of the whole network. No parameters.",
 ))
 
 
@@ -104,11 +105,14 @@ def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
 
 
 def _keras_pads(rank: int):
-    """Keras: an int, one int per axis, or a (before, after) pair per axis."""
+    """Keras: an int, one int per axis, or a (before, after) pair per axis; ZeroPadding1D
+    takes its single axis's pair flat, ``(1, 4)``."""
 
     def convert(value: Any) -> tuple[tuple[int, int], ...]:
         if not isinstance(value, (list, tuple)):
             return ((integer(value, 0),) * 2,) * rank
+        if rank == 1 and len(value) == 2 and not isinstance(value[0], (list, tuple)):
+            value = [value]
         if len(value) != rank:
             raise ArgumentError(None, f"must have {rank} entries, got {value!r}")
         pairs = [v if isinstance(v, (list, tuple)) else (v, v) for v in value]

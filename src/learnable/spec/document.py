@@ -85,7 +85,11 @@ def _yaml_error(err: Any, source: str | None) -> SpecError:
             "never constructs objects from them",
             where,
         )
-    return SpecError(f"YAML syntax error: {err.problem or err.context}", where)
+    problem = err.problem or err.context
+    context = err.context_mark
+    if err.problem and err.context and context is not None and context is not mark:
+        problem += f" ({err.context} at line {context.line + 1}, column {context.column + 1})"
+    return SpecError(f"YAML syntax error: {problem}", where)
 
 
 def _check_duplicate_keys(root: Any, source: str | None) -> None:
