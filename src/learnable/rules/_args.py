@@ -73,9 +73,8 @@ def bind(
 
 
 def _convert(arg: Arg, raw: Mapping[str, Any]) -> Any:
-    if arg.name not in raw:
-        if arg.default is REQUIRED:
-            raise ArgumentError(arg.name, "is required but missing")
+    if arg.name not in raw and arg.default is REQUIRED:
+        raise ArgumentError(arg.name, "is required but missing")
     # Defaults are written as a user would write them, so they pass the same converter.
     value = raw.get(arg.name, arg.default)
     if isinstance(value, Opaque):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._text import dims_text, shape_text
+from .._text import shape_text
 from ..errors import RuleError
 from ..expr import Expr, product, total
 from ._args import Arg, choice, optional

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ._base import Shape, dims_text
+from .._text import dims_text
+from ._base import Shape
 
 # A padding is "valid", "same", "causal", or explicit (before, after) amounts per axis.
 Padding = str | tuple[tuple[int, int], ...]
