@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
@@ -32,20 +31,50 @@ def run_cli(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subproces
 
 
 def evaluate_formula(formula: str) -> int:
-    """Evaluate the left side of "3×3×32×64 + 64 = 18,496" with integer arithmetic only.
+    """Evaluate the left side of "3×3×32×64 + 64 = 18,496" or "⌊(24 − 2)/2⌋ + 1 = 12".
 
-    Written independently of learnable's expression code: it reads the text a user reads.
+    Written independently of learnable's expression code: a small parser of the text a
+    user reads, with exact integer arithmetic. A parenthesised ``(a/b)`` must divide exactly.
     """
-    left = formula.split("=")[0].replace(",", "").replace("×", "*").replace("/", "//")
-    tree = ast.parse(left.strip(), mode="eval")
-    allowed = (ast.Expression, ast.BinOp, ast.Constant, ast.Add, ast.Mult, ast.FloorDiv)
-    for node in ast.walk(tree):
-        assert isinstance(node, allowed), f"unexpected {type(node).__name__} in formula {formula!r}"
-    for node in ast.walk(tree):  # every division shown must be exact
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv):
-            num, den = (eval(compile(ast.Expression(n), "<f>", "eval")) for n in (node.left, node.right))
-            assert num % den == 0, f"inexact division in {formula!r}"
-    return eval(compile(tree, "<formula>", "eval"))
+    text = formula.split("=")[0].replace(",", "").replace(" ", "")
+    if ":" in text:
+        text = text.split(":", 1)[1]
+    value, rest = _sum(text)
+    assert rest == "", f"cannot read {rest!r} in {formula!r}"
+    return value
+
+
+def _sum(text: str) -> tuple[int, str]:
+    value, text = _product(text)
+    while text[:1] in ("+", "−"):
+        op, (right, text) = text[0], _product(text[1:])
+        value = value + right if op == "+" else value - right
+    return value, text
+
+
+def _product(text: str) -> tuple[int, str]:
+    value, text = _atom(text)
+    while text[:1] == "×":
+        right, text = _atom(text[1:])
+        value *= right
+    return value, text
+
+
+def _atom(text: str) -> tuple[int, str]:
+    closing = {"(": ")", "⌊": "⌋", "⌈": "⌉"}
+    if text[:1] in closing:
+        opener = text[0]
+        top, text = _sum(text[1:])
+        if text[:1] == "/":
+            bottom, text = _sum(text[1:])
+            if opener == "(":
+                assert top % bottom == 0, f"inexact division {top}/{bottom}"
+            top = -(-top // bottom) if opener == "⌈" else top // bottom
+        assert text[:1] == closing[opener], f"expected {closing[opener]!r} at {text!r}"
+        return top, text[1:]
+    digits = len(text) - len(text.lstrip("0123456789"))
+    assert digits, f"expected a number at {text!r}"
+    return int(text[:digits]), text[digits:]
 
 
 def stated_result(formula: str) -> int | None:

@@ -38,12 +38,13 @@ def test_csv():
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [int(r["params"]) for r in rows] == [0, 320, 18_496, 0, 0, 1_179_776, 1_290]
     assert rows[2]["output_shape"] == "(24, 24, 64)"
+    assert rows[4]["shape_formula"] == "12×12×64 = 9,216"
 
 
 def test_markdown_table():
     result = run_cli("count", SEED, "--format", "markdown", "--explain")
     lines = result.stdout.splitlines()
-    assert "| conv_2 | Conv2D | (24, 24, 64) | 18,496 | 3×3×32×64 + 64 = 18,496 |" in lines
+    assert "| conv_2 | Conv2D | (24, 24, 64) | 18,496 | 3×3×32×64 + 64 = 18,496 | height, width: 26 − 3 + 1 = 24 |" in lines
     assert "**Total params:** 1,199,882  " in lines
 
 

@@ -41,6 +41,14 @@ def network(draw):
     return {"input": [draw(sizes), draw(sizes), draw(st.integers(1, 8))], "layers": layers}
 
 
+def check_shape_formula(row):
+    """Each "axis: arithmetic = n" evaluates to n, and n is in the output shape."""
+    for part in filter(None, row.shape_formula.split("; ")):
+        stated = stated_result(part)
+        assert evaluate_formula(part) == stated, part
+        assert stated in row.output_shape, (part, row.output_shape)
+
+
 def count_or_none(spec):
     try:
         return learnable.count(spec)
@@ -56,6 +64,7 @@ def test_every_formula_evaluates_to_its_number(spec):
     for row in report.layers:
         assert evaluate_formula(row.formula) == row.params
         assert stated_result(row.formula) in (None, row.params)
+        check_shape_formula(row)
         assert sum(w.params for w in row.weights) == row.params
         assert row.params == row.trainable + row.non_trainable >= 0
         assert all(d is None or d >= 1 for d in row.output_shape)
@@ -130,3 +139,4 @@ def test_seed_formulas_evaluate():
     for path in EXAMPLES.glob("*.yaml"):
         for row in learnable.count(path).layers:
             assert evaluate_formula(row.formula) == row.params
+            check_shape_formula(row)

@@ -67,6 +67,9 @@ def test_explain_shows_the_seed_arithmetic():
     assert "9,216×128 + 128 = 1,179,776" in out.stdout
     assert "Total params: 1,199,882" in out.stdout
     assert "18,494" not in out.stdout
+    # shapes: "a valid 3×3 convolution takes 28×28 to 26×26", then flatten multiplies out
+    assert "height, width: 28 − 3 + 1 = 26" in out.stdout
+    assert "12×12×64 = 9,216" in out.stdout
 
 
 def test_deeplizard_cli_total():
@@ -75,4 +78,6 @@ def test_deeplizard_cli_total():
     assert "3×3×3×2 + 2 = 56" in out.stdout
     assert "3×3×2×3 + 3 = 57" in out.stdout
     assert "1,200×2 + 2 = 2,402" in out.stdout
+    assert "height, width: ⌈20/1⌉ = 20" in out.stdout  # zero padding keeps 20×20
+    assert "20×20×3 = 1,200" in out.stdout
     assert "Total params: 2,515" in out.stdout

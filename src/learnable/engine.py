@@ -12,6 +12,7 @@ from .expr import equation
 from .graph import Graph, Node
 from .report import LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
+from .rules._base import ShapeNote
 from ._text import shape_text
 
 
@@ -54,6 +55,19 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         trainable=trainable,
         non_trainable=params.value - trainable,
         formula=equation(params),
+        shape_formula=shape_arithmetic(inference.shape_notes),
         inputs=node.inputs,
         weights=weights,
     )
+
+
+def shape_arithmetic(notes: tuple[ShapeNote, ...]) -> str:
+    """``height, width: 28 − 3 + 1 = 26``: axes computed alike are named together."""
+    groups: list[tuple[list[str], str]] = []
+    for note in notes:
+        text = equation(note.expr)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(note.label)
+        else:
+            groups.append(([note.label], text))
+    return "; ".join(f"{', '.join(labels)}: {text}" if labels[0] else text for labels, text in groups)

@@ -87,6 +87,43 @@ class Quotient(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Difference(Expr):
+    """``left − right``, as in an output size ``28 − 3 + 1``."""
+
+    left: Expr
+    right: Expr
+    precedence = _SUM
+
+    @property
+    def value(self) -> int:
+        return self.left.value - self.right.value
+
+    def render(self, *, symbolic: bool = False) -> str:
+        left = self._child(self.left, symbolic, _SUM)
+        return f"{left} − {self._child(self.right, symbolic, _PRODUCT)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rounded(Expr):
+    """``⌊a/b⌋`` or ``⌈a/b⌉``: integer division as the shape formulas use it."""
+
+    numerator: Expr
+    denominator: Expr
+    up: bool = False
+    precedence = _ATOM
+
+    @property
+    def value(self) -> int:
+        quotient, remainder = divmod(self.numerator.value, self.denominator.value)
+        return quotient + 1 if self.up and remainder else quotient
+
+    def render(self, *, symbolic: bool = False) -> str:
+        num = self._child(self.numerator, symbolic, _ATOM)
+        den = self._child(self.denominator, symbolic, _ATOM)
+        return f"⌈{num}/{den}⌉" if self.up else f"⌊{num}/{den}⌋"
+
+
+@dataclass(frozen=True, slots=True)
 class Sum(Expr):
     terms: tuple[Expr, ...]
     precedence = _SUM
@@ -129,6 +166,22 @@ def quotient(numerator: Expr | int, denominator: Expr | int) -> Expr:
     if den.value == 1:
         return as_expr(numerator)
     return Quotient(as_expr(numerator), den)
+
+
+def minus(left: Expr | int, right: Expr | int) -> Expr:
+    return Difference(as_expr(left), as_expr(right))
+
+
+def floor_div(numerator: Expr | int, denominator: Expr | int) -> Expr:
+    """``⌊a/b⌋``, simplified to ``a`` when dividing by one."""
+    den = as_expr(denominator)
+    return as_expr(numerator) if den.value == 1 else Rounded(as_expr(numerator), den)
+
+
+def ceil_div(numerator: Expr | int, denominator: Expr | int) -> Expr:
+    """``⌈a/b⌉``, simplified to ``a`` when dividing by one."""
+    den = as_expr(denominator)
+    return as_expr(numerator) if den.value == 1 else Rounded(as_expr(numerator), den, up=True)
 
 
 def equation(expr: Expr) -> str:

@@ -5,7 +5,7 @@ JSON keys (a contract, ``schema_version`` 1)::
 
     {name, convention, data_format, schema_version,
      layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
-               inputs, weights: [{name, shape, params, trainable}]}],
+               shape_formula, inputs, weights: [{name, shape, params, trainable}]}],
      total_params, trainable_params, non_trainable_params}
 """
 
@@ -37,6 +37,7 @@ class LayerRow:
     trainable: int
     non_trainable: int
     formula: str  # e.g. "3×3×32×64 + 64 = 18,496", rendered from the expression that gave params
+    shape_formula: str = ""  # e.g. "height, width: 28 − 3 + 1 = 26"; "" when nothing was computed
     inputs: tuple[str, ...] = ()
     weights: tuple[WeightRow, ...] = ()
 
@@ -49,6 +50,7 @@ class LayerRow:
             "trainable": self.trainable,
             "non_trainable": self.non_trainable,
             "formula": self.formula,
+            "shape_formula": self.shape_formula,
             "inputs": list(self.inputs),
             "weights": [w.to_dict() for w in self.weights],
         }

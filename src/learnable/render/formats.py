@@ -13,7 +13,7 @@ import json
 from ..report import Report
 from .._text import shape_text
 
-CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "formula")
+CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "formula", "shape_formula")
 
 
 def render_json(report: Report, *, explain: bool = False) -> str:
@@ -26,7 +26,7 @@ def render_csv(report: Report, *, explain: bool = False) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
         writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params,
-                         row.trainable, row.non_trainable, row.formula])
+                         row.trainable, row.non_trainable, row.formula, row.shape_formula])
     return out.getvalue()
 
 
@@ -35,14 +35,14 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:
-    header = ["Layer", "Type", "Output shape", "Params"] + (["Arithmetic"] if explain else [])
-    align = ["---", "---", "---", "---:"] + (["---"] if explain else [])
+    header = ["Layer", "Type", "Output shape", "Params"] + (["Params arithmetic", "Shape arithmetic"] if explain else [])
+    align = ["---", "---", "---", "---:"] + (["---", "---"] if explain else [])
     lines = [f"### {report.name}", ""] if report.name else []
     lines += ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for row in report.layers:
         cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
         if explain:
-            cells.append(row.formula if row.params else "")
+            cells += [row.formula if row.params else "", row.shape_formula]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += [
         "",

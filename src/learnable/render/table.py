@@ -25,11 +25,12 @@ def build_table(report: Report, *, explain: bool = False) -> Table:
     table.add_column("Output shape", no_wrap=True)
     table.add_column("Params", justify="right", no_wrap=True)
     if explain:
-        table.add_column("Arithmetic", overflow="fold")
+        table.add_column("Params arithmetic", overflow="fold")
+        table.add_column("Shape arithmetic", overflow="fold")
     for row in report.layers:
         cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
         if explain:
-            cells.append(row.formula if row.params else "")
+            cells += [row.formula if row.params else "", row.shape_formula]
         table.add_row(*cells)
     return table
 

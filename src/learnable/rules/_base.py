@@ -15,7 +15,7 @@ from typing import Any
 
 from .._text import shape_text
 from ..errors import RuleError
-from ..expr import Expr, product, total
+from ..expr import Expr, Num, product, total
 from ._args import Arg, choice, optional
 
 Shape = tuple[int | None, ...]
@@ -46,9 +46,18 @@ class Weight:
 
 
 @dataclass(frozen=True, slots=True)
+class ShapeNote:
+    """How one output size was computed: ``height: 28 − 3 + 1 = 26``."""
+
+    label: str  # the axis, e.g. "height"; "" when the expression speaks for itself
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Inference:
     output_shape: Shape
     weights: tuple[Weight, ...] = ()
+    shape_notes: tuple[ShapeNote, ...] = ()
 
     @property
     def params(self) -> Expr:
@@ -118,7 +127,19 @@ def known(dim: int | None, what: str) -> int:
     return dim
 
 
+def axis_names(rank: int) -> tuple[str, ...]:
+    return ("steps",) if rank == 1 else ("height", "width") if rank == 2 else ("depth", "height", "width")
+
+
+def spatial_notes(sizes: Sequence[Expr | None]) -> tuple[ShapeNote, ...]:
+    """Notes for the spatial sizes that took arithmetic (not those copied from the input)."""
+    return tuple(
+        ShapeNote(label, size)
+        for label, size in zip(axis_names(len(sizes)), sizes)
+        if size is not None and not isinstance(size, Num)
+    )
+
+
 def layout_desc(rank: int, data_format: str) -> str:
-    names = ["steps"] if rank == 1 else ["height", "width"] if rank == 2 else ["depth", "height", "width"]
-    dims = ", ".join(names)
+    dims = ", ".join(axis_names(rank))
     return f"channels, {dims}" if data_format == CHANNELS_FIRST else f"{dims}, channels"

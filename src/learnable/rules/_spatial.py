@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
+from ..expr import Expr, Rounded, ceil_div, floor_div, minus, num, product, total
 from .._text import dims_text
 from ._base import Shape
 
 # A padding is "valid", "same", "causal", or explicit (before, after) amounts per axis.
 Padding = str | tuple[tuple[int, int], ...]
+# Output sizes per spatial axis, each as the arithmetic that gave it (None: unknown).
+Sizes = tuple[Expr | None, ...]
 
 
 def keras_padding(*allowed: str):
@@ -62,21 +65,35 @@ def window_output(
     dilation: Sequence[int],
     padding: Padding,
     what: str,
-) -> Shape:
-    """Output spatial size of a convolution or pooling window (floor mode)."""
-    out = []
-    for axis, n in enumerate(spatial):
-        if n is None:
-            out.append(None)
-            continue
-        k_eff = dilation[axis] * (window[axis] - 1) + 1
-        if padding in ("same", "causal"):
-            out.append(-(-n // strides[axis]))
-            continue
-        before, after = (0, 0) if padding == "valid" else padding[axis]
-        out.append((n + before + after - k_eff) // strides[axis] + 1)
-    _check_fits(spatial, out, window, dilation, padding, what)
-    return tuple(out)
+    *,
+    ceil_mode: bool = False,
+) -> Sizes:
+    """Output size of a convolution or pooling window along each spatial axis, as arithmetic."""
+    out = tuple(
+        None if n is None else _axis_size(n, window[i], strides[i], dilation[i], _pads(padding, i), ceil_mode)
+        for i, n in enumerate(spatial)
+    )
+    _check_fits(spatial, [None if o is None else o.value for o in out], window, dilation, padding, what)
+    return out
+
+
+def _pads(padding: Padding, axis: int) -> str | tuple[int, int]:
+    return padding if isinstance(padding, str) else padding[axis]
+
+
+def _axis_size(n: int, k: int, s: int, d: int, pads: str | tuple[int, int], ceil_mode: bool) -> Expr:
+    if pads in ("same", "causal"):
+        # Shown even for stride 1, "⌈20/1⌉ = 20": it says why the size is kept.
+        return Rounded(num(n, "n"), num(s, "s"), up=True)
+    k_eff = num(k, "k") if d == 1 else total(product(num(d, "d"), minus(num(k, "k"), 1)), 1)
+    before, after = (0, 0) if pads == "valid" else pads
+    padded = total(num(n, "n"), *(num(p, "p") for p in (before, after) if p))
+    span = minus(padded, k_eff)
+    if not ceil_mode:
+        return total(floor_div(span, num(s, "s")), 1)
+    size = total(ceil_div(span, num(s, "s")), 1)
+    # PyTorch drops a last window that would start inside the right padding.
+    return minus(size, 1) if (size.value - 1) * s >= n + before else size
 
 
 def _check_fits(spatial, out, window, dilation, padding, what: str) -> None:
@@ -100,24 +117,11 @@ def _fmt_padding(padding: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(f"{b}+{a}" for b, a in padding)
 
 
-def torch_pool_output(
-    spatial: Shape, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
-    padding: tuple[tuple[int, int], ...], ceil_mode: bool,
-) -> Shape:
-    """PyTorch MaxPool/AvgPool output size, including ``ceil_mode`` and its last-window rule."""
+def check_torch_pool_padding(window: Sequence[int], dilation: Sequence[int], padding: tuple[tuple[int, int], ...]) -> None:
     for k, d, (p, _) in zip(window, dilation, padding):
         if p > (d * (k - 1) + 1) // 2:
             raise RuleError(f"padding {p} is more than half the window {k} (PyTorch requires pad ≤ kernel/2)")
-    if not ceil_mode:
-        return window_output(spatial, window, strides, dilation, padding, "pool window")
-    out = []
-    for n, k, s, d, (p, _) in zip(spatial, window, strides, dilation, padding):
-        if n is None:
-            out.append(None)
-            continue
-        size = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
-        if (size - 1) * s >= n + p:  # the last window would start inside the right padding
-            size -= 1
-        out.append(size)
-    _check_fits(spatial, out, window, dilation, padding, "pool window")
-    return tuple(out)
+
+
+def sizes_of(sizes: Sizes) -> Shape:
+    return tuple(None if s is None else s.value for s in sizes)

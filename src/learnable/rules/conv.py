@@ -21,10 +21,10 @@ from ..expr import num, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
     CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape, Weight,
-    shape_text, join_channels, known, layout_desc, require_rank, split_channels,
+    join_channels, known, layout_desc, require_rank, shape_text, spatial_notes, split_channels,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, torch_padding, window_output
+from ._spatial import keras_padding, sizes_of, torch_padding, window_output
 
 _KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
 
@@ -38,13 +38,14 @@ def convolve(
     channels, spatial = split_channels(x, data_format)
     c_in = known(channels, "number of input channels")
     _check_groups(c_in, filters, groups)
-    out = window_output(spatial, kernel, strides, dilation, padding, "kernel")
+    sizes = window_output(spatial, kernel, strides, dilation, padding, "kernel")
     kernel_dims = tuple(num(k, s) for k, s in zip(kernel, _KERNEL_SYMBOLS[rank]))
     per_group = quotient(num(c_in, "C_in"), num(groups, "groups"))
     weights = [Weight("kernel", (*kernel_dims, per_group, num(filters, "filters")))]
     if use_bias:
         weights.append(Weight("bias", (num(filters, "filters"),)))
-    return Inference(join_channels(filters, out, data_format), tuple(weights))
+    shape = join_channels(filters, sizes_of(sizes), data_format)
+    return Inference(shape, tuple(weights), spatial_notes(sizes))
 
 
 def _check_groups(c_in: int, filters: int, groups: int) -> None:

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import RuleError
+from ..expr import total
 from ._args import Arg, integer
-from ._base import Context, Inference, Rule, Shape, shape_text
+from ._base import Context, Inference, Rule, Shape, ShapeNote, shape_text
 from ._registry import register
 
 
@@ -73,13 +74,15 @@ def _concatenate(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
     for i in range(rank):
         sizes = [s[i] for s in shapes]
         if i == axis:
-            out.append(None if None in sizes else sum(sizes))
+            joined = None if None in sizes else total(*sizes)
+            out.append(None if joined is None else joined.value)
             continue
         fixed = {d for d in sizes if d is not None}
         if len(fixed) > 1:
             raise RuleError(f"its inputs {listed} differ on axis {i + 1}, which is not the joined axis {a['axis']}; only the joined axis may differ")
         out.append(fixed.pop() if fixed else None)
-    return Inference(tuple(out))
+    notes = (ShapeNote(f"axis {a['axis']}", joined),) if joined is not None and len(shapes) > 1 else ()
+    return Inference(tuple(out), shape_notes=notes)
 
 
 register(Rule(

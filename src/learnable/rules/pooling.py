@@ -17,10 +17,10 @@ from ..errors import RuleError
 from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional
 from ._base import (
     DATA_FORMAT, Context, Inference, Rule, Shape, join_channels, layout_desc,
-    require_rank, split_channels,
+    require_rank, spatial_notes, split_channels,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, torch_padding, torch_pool_output, window_output
+from ._spatial import check_torch_pool_padding, keras_padding, sizes_of, torch_padding, window_output
 
 
 def _keras_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -29,8 +29,8 @@ def _keras_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     channels, spatial = split_channels(shapes[0], fmt)
     window = a["pool_size"]
     strides = a["strides"] or window
-    out = window_output(spatial, window, strides, (1,) * rank, a["padding"], "pool window")
-    return Inference(join_channels(channels, out, fmt))
+    sizes = window_output(spatial, window, strides, (1,) * rank, a["padding"], "pool window")
+    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
 
 
 def _keras_args(rank: int, default_pool: Any) -> tuple[Arg, ...]:
@@ -48,11 +48,12 @@ def _torch_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     padding = a["padding"]
     if isinstance(padding, str):
         raise RuleError(f"padding must be a number for PyTorch pooling, got '{padding}'")
-    window = a["kernel_size"]
-    out = torch_pool_output(
-        spatial, window, a["stride"] or window, a.get("dilation", (1,) * rank), padding, a["ceil_mode"]
+    window, dilation = a["kernel_size"], a.get("dilation", (1,) * rank)
+    check_torch_pool_padding(window, dilation, padding)
+    sizes = window_output(
+        spatial, window, a["stride"] or window, dilation, padding, "pool window", ceil_mode=a["ceil_mode"]
     )
-    return Inference(join_channels(channels, out, ctx.data_format))
+    return Inference(join_channels(channels, sizes_of(sizes), ctx.data_format), shape_notes=spatial_notes(sizes))
 
 
 def _torch_args(rank: int, *, dilation: bool) -> tuple[Arg, ...]:

@@ -14,12 +14,14 @@ from math import prod
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
+from ..expr import num, product, total
 from ._args import Arg, anything, fraction, integer, shape
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, shape_text, join_channels, layout_desc,
-    require_rank, split_channels,
+    DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, join_channels, layout_desc,
+    require_rank, shape_text, spatial_notes, split_channels,
 )
 from ._registry import PYTORCH, register
+from ._spatial import sizes_of
 
 
 def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -38,8 +40,17 @@ def flat_size(x: Shape) -> int | None:
     return None if any(d is None for d in x) else prod(x)
 
 
+def flattened(dims: Shape) -> tuple[int | None, tuple[ShapeNote, ...]]:
+    """The product of ``dims`` (None if any is unknown), with its arithmetic when it took any."""
+    if len(dims) < 2 or any(d is None for d in dims):
+        return flat_size(dims), ()
+    expr = product(*dims)
+    return expr.value, (ShapeNote("", expr),)
+
+
 def _flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    return Inference((flat_size(shapes[0]),))
+    size, notes = flattened(shapes[0])
+    return Inference((size,), shape_notes=notes)
 
 
 def _torch_flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -50,8 +61,8 @@ def _torch_flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) 
         raise RuleError("flattening the batch axis (start_dim=0) is not supported: shapes here exclude the batch")
     if not 1 <= start <= end < rank:
         raise RuleError(f"start_dim={a['start_dim']}, end_dim={a['end_dim']} do not fit an input of shape {shape_text(x)} (plus batch)")
-    merged = flat_size(x[start - 1:end])
-    return Inference((*x[: start - 1], merged, *x[end:]))
+    merged, notes = flattened(x[start - 1:end])
+    return Inference((*x[: start - 1], merged, *x[end:]), shape_notes=notes)
 
 
 register(Rule(
@@ -99,9 +110,11 @@ def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
     fmt = a.get("data_format") or ctx.data_format
     require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
     channels, spatial = split_channels(shapes[0], fmt)
-    pads = a["padding"]
-    out = tuple(None if n is None else n + b + e for n, (b, e) in zip(spatial, pads))
-    return Inference(join_channels(channels, out, fmt))
+    sizes = tuple(
+        None if n is None else total(num(n, "n"), *(num(p, "p") for p in pads if p))
+        for n, pads in zip(spatial, a["padding"])
+    )
+    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
 
 
 def _keras_pads(rank: int):
