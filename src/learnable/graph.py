@@ -28,11 +28,19 @@ class Node:
     index: int = 0
 
     def describe(self) -> str:
-        """``Conv2D 'conv2d_1' (layer 3, model.yaml:9)``, the prefix of every layer error."""
-        where = [f"layer {self.index}"] if self.index else []
-        if self.location and str(self.location):
-            where.append(str(self.location))
-        return f"{self.rule.name} '{self.name}'" + (f" ({', '.join(where)})" if where else "")
+        return describe(self.rule.name, self.name, self.index, self.location)
+
+
+def describe(type_name: str | None, name: str | None, index: int, location: Location | None) -> str:
+    """``Conv2D 'conv2d_1' (layer 3, model.yaml:9)``, the prefix of every layer error;
+    ``layer 3 (model.yaml:9)`` while the type is not known yet."""
+    where = [str(location)] if location and str(location) else []
+    if type_name is None:
+        label = " ".join(filter(None, ["layer", str(index) if index else "", f"'{name}'" if name else ""]))
+    else:
+        label = f"{type_name} '{name}'" if name else type_name
+        where = [f"layer {index}"] * bool(index) + where
+    return label + (f" ({', '.join(where)})" if where else "")
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,10 @@ def _with_implicit_input(layers: Sequence[LayerSpec]) -> list[LayerSpec]:
             if shape is None:
                 shape = (kwargs.pop("input_dim"),)
             if i > 0 or layer.inputs:
-                raise LayerError(f"{layer.type} (layer {layer.index})", "input_shape may only be given on the first layer")
+                raise LayerError(
+                    describe(layer.type, layer.name, layer.index, layer.location),
+                    "input_shape may only be given on the first layer of a network that has no input",
+                )
             out[i] = LayerSpec(layer.type, layer.args, kwargs, layer.name, layer.inputs, layer.location, layer.index)
             out.insert(0, LayerSpec("Input", kwargs={"shape": shape}, location=layer.location))
             break
@@ -131,14 +142,7 @@ def _resolve(layer: LayerSpec) -> Rule:
     try:
         return lookup(layer.type)
     except RuleError as err:
-        raise LayerError(_place(layer), str(err)) from None
-
-
-def _place(layer: LayerSpec) -> str:
-    where = [f"layer {layer.index}"] if layer.index else []
-    if layer.location and str(layer.location):
-        where.append(str(layer.location))
-    return f"{layer.name or 'layer'}" + (f" ({', '.join(where)})" if where else "")
+        raise LayerError(describe(None, layer.name, layer.index, layer.location), str(err)) from None
 
 
 def _default_format(rules: Sequence[Rule]) -> str:
@@ -195,7 +199,7 @@ def _node(layer: LayerSpec, rule: Rule, name: str, inputs: tuple[str, ...]) -> N
     args = layer.args
     if rule.arity == (0, 0) and args and not isinstance(args[0], (list, tuple)):
         args = (tuple(args),)  # Input(28, 28, 1): the positional values are the shape
-    place = Node(name, rule, {}, inputs, True, layer.location, layer.index).describe()
+    place = describe(rule.name, name, layer.index, layer.location)
     try:
         bound = bind(rule.args, args, kwargs)
     except ArgumentError as err:
