@@ -117,10 +117,11 @@ def _fmt_padding(padding: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(f"{b}+{a}" for b, a in padding)
 
 
-def check_torch_pool_padding(window: Sequence[int], dilation: Sequence[int], padding: tuple[tuple[int, int], ...]) -> None:
-    for k, d, (p, _) in zip(window, dilation, padding):
-        if p > (d * (k - 1) + 1) // 2:
-            raise RuleError(f"padding {p} is more than half the window {k} (PyTorch requires pad ≤ kernel/2)")
+def check_torch_pool_padding(window: Sequence[int], padding: tuple[tuple[int, int], ...]) -> None:
+    # PyTorch compares the padding with the kernel itself, not the dilated window.
+    for k, (p, _) in zip(window, padding):
+        if p > k // 2:
+            raise RuleError(f"padding {p} is more than half the kernel size {k} (PyTorch requires padding ≤ kernel_size/2)")
 
 
 def sizes_of(sizes: Sizes) -> Shape:

@@ -102,11 +102,32 @@ def _torch_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     if padding == "same" and max(stride) > 1:
         raise RuleError("padding='same' is not supported for strided convolutions (PyTorch); give the padding as a number")
     check_in_channels(rank, shapes[0], ctx, a["in_channels"], "in_channels")
+    _check_padding_mode(a["padding_mode"], padding, a["kernel_size"], a["dilation"], split_channels(shapes[0], ctx.data_format)[1])
     return convolve(
         rank, shapes[0], ctx.data_format, filters=a["out_channels"], kernel=a["kernel_size"],
         strides=stride, padding=padding, dilation=a["dilation"], groups=a["groups"],
         use_bias=a["bias"],
     )
+
+
+def _check_padding_mode(mode: str, padding: Any, kernel: Sequence[int], dilation: Sequence[int], spatial: Shape) -> None:
+    """Reflect padding must be smaller than the input; circular may wrap around at most once."""
+    if mode not in ("reflect", "circular"):
+        return
+    for axis, n in enumerate(spatial):
+        if n is None:
+            continue
+        if padding == "same":  # PyTorch puts the odd pixel on the right
+            total = dilation[axis] * (kernel[axis] - 1)
+            pads = (total // 2, total - total // 2)
+        elif padding == "valid":
+            pads = (0, 0)
+        else:
+            pads = padding[axis]
+        limit_ok = max(pads) < n if mode == "reflect" else max(pads) <= n
+        if not limit_ok:
+            need = "smaller than" if mode == "reflect" else "at most"
+            raise RuleError(f"padding {max(pads)} with padding_mode='{mode}' must be {need} the input size {n}")
 
 
 def check_in_channels(rank: int, x: Shape, ctx: Context, expected: int, arg: str) -> None:

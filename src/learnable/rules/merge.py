@@ -4,7 +4,9 @@ Elementwise merges (Add, Subtract, Multiply, Average, Maximum, Minimum) follow K
 ``_compute_elemwise_op_output_shape``: shapes are aligned on their last axes, a 1
 broadcasts, None is unknown, anything else must be equal. Concatenate needs the same rank
 and equal sizes on every axis but the joined one. Keras axes count the batch as axis 0,
-so ``axis=1`` is the first axis of an example; ``axis=-1`` the last.
+so ``axis=1`` is the first axis of an example; ``axis=-1`` the last; joining along the
+batch axis (``axis=0``) leaves an example's shape as it is. Axes that are not joined take
+the first input's size, as in Keras (so an unknown size there stays unknown).
 """
 
 from __future__ import annotations
@@ -55,11 +57,9 @@ for _name, _arity in (("Add", (1, None)), ("Subtract", (2, 2)), ("Multiply", (1,
 
 
 def example_axis(axis: int, rank: int) -> int:
-    """Keras axis (batch = 0) → index into an example's shape."""
+    """Keras axis (batch = 0) → index into an example's shape; -1 for the batch axis."""
     index = axis + rank + 1 if axis < 0 else axis
-    if index == 0:
-        raise RuleError(f"axis={axis} is the batch axis")
-    if not 1 <= index <= rank:
+    if not 0 <= index <= rank:
         raise RuleError(f"axis={axis} is out of range for inputs of rank {rank} (plus batch)")
     return index - 1
 
@@ -71,16 +71,16 @@ def _concatenate(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
         raise RuleError(f"its inputs have different ranks: {listed}")
     axis = example_axis(a["axis"], rank)
     out: list[int | None] = []
+    joined = None
     for i in range(rank):
         sizes = [s[i] for s in shapes]
         if i == axis:
             joined = None if None in sizes else total(*sizes)
             out.append(None if joined is None else joined.value)
             continue
-        fixed = {d for d in sizes if d is not None}
-        if len(fixed) > 1:
+        if len({d for d in sizes if d is not None}) > 1:
             raise RuleError(f"its inputs {listed} differ on axis {i + 1}, which is not the joined axis {a['axis']}; only the joined axis may differ")
-        out.append(fixed.pop() if fixed else None)
+        out.append(sizes[0])  # as Keras: the first input's size, even when it is unknown
     notes = (ShapeNote(f"axis {a['axis']}", joined),) if joined is not None and len(shapes) > 1 else ()
     return Inference(tuple(out), shape_notes=notes)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from .._text import dims_text
 from ..errors import RuleError
 from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional
 from ._base import (
@@ -49,7 +50,11 @@ def _torch_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     if isinstance(padding, str):
         raise RuleError(f"padding must be a number for PyTorch pooling, got '{padding}'")
     window, dilation = a["kernel_size"], a.get("dilation", (1,) * rank)
-    check_torch_pool_padding(window, dilation, padding)
+    check_torch_pool_padding(window, padding)
+    if rank == 3 and "dilation" not in a and any(n is not None and n < k for n, k in zip(spatial, window)):
+        # avg_pool3d alone checks the unpadded input against the kernel (torch 2.13).
+        raise RuleError(f"its input {dims_text(spatial)} is smaller than the kernel {dims_text(window)}; "
+                        "PyTorch's AvgPool3d refuses this even when padding would make it fit")
     sizes = window_output(
         spatial, window, a["stride"] or window, dilation, padding, "pool window", ceil_mode=a["ceil_mode"]
     )

@@ -124,7 +124,9 @@ def _keras_pads(rank: int):
     def convert(value: Any) -> tuple[tuple[int, int], ...]:
         if not isinstance(value, (list, tuple)):
             return ((integer(value, 0),) * 2,) * rank
-        if rank == 1 and len(value) == 2 and not isinstance(value[0], (list, tuple)):
+        if rank == 1:
+            if len(value) != 2 or any(isinstance(v, (list, tuple)) for v in value):
+                raise ArgumentError(None, f"must be an integer or a (before, after) pair of integers, got {value!r}")
             value = [value]
         if len(value) != rank:
             raise ArgumentError(None, f"must have {rank} entries, got {value!r}")
