@@ -26,7 +26,7 @@ COMPACT_CASES = {
     "wrong rank": ("Input(28, 28) | Conv2D(4, 3)", ["expects a 3-D input (height, width, channels", "got shape (28, 28)"]),
     "groups": ("Input(8, 8, 6) | Conv2D(8, 3, groups=4)", ["6 input channels cannot be split into groups=4"]),
     "strides with dilation": ("Input(9, 9, 1) | Conv2D(4, 3, strides=2, dilation_rate=2)", ["not supported by Keras"]),
-    "no input": ("Dense(3)", ["Dense 'dense' (layer 1) has no input", "input: [shape]"]),
+    "no input": ("Dense(3)", ["Dense 'dense' (layer 1, line 1, column 1) has no input", "input: [shape]"]),
     "torch in_channels": ("Input(3, 32, 32) | nn.Conv2d(4, 8, 3)", ["in_channels=4 but its input has 3 channels"]),
     "torch same with stride": ("Input(3, 8, 8) | nn.Conv2d(3, 8, 3, stride=2, padding='same')", ["padding='same' is not supported for strided"]),
     "torch linear in_features": ("Input(10) | nn.Linear(12, 3)", ["in_features=12 but its input (10,) has 10"]),
@@ -34,7 +34,7 @@ COMPACT_CASES = {
     "not calls": ("1 + 2", ["expected a layer call such as Dense(10), found '1 + 2'"]),
     "syntax": ("Input(8) | Dense(3", ["not a list of layer calls"]),
     "functional api": ("Input(8) | Dense(3)(x)", ["functional-API calls"]),
-    "statement": ("x = 3", ["expected layer calls, found a Assign statement"]),
+    "statement": ("x = 3", ["expected layer calls, found the statement 'x = 3'"]),
 }
 
 

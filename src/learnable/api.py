@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import engine
-from .graph import build_graph
 from .report import Report
 from .spec import load
+from .spec.build import build_graph
 
 
 def count(source: Any, *, data_format: str | None = None) -> Report:

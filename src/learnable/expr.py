@@ -69,7 +69,7 @@ class Quotient(Expr):
 
     numerator: Expr
     denominator: Expr
-    precedence = _PRODUCT
+    precedence = _ATOM  # it brackets itself
 
     def __post_init__(self) -> None:
         if self.denominator.value == 0 or self.numerator.value % self.denominator.value:
@@ -149,8 +149,10 @@ def as_expr(value: Expr | int) -> Expr:
 
 
 def product(*factors: Expr | int) -> Expr:
-    """The product of the factors; a single factor is returned as it is."""
+    """The product of the factors; a single factor is returned as it is, none is 1 (a scalar)."""
     items = tuple(as_expr(f) for f in factors)
+    if not items:
+        return num(1)
     return items[0] if len(items) == 1 else Product(items)
 
 

@@ -1,7 +1,7 @@
 """The network as a graph of layers, each bound to its rule, in an order shapes can flow.
 
-Specs build it here; framework importers will build the same structure, so every source
-goes through the same rules and the same engine.
+Every source builds this same structure (specs in ``spec/build.py``; framework importers
+alike) through :func:`make_node`, so everything goes through the same rules and engine.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ArgumentError, GraphError, LayerError, Location, RuleError
-from .rules import CHANNELS_FIRST, CHANNELS_LAST, Rule, lookup
+from .errors import ArgumentError, GraphError, LayerError, Location
+from .rules import CHANNELS_LAST, Rule
 from .rules._args import bind, suggest
-from .spec.model import LayerSpec, ModelSpec
 
 
 @dataclass(frozen=True)
@@ -91,129 +90,27 @@ class Graph:
         return [*cycle, cycle[0]]
 
 
-# ---- building a graph from a spec ----------------------------------------------------------
-
-
-def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
-    """Resolve every layer's rule and arguments and wire the inputs."""
-    layers = _with_implicit_input(spec.layers)
-    rules = [_resolve(layer) for layer in layers]
-    names = _assign_names(layers, rules)
-    nodes = []
-    previous: str | None = None
-    for layer, rule, name in zip(layers, rules, names):
-        inputs = _inputs_of(layer, rule, previous, name)
-        nodes.append(_node(layer, rule, name, inputs))
-        previous = name
-    _check_references(nodes)
-    fmt = data_format or spec.data_format or _stated_on_inputs(nodes) or _default_format(rules)
-    return Graph(tuple(nodes), name=spec.name, data_format=fmt)
-
-
-def _stated_on_inputs(nodes: Sequence[Node]) -> str | None:
-    """``Input(3, 32, 32, data_format='channels_first')`` states the network's layout."""
-    stated = {n.args.get("data_format") for n in nodes if n.rule.arity == (0, 0)} - {None}
-    if len(stated) > 1:
-        raise GraphError("the inputs state different data formats; use one for the whole network")
-    return stated.pop() if stated else None
-
-
-def _with_implicit_input(layers: Sequence[LayerSpec]) -> list[LayerSpec]:
-    """Keras 2 style: ``Conv2D(32, 3, input_shape=(28, 28, 1))`` as the first layer."""
-    out = list(layers)
-    for i, layer in enumerate(out):
-        if "input_shape" in layer.kwargs or "input_dim" in layer.kwargs:
-            kwargs = dict(layer.kwargs)
-            shape = kwargs.pop("input_shape", None)
-            if shape is None:
-                shape = (kwargs.pop("input_dim"),)
-            if i > 0 or layer.inputs:
-                raise LayerError(
-                    describe(layer.type, layer.name, layer.index, layer.location),
-                    "input_shape may only be given on the first layer of a network that has no input",
-                )
-            out[i] = LayerSpec(layer.type, layer.args, kwargs, layer.name, layer.inputs, layer.location, layer.index)
-            out.insert(0, LayerSpec("Input", kwargs={"shape": shape}, location=layer.location))
-            break
-    return out
-
-
-def _resolve(layer: LayerSpec) -> Rule:
+def make_node(
+    rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
+    *, trainable: Any = True, location: Location | None = None, index: int = 0,
+) -> Node:
+    """A node with its arguments bound and checked against the rule's signature."""
     try:
-        return lookup(layer.type)
-    except RuleError as err:
-        raise LayerError(describe(None, layer.name, layer.index, layer.location), str(err)) from None
-
-
-def _default_format(rules: Sequence[Rule]) -> str:
-    """PyTorch layers read channels-first tensors; when every layout-dependent layer is a
-    PyTorch one and the spec does not say, use their layout."""
-    layout = [r for r in rules if r.layout]
-    if layout and all(r.framework == "pytorch" for r in layout):
-        return CHANNELS_FIRST
-    return CHANNELS_LAST
-
-
-def _assign_names(layers: Sequence[LayerSpec], rules: Sequence[Rule]) -> list[str]:
-    """User names as given; others as Keras names them (conv2d, conv2d_1, ...)."""
-    given = [layer.name for layer in layers if layer.name]
-    duplicates = {n for n in given if given.count(n) > 1} if len(set(given)) < len(given) else set()
-    if duplicates:
-        raise GraphError(f"layer name '{sorted(duplicates)[0]}' is used by more than one layer; names must be unique")
-    taken = set(given)
-    counters: dict[str, int] = {}
-    names = []
-    for layer, rule in zip(layers, rules):
-        names.append(layer.name or _next_name("input_layer" if rule.arity == (0, 0) else rule.snake_name, taken, counters))
-    return names
-
-
-def _next_name(base: str, taken: set[str], counters: dict[str, int]) -> str:
-    while True:
-        n = counters.get(base, 0)
-        counters[base] = n + 1
-        name = base if n == 0 else f"{base}_{n}"
-        if name not in taken:
-            taken.add(name)
-            return name
-
-
-def _inputs_of(layer: LayerSpec, rule: Rule, previous: str | None, name: str) -> tuple[str, ...]:
-    if rule.arity == (0, 0):
-        if layer.inputs:
-            raise GraphError(f"{rule.name} '{name}' is an input and cannot take inputs")
-        return ()
-    if layer.inputs is not None:
-        return layer.inputs
-    if previous is None:
-        raise GraphError(
-            f"{rule.name} '{name}' (layer {layer.index}) has no input: start the spec with "
-            "'input: [shape]' (or Input(...) in the compact form)"
-        )
-    return (previous,)
-
-
-def _node(layer: LayerSpec, rule: Rule, name: str, inputs: tuple[str, ...]) -> Node:
-    kwargs = dict(layer.kwargs)
-    trainable = kwargs.pop("trainable", True)
-    args = layer.args
-    if rule.arity == (0, 0) and args and not isinstance(args[0], (list, tuple)):
-        args = (tuple(args),)  # Input(28, 28, 1): the positional values are the shape
-    place = describe(rule.name, name, layer.index, layer.location)
-    try:
-        bound = bind(rule.args, args, kwargs)
+        bound = bind(rule.args, args, kwargs or {}, pack=rule.packs_positional)
     except ArgumentError as err:
-        raise LayerError(place, str(err)) from None
+        raise LayerError(describe(rule.name, name, index, location), str(err)) from None
     if not isinstance(trainable, bool):
-        raise LayerError(place, f"argument 'trainable' must be true or false, got {trainable!r}")
-    return Node(name, rule, bound, inputs, trainable, layer.location, layer.index)
+        raise LayerError(describe(rule.name, name, index, location),
+                         f"argument 'trainable' must be true or false, got {trainable!r}")
+    return Node(name, rule, bound, inputs, trainable, location, index)
 
 
-def _check_references(nodes: Sequence[Node]) -> None:
+def check_references(nodes: Sequence[Node]) -> None:
+    """Every input names a layer, not itself, and every layer has as many inputs as it takes."""
     names = {n.name for n in nodes}
     for node in nodes:
         lo, hi = node.rule.arity
-        if not lo <= len(node.inputs) <= (hi if hi is not None else len(node.inputs)):
+        if len(node.inputs) < lo or (hi is not None and len(node.inputs) > hi):
             expected = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
             plural = "" if expected == "1" else "s"
             raise GraphError(f"{node.describe()} takes {expected} input{plural}, got {len(node.inputs)}")

@@ -19,7 +19,9 @@ from ..report import Report
 
 
 def build_table(report: Report, *, explain: bool = False) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=report.name, title_justify="left", pad_edge=False)
+    # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
+    title = Text(report.name) if report.name else None
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     table.add_column("Layer", no_wrap=True)
     table.add_column("Type", no_wrap=True)
     table.add_column("Output shape", no_wrap=True)
@@ -31,7 +33,7 @@ def build_table(report: Report, *, explain: bool = False) -> Table:
         cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
         if explain:
             cells += [row.formula if row.params else "", row.shape_formula]
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 

@@ -52,9 +52,15 @@ class Arg:
 
 
 def bind(
-    args: Sequence[Arg], positional: Sequence[Any], keywords: Mapping[str, Any]
+    args: Sequence[Arg], positional: Sequence[Any], keywords: Mapping[str, Any], *, pack: bool = False
 ) -> dict[str, Any]:
-    """Match positional and keyword values to declared arguments and convert them."""
+    """Match positional and keyword values to declared arguments and convert them.
+
+    With ``pack``, several positional values (or one that is not a list) together form the
+    first argument, as the dimensions in ``Input(28, 28, 1)`` form its shape.
+    """
+    if pack and positional and (len(positional) > 1 or not isinstance(positional[0], (list, tuple))):
+        positional = (tuple(positional),)
     if len(positional) > len(args):
         raise ArgumentError(
             None, f"takes at most {len(args)} positional arguments, got {len(positional)}"
@@ -171,10 +177,6 @@ def int_tuple(rank: int, minimum: int = 1) -> Converter:
         return (integer(value, minimum),) * rank
 
     return ints
-
-
-def axis(value: Any) -> int:
-    return integer(value)
 
 
 def shape(value: Any) -> tuple[int | None, ...]:

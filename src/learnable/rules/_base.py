@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .._text import shape_text
@@ -87,20 +87,23 @@ class Rule:
     aliases: tuple[str, ...] = ()
     framework: str = "keras"
     layout: bool = False  # does the data format matter (conv, pooling, ...)?
-    extra_ignored: frozenset[str] = field(default_factory=frozenset)
+    packs_positional: bool = False  # Input(28, 28, 1): all positional values form the first argument
 
     @property
-    def snake_name(self) -> str:
-        """The default layer name, as Keras derives it (``MaxPooling2D`` → ``max_pooling2d``)."""
+    def is_input(self) -> bool:
+        return self.arity == (0, 0)
+
+    @property
+    def default_name(self) -> str:
+        """The layer's name when none is given, as Keras derives it (``MaxPooling2D`` →
+        ``max_pooling2d``; an input is ``input_layer``)."""
+        if self.is_input:
+            return "input_layer"
         name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", self.name)
         return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 # ---- helpers shared by the rule families ----------------------------------------------
-
-
-def one_input(shapes: Sequence[Shape]) -> Shape:
-    return shapes[0]
 
 
 def require_rank(shape: Shape, rank: int, what: str) -> None:

@@ -29,7 +29,7 @@ def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
 
 
 register(Rule(
-    name="Input", family="structure", infer=_input, arity=(0, 0),
+    name="Input", family="structure", infer=_input, arity=(0, 0), packs_positional=True,
     args=(Arg("shape", shape), DATA_FORMAT), aliases=("InputLayer",),
     doc="The network's input: one example's shape, batch excluded; data_format states the "
         "layout of the whole network. No parameters.",

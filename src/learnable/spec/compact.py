@@ -5,94 +5,173 @@
 Layers are separated by ``|``, commas or new lines. The body of a real
 ``keras.Sequential([...])`` or ``nn.Sequential(...)`` pastes as it is, with module prefixes
 (``layers.``, ``keras.layers.``, ``nn.``), ``model.add(...)`` lines and imports.
-Argument values are literals (numbers, strings, tuples, lists, True/False/None) and
-integer arithmetic such as ``64 * 7 * 7``; anything else (``tf.nn.relu``) is kept as
-opaque text, acceptable only where it cannot change a count (an activation).
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Location, SpecError
-from ..rules._args import Opaque
+from ._literals import literal
 from .model import LayerSpec, ModelSpec, split_graph_keys
 
-_MAX_INT = 10**40  # arithmetic in arguments stays far below this; larger is a mistake
 _SEQUENTIAL = "Sequential"
 
 
 def parse_compact(text: str, source: str | None = None) -> ModelSpec:
-    tree = _parse(text, source)
-    model_name: list[str] = []
-    calls = list(_calls_in_module(tree, source, model_name))
-    if not calls:
+    reader = _Reader(text, source)
+    try:
+        layers = tuple(reader.layer(call, i) for i, call in enumerate(reader.calls(), start=1))
+    except RecursionError:  # e.g. an argument of a thousand nested lists
+        raise SpecError("the compact form is nested too deeply to read", Location(source)) from None
+    if not layers:
         raise SpecError("no layers found: expected layer calls such as Input(28, 28, 1) | Dense(10)", Location(source))
-    layers = tuple(_layer(call, i, source) for i, call in enumerate(calls, start=1))
-    return ModelSpec(layers=layers, name=model_name[0] if model_name else None, source=source)
+    return ModelSpec(layers=layers, name=reader.model_name, source=source)
 
 
 def parse_call(text: str, location: Location | None, index: int) -> LayerSpec:
     """One layer written as a call, e.g. a YAML item ``"Conv2D(32, 3, name='c1')"``."""
-    tree = _parse(text, location.source if location else None)
-    calls = list(_calls_in_module(tree, None, []))
+    reader = _Reader(text, None, location)
+    calls = list(reader.calls())
     if len(calls) != 1:
         raise SpecError(f"expected one layer, found {len(calls)} in {text!r}", location)
-    spec = _layer(calls[0], index, None)
-    return LayerSpec(spec.type, spec.args, spec.kwargs, spec.name, spec.inputs, location, index)
+    return reader.layer(calls[0], index)
 
 
-def _parse(text: str, source: str | None) -> ast.Module:
-    try:
-        return ast.parse(text, mode="exec")
-    except SyntaxError as err:
-        where = Location(source, err.lineno, err.offset)
-        raise SpecError(f"not a list of layer calls: {err.msg}", where) from None
-    except (ValueError, MemoryError, RecursionError) as err:  # NUL bytes, absurd nesting
-        raise SpecError(f"not a list of layer calls: {err}", Location(source)) from None
+class _Reader:
+    """Reads one compact text; every location it reports points into that text."""
 
+    def __init__(self, text: str, source: str | None, fixed: Location | None = None):
+        self.source = source
+        self.fixed = fixed  # a YAML item: every location is the item's own
+        self.model_name: str | None = None
+        self.layout = _Layout(text)
+        self.tree = self._parse()
 
-def _calls_in_module(tree: ast.Module, source: str | None, model_name: list[str]) -> Iterator[ast.expr]:
-    for statement in tree.body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            continue  # pasted code often starts with its imports
-        if isinstance(statement, ast.Expr):
-            yield from _flatten(statement.value, source, model_name)
-        elif isinstance(statement, ast.Assign) and _is_sequential(statement.value):
-            yield from _flatten(statement.value, source, model_name)
+    def _parse(self) -> ast.Module:
+        try:
+            return ast.parse(self.layout.text, mode="exec")
+        except SyntaxError as err:
+            where = self.fixed or Location(self.source, err.lineno, self.layout.column(err.lineno, (err.offset or 1) - 1))
+            raise SpecError(f"not a list of layer calls: {err.msg}", where) from None
+        except (ValueError, MemoryError, RecursionError) as err:  # NUL bytes, absurd nesting
+            raise SpecError(f"not a list of layer calls: {err}", self.fixed or Location(self.source)) from None
+
+    def where(self, node: ast.AST) -> Location:
+        if self.fixed:
+            return self.fixed
+        line = getattr(node, "lineno", None)
+        return Location(self.source, line, self.layout.column(line, getattr(node, "col_offset", None)))
+
+    def calls(self) -> Iterator[ast.expr]:
+        for statement in self.tree.body:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                continue  # pasted code often starts with its imports
+            if isinstance(statement, ast.Expr):
+                yield from self._flatten(statement.value)
+            elif isinstance(statement, ast.Assign) and _is_sequential(statement.value):
+                yield from self._flatten(statement.value)
+            else:
+                code = ast.unparse(statement).splitlines()[0]
+                raise SpecError(f"expected layer calls, found the statement {code[:60]!r}", self.where(statement))
+
+    def _flatten(self, node: ast.expr) -> Iterator[ast.expr]:
+        """Yield the layer calls inside ``a | b``, ``a, b``, ``[a, b]`` and Sequential(...)."""
+        if _is_pipe(node):
+            rights = []
+            while _is_pipe(node):  # a | b | c nests to the left: walk it without recursion
+                rights.append(node.right)
+                node = node.left
+            for part in (node, *reversed(rights)):
+                yield from self._flatten(part)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                yield from self._flatten(element)
+        elif _is_sequential(node):
+            for keyword in node.keywords:
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                    self.model_name = str(keyword.value.value)
+            for arg in node.args:
+                yield from self._flatten(arg)
+        elif isinstance(node, ast.Call) and _dotted(node.func).endswith(".add") and len(node.args) == 1:
+            yield from self._flatten(node.args[0])  # model.add(Dense(10))
+        elif isinstance(node, (ast.Call, ast.Name, ast.Attribute)):
+            yield node
         else:
+            raise SpecError(f"expected a layer call such as Dense(10), found {ast.unparse(node)!r}", self.where(node))
+
+    def layer(self, node: ast.expr, index: int) -> LayerSpec:
+        where = self.where(node)
+        if not isinstance(node, ast.Call):
+            return LayerSpec(type=_type_name(node, where), location=where, index=index)
+        if isinstance(node.func, ast.Call):
             raise SpecError(
-                f"expected layer calls, found a {type(statement).__name__} statement",
-                _where(statement, source),
+                "functional-API calls such as Dense(10)(x) are not supported in the compact form; "
+                "write a YAML spec with 'inputs:' for a graph",
+                where,
             )
-
-
-def _flatten(node: ast.expr, source: str | None, model_name: list[str]) -> Iterator[ast.expr]:
-    """Yield the layer calls inside ``a | b``, ``a, b``, ``[a, b]`` and Sequential(...)."""
-    if _is_pipe(node):
-        rights = []
-        while _is_pipe(node):  # a | b | c nests to the left: walk it without recursion
-            rights.append(node.right)
-            node = node.left
-        for part in (node, *reversed(rights)):
-            yield from _flatten(part, source, model_name)
-    elif isinstance(node, (ast.Tuple, ast.List)):
-        for element in node.elts:
-            yield from _flatten(element, source, model_name)
-    elif _is_sequential(node):
+        args = tuple(literal(a, where) for a in node.args)
+        kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
-            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-                model_name.append(str(keyword.value.value))
-        for arg in node.args:
-            yield from _flatten(arg, source, model_name)
-    elif isinstance(node, ast.Call) and _dotted(node.func).endswith(".add") and len(node.args) == 1:
-        yield from _flatten(node.args[0], source, model_name)  # model.add(Dense(10))
-    elif isinstance(node, (ast.Call, ast.Name, ast.Attribute)):
-        yield node
-    else:
-        raise SpecError(f"expected a layer call such as Dense(10), found {ast.unparse(node)!r}", _where(node, source))
+            if keyword.arg is None:
+                raise SpecError("**kwargs cannot be read in the compact form; write the arguments out", where)
+            kwargs[keyword.arg] = literal(keyword.value, where)
+        name, inputs = split_graph_keys(kwargs, where)
+        return LayerSpec(_type_name(node.func, where), args, kwargs, name, inputs, where, index)
+
+
+class _Layout:
+    """The compact text rewritten as flat Python statements, and how to map columns back.
+
+    Parsed as an expression, ``a | b | c | ...`` nests one level per layer and Python's
+    parser gives up after a few thousand; so each top-level ``|`` becomes ``;`` (same
+    column) and statements have no such limit. Lines may also start with ``|`` or be
+    indented, as pasted code often is: that prefix is removed and remembered per line.
+    """
+
+    def __init__(self, text: str):
+        self.shifts: dict[int, int] = {}  # line → columns removed from its start
+        self.text = self._rewrite(text)
+
+    def _rewrite(self, text: str) -> str:
+        lines = text.splitlines(keepends=True)
+        try:
+            self._scan(text, lines)
+        except (tokenize.TokenError, SyntaxError):
+            pass  # keep the edits made so far; ast.parse reports the problem where it is
+        for row, cut in self.shifts.items():
+            lines[row - 1] = lines[row - 1][cut:]
+        return "".join(lines)
+
+    def _scan(self, text: str, lines: list[str]) -> None:
+        depth, seen = 0, set()
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in _LAYOUT_TOKENS:
+                continue
+            (row, col), first = token.start, token.start[0] not in seen
+            seen.add(row)
+            if depth == 0 and token.string == "|" and token.type == tokenize.OP:
+                if first:  # a leading pipe: drop it with the indentation
+                    self.shifts[row] = len(lines[row - 1]) - len(lines[row - 1][col + 1:].lstrip(" \t"))
+                else:
+                    lines[row - 1] = lines[row - 1][:col] + ";" + lines[row - 1][col + 1:]
+            elif depth == 0 and first and col:
+                self.shifts[row] = col
+            depth += (token.string in "([{") - (token.string in ")]}") if token.type == tokenize.OP else 0
+
+    def column(self, line: int | None, offset: int | None) -> int | None:
+        """1-based column in the original text of a 0-based offset in the rewritten one."""
+        if offset is None or offset < 0:
+            return None
+        return offset + 1 + self.shifts.get(line or 0, 0)
+
+
+_LAYOUT_TOKENS = frozenset({tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.NEWLINE,
+                            tokenize.COMMENT, tokenize.ENDMARKER})
 
 
 def _is_pipe(node: ast.AST) -> bool:
@@ -112,67 +191,8 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def _where(node: ast.AST, source: str | None) -> Location:
-    return Location(source, getattr(node, "lineno", None), getattr(node, "col_offset", -1) + 1 or None)
-
-
-def _layer(node: ast.expr, index: int, source: str | None) -> LayerSpec:
-    where = _where(node, source)
-    if not isinstance(node, ast.Call):
-        return LayerSpec(type=_type_name(node, where), location=where, index=index)
-    if isinstance(node.func, ast.Call):
-        raise SpecError(
-            "functional-API calls such as Dense(10)(x) are not supported in the compact form; "
-            "write a YAML spec with 'inputs:' for a graph",
-            where,
-        )
-    args = tuple(_value(a, where) for a in node.args)
-    kwargs: dict[str, Any] = {}
-    for keyword in node.keywords:
-        if keyword.arg is None:
-            raise SpecError("**kwargs cannot be read in the compact form; write the arguments out", where)
-        kwargs[keyword.arg] = _value(keyword.value, where)
-    name, inputs = split_graph_keys(kwargs, where)
-    return LayerSpec(_type_name(node.func, where), args, kwargs, name, inputs, where, index)
-
-
 def _type_name(node: ast.expr, where: Location) -> str:
     name = _dotted(node)
     if not name:
         raise SpecError(f"expected a layer type name, found {ast.unparse(node)!r}", where)
     return name
-
-
-def _value(node: ast.expr, where: Location) -> Any:
-    """A literal argument value, computed without evaluating any code."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, (ast.Tuple, ast.List)):
-        items = [_value(e, where) for e in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else items
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _value(node.operand, where)
-        if _is_number(operand):
-            return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-        return _arithmetic(node, where)
-    if isinstance(node, ast.Starred):
-        raise SpecError("*args cannot be read in the compact form; write the arguments out", where)
-    return Opaque(ast.unparse(node))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _arithmetic(node: ast.BinOp, where: Location) -> Any:
-    left, right = _value(node.left, where), _value(node.right, where)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
-        return Opaque(ast.unparse(node))
-    if isinstance(node.op, ast.FloorDiv) and right == 0:
-        raise SpecError(f"division by zero in {ast.unparse(node)!r}", where)
-    result = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-              ast.FloorDiv: int.__floordiv__}[type(node.op)](left, right)
-    if abs(result) > _MAX_INT:
-        raise SpecError(f"{ast.unparse(node)!r} is too large", where)
-    return result

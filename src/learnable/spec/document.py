@@ -38,6 +38,8 @@ def parse_json(text: str, source: str | None) -> ModelSpec:
         raise SpecError(f"JSON syntax error: {err.msg}", Location(source, err.lineno, err.colno)) from None
     except ValueError as err:  # our hooks, or numbers too long to read
         raise SpecError(f"JSON error: {err}", Location(source)) from None
+    except RecursionError:
+        raise SpecError("the JSON is nested too deeply", Location(source)) from None
     return spec_from_mapping(data, source, [])
 
 

@@ -1,0 +1,51 @@
+"""Argument values of the compact form, read from the syntax tree without running code.
+
+Literals (numbers, strings, tuples, lists, True/False/None) and integer arithmetic such as
+``64 * 7 * 7`` are computed; anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
+opaque text, acceptable only where it cannot change a count (an activation).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ..errors import Location, SpecError
+from ..rules._args import Opaque
+
+_MAX_INT = 10**40  # arithmetic in arguments stays far below this; larger is a mistake
+
+
+def literal(node: ast.expr, where: Location) -> Any:
+    """A literal argument value, computed without evaluating any code."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [literal(e, where) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = literal(node.operand, where)
+        if _is_number(operand):
+            return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+        return _arithmetic(node, where)
+    if isinstance(node, ast.Starred):
+        raise SpecError("*args cannot be read in the compact form; write the arguments out", where)
+    return Opaque(ast.unparse(node))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _arithmetic(node: ast.BinOp, where: Location) -> Any:
+    left, right = literal(node.left, where), literal(node.right, where)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
+        return Opaque(ast.unparse(node))
+    if isinstance(node.op, ast.FloorDiv) and right == 0:
+        raise SpecError(f"division by zero in {ast.unparse(node)!r}", where)
+    result = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
+              ast.FloorDiv: int.__floordiv__}[type(node.op)](left, right)
+    if abs(result) > _MAX_INT:
+        raise SpecError(f"{ast.unparse(node)!r} is too large", where)
+    return result
