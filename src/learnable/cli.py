@@ -64,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _count(args: argparse.Namespace) -> int:
     from .api import count
-    from .spec import parse_text
+    from .spec import decode, parse_text
 
-    source = parse_text(sys.stdin.read(), "<stdin>") if args.source == "-" else args.source
+    source = parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if args.source == "-" else args.source
     report = count(source, data_format=args.data_format)
     if args.format == "table":
         from .render.table import print_report

@@ -96,7 +96,7 @@ def make_node(
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
-        bound = bind(rule.args, args, kwargs or {}, pack=rule.packs_positional)
+        bound = {} if rule.any_args else bind(rule.args, args, kwargs or {}, pack=rule.packs_positional)
     except ArgumentError as err:
         raise LayerError(describe(rule.name, name, index, location), str(err)) from None
     if not isinstance(trainable, bool):

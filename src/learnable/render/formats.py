@@ -31,7 +31,7 @@ def render_csv(report: Report, *, explain: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return " ".join(text.split("\n")).replace("|", "\\|")
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:

@@ -23,7 +23,7 @@ Converter = Callable[[Any], Any]
 # (`name` and `inputs` are taken by the graph builder, `trainable` by the engine.)
 COMMON_IGNORED = frozenset(
     {
-        "dtype", "autocast", "batch_size", "batch_input_shape", "seed",
+        "dtype", "autocast", "batch_size", "sparse", "ragged", "optional",
         "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
         "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank",
         "lora_alpha", "quantization_config", "device", "inplace",
@@ -114,9 +114,17 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+# No real size comes near this; beyond it, products of dimensions could outgrow what Python
+# will print (4,300 digits) in a deep enough network.
+MAX_INT = 2**63 - 1
+MAX_RANK = 64
+
+
 def integer(value: Any, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ArgumentError(None, f"must be an integer, got {_show(value)}")
+    if abs(value) > MAX_INT:
+        raise ArgumentError(None, f"must be at most {MAX_INT:,} in size, got a {len(str(abs(value)))}-digit number")
     if minimum is not None and value < minimum:
         kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
         raise ArgumentError(None, f"must be {kind}, got {value}")
@@ -187,6 +195,6 @@ def shape(value: Any) -> tuple[int | None, ...]:
         dims = (value,)
     else:
         raise ArgumentError(None, f"must be a list of dimensions, got {_show(value)}")
-    if not dims:
-        raise ArgumentError(None, "must have at least one dimension")
+    if not dims or len(dims) > MAX_RANK:
+        raise ArgumentError(None, f"must have from 1 to {MAX_RANK} dimensions, got {len(dims)}")
     return tuple(None if d is None else positive(d) for d in dims)

@@ -88,6 +88,7 @@ class Rule:
     framework: str = "keras"
     layout: bool = False  # does the data format matter (conv, pooling, ...)?
     packs_positional: bool = False  # Input(28, 28, 1): all positional values form the first argument
+    any_args: bool = False  # takes and ignores any arguments (nn.Identity)
 
     @property
     def is_input(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, Rounded, ceil_div, floor_div, minus, num, product, total
 from .._text import dims_text
+from ._args import integer
 from ._base import Shape
 
 # A padding is "valid", "same", "causal", or explicit (before, after) amounts per axis.
@@ -46,16 +47,14 @@ def torch_padding(rank: int):
             if value.lower() in ("valid", "same"):
                 return value.lower()
             raise ArgumentError(None, f"must be an integer, a tuple of {rank} integers, 'valid' or 'same', got {value!r}")
-        amounts = value if isinstance(value, (list, tuple)) else (value,) * rank
-        if len(amounts) != rank or not all(_is_int(p) and p >= 0 for p in amounts):
+        amounts = value if isinstance(value, (list, tuple)) else (value,)
+        if len(amounts) == 1:
+            amounts = tuple(amounts) * rank  # PyTorch broadcasts a single value
+        if len(amounts) != rank:
             raise ArgumentError(None, f"must be a non-negative integer or {rank} of them, got {value!r}")
-        return tuple((p, p) for p in amounts)
+        return tuple((p, p) for p in (integer(a, 0) for a in amounts))
 
     return convert
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def window_output(

@@ -137,7 +137,10 @@ def check_in_channels(rank: int, x: Shape, ctx: Context, expected: int, arg: str
     if channels is not None and channels != expected:
         hint = ""
         if ctx.data_format == CHANNELS_LAST:
-            hint = "; PyTorch tensors are channels-first: set data_format: channels_first"
+            hint = ("; PyTorch tensors are channels-first: set 'data_format: channels_first' in the "
+                    "spec (or --data-format channels_first)")
+        elif x[-1] == expected:
+            hint = f"; the input looks channels-last: PyTorch wants it as {shape_text((x[-1], *x[:-1]))}"
         raise RuleError(
             f"{arg}={expected} but its input has {channels} channels "
             f"(shape {shape_text(x)} read as {layout_desc(rank, ctx.data_format)}){hint}"

@@ -41,6 +41,8 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
     x = shapes[0]
     if x and x[-1] is not None and x[-1] != a["in_features"]:
         raise RuleError(f"in_features={a['in_features']} but its input {shape_text(x)} has {x[-1]} features on its last axis")
+    if x and x[-1] is None:  # nn.Linear states its input size, so an unknown one is known here
+        x = (*x[:-1], a["in_features"])
     return dense(x, a["out_features"], a["bias"])
 
 

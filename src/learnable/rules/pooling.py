@@ -14,8 +14,8 @@ from functools import partial
 from typing import Any
 
 from .._text import dims_text
-from ..errors import RuleError
-from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional
+from ..errors import ArgumentError, RuleError
+from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional, positive
 from ._base import (
     DATA_FORMAT, Context, Inference, Rule, Shape, join_channels, layout_desc,
     require_rank, spatial_notes, split_channels,
@@ -87,18 +87,20 @@ def _global(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Conte
 def _adaptive(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     require_rank(shapes[0], rank + 1, layout_desc(rank, ctx.data_format))
     channels, spatial = split_channels(shapes[0], ctx.data_format)
-    size = a["output_size"]
-    sizes = size if isinstance(size, (list, tuple)) else (size,) * rank
-    if len(sizes) != rank:
-        raise RuleError(f"output_size must have {rank} values, got {size!r}")
-    out = tuple(n if s is None else _positive_size(s) for n, s in zip(spatial, sizes))
+    out = tuple(n if s is None else s for n, s in zip(spatial, a["output_size"]))
     return Inference(join_channels(channels, out, ctx.data_format))
 
 
-def _positive_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(f"output_size values must be positive integers or None, got {value!r}")
-    return value
+def _output_size(rank: int):
+    """PyTorch adaptive pooling: one size, or one per axis where None keeps the input's."""
+
+    def convert(value: Any) -> tuple[int | None, ...]:
+        sizes = value if isinstance(value, (list, tuple)) else (value,) * rank
+        if len(sizes) != rank:
+            raise ArgumentError(None, f"must have {rank} values, got {value!r}")
+        return tuple(None if s is None else positive(s) for s in sizes)
+
+    return convert
 
 
 def _register_family(rank: int) -> None:
@@ -125,7 +127,8 @@ def _register_family(rank: int) -> None:
         ))
         register(Rule(
             name=f"Adaptive{torch_name}{rank}d", family="pooling", infer=partial(_adaptive, rank),
-            args=(Arg("output_size", anything), *((Arg("return_indices", boolean, False),) if kind == "max" else ())),
+            args=(Arg("output_size", _output_size(rank)),
+                  *((Arg("return_indices", boolean, False),) if kind == "max" else ())),
             framework=PYTORCH, layout=True,
             doc=f"PyTorch nn.Adaptive{torch_name}{rank}d: no parameters; a fixed output size.",
         ))

@@ -14,7 +14,8 @@ from math import prod
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import num, product, total
+from .._text import dims_text
+from ..expr import Expr, minus, num, product, total
 from ._args import Arg, anything, fraction, integer, shape
 from ._base import (
     DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, join_channels, layout_desc,
@@ -110,11 +111,19 @@ def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
     fmt = a.get("data_format") or ctx.data_format
     require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
     channels, spatial = split_channels(shapes[0], fmt)
-    sizes = tuple(
-        None if n is None else total(num(n, "n"), *(num(p, "p") for p in pads if p))
-        for n, pads in zip(spatial, a["padding"])
-    )
+    sizes = tuple(None if n is None else _padded(n, pads) for n, pads in zip(spatial, a["padding"]))
+    if any(s is not None and s.value < 1 for s in sizes):
+        raise RuleError(f"cropping {a['padding']} leaves nothing of its input {dims_text(spatial)}")
     return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
+
+
+def _padded(n: int, pads: tuple[int, int]) -> Expr:
+    """``28 + 1 + 1``; a negative amount (PyTorch cropping) is subtracted."""
+    size: Expr = num(n, "n")
+    for p in pads:
+        if p:
+            size = total(size, num(p, "p")) if p > 0 else minus(size, num(-p, "p"))
+    return size
 
 
 def _keras_pads(rank: int):
@@ -146,7 +155,7 @@ def _torch_pads(rank: int):
             return ((integer(value, 0),) * 2,) * rank
         if len(value) != 2 * rank:
             raise ArgumentError(None, f"must be an integer or {2 * rank} integers, got {value!r}")
-        flat = [integer(v, 0) for v in value]
+        flat = [integer(v) for v in value]  # negative amounts crop, as in PyTorch
         pairs = [(flat[i], flat[i + 1]) for i in range(0, 2 * rank, 2)]
         return tuple(reversed(pairs))
 
@@ -178,15 +187,17 @@ def identity_rule(name: str, *args: Arg, framework: str = "keras", family: str =
     ))
 
 
-for _name in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-              "GaussianDropout", "AlphaDropout"):
-    identity_rule(_name, Arg("rate", fraction), Arg("noise_shape", anything, None), Arg("seed", anything, None))
-identity_rule("GaussianNoise", Arg("stddev", anything), Arg("seed", anything, None))
+_SEED = Arg("seed", anything, None)
+for _name in ("Dropout", "GaussianDropout", "AlphaDropout"):
+    identity_rule(_name, Arg("rate", fraction), Arg("noise_shape", anything, None), _SEED)
+identity_rule("SpatialDropout1D", Arg("rate", fraction), _SEED)
+identity_rule("SpatialDropout2D", Arg("rate", fraction), DATA_FORMAT, _SEED)
+identity_rule("SpatialDropout3D", Arg("rate", fraction), DATA_FORMAT, _SEED)
+identity_rule("GaussianNoise", Arg("stddev", anything), _SEED)
 identity_rule("Identity")
 for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
-    identity_rule(_name, Arg("p", fraction, 0.5), framework=PYTORCH)
-# nn.Identity takes and ignores any arguments.
+    identity_rule(_name, Arg("p", fraction, 0.5), Arg("inplace", anything, False), framework=PYTORCH)
 register(Rule(
-    name="Identity", family="structure", infer=_same_shape, framework=PYTORCH,
-    args=(Arg("args", anything, None),), doc="PyTorch nn.Identity: no parameters.",
+    name="Identity", family="structure", infer=_same_shape, framework=PYTORCH, args=(),
+    any_args=True, doc="PyTorch nn.Identity: no parameters; takes and ignores any arguments.",
 ))

@@ -17,7 +17,7 @@ __all__ = ["LayerSpec", "ModelSpec", "load", "parse_text"]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a spec is a few KB; anything this large is a mistake
 _SPEC_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-_TOP_KEY_LINE = re.compile(rf"^({'|'.join(TOP_KEYS)})\s*:", re.MULTILINE)
+_TOP_KEY_LINE = re.compile(rf"^[\"']?({'|'.join(TOP_KEYS)})[\"']?\s*:", re.MULTILINE)
 
 
 def load(source: Any) -> ModelSpec:
@@ -35,14 +35,24 @@ def load(source: Any) -> ModelSpec:
     return parse_text(source, None)
 
 
+# Model files that a later release will import; until then, say so rather than guess.
+_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5", ".onnx", ".pt", ".pth", ".bin", ".safetensors", ".ckpt", ".pb", ".tflite"}
+
+
 def _looks_like_path(text: str) -> bool:
     if "\n" in text or "(" in text or "|" in text:
         return False
-    return Path(text).suffix.lower() in {*_SPEC_SUFFIXES, ".txt", ".py"} or os.path.exists(text)
+    suffix = Path(text).suffix.lower()
+    return (suffix in {*_SPEC_SUFFIXES, *_MODEL_SUFFIXES, ".txt", ".py"} or "/" in text or os.sep in text
+            or os.path.exists(text))
 
 
 def load_file(path: Path) -> ModelSpec:
     name = str(path)
+    if path.suffix.lower() in _MODEL_SUFFIXES:
+        raise SpecError(
+            f"is a {path.suffix} model file; this version of learnable reads specs "
+            "(YAML, JSON or the compact form), not model files", Location(name))
     try:
         if path.is_dir():
             raise SpecError("is a directory, not a spec file", Location(name))
@@ -54,10 +64,11 @@ def load_file(path: Path) -> ModelSpec:
         raise SpecError("no such file", Location(name)) from None
     except OSError as err:
         raise SpecError(f"cannot be read: {err.strerror}", Location(name)) from None
-    return parse_text(_decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
+    return parse_text(decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str) -> str:
+    """Bytes from a file or standard input → text, or a clear error for binary data."""
     if b"\0" in data:
         raise SpecError("is a binary file, not a spec (YAML, JSON or compact text)", Location(name))
     try:
@@ -68,6 +79,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def parse_text(text: str, source: str | None, kind: str | None = None) -> ModelSpec:
     """Parse text as ``kind`` ("yaml", "json", "compact"), or guess from its content."""
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise SpecError("the spec is empty", Location(source))
     kind = kind or _guess_kind(text)
@@ -79,8 +91,8 @@ def parse_text(text: str, source: str | None, kind: str | None = None) -> ModelS
 
 
 def _guess_kind(text: str) -> str:
-    """A spec has top-level keys such as ``layers:``; a compact form is a list of calls."""
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        return "json"
-    return "yaml" if _TOP_KEY_LINE.search(text) else "compact"
+    """A spec has top-level keys such as ``layers:`` (YAML, of which JSON is a subset, so
+    ``{input: [3], layers: [...]}`` reads too); a compact form is a list of calls."""
+    if text.lstrip().startswith("{") or _TOP_KEY_LINE.search(text):
+        return "yaml"
+    return "compact"

@@ -19,8 +19,7 @@ from .model import LayerSpec, ModelSpec
 
 def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
     """Resolve every layer's rule and arguments and wire the inputs."""
-    layers = _with_implicit_input(spec.layers)
-    rules = [_resolve(layer) for layer in layers]
+    layers, rules = _keras2_inputs(list(spec.layers), [_resolve(layer) for layer in spec.layers])
     names = _assign_names(layers, rules)
     nodes = []
     previous: str | None = None
@@ -36,22 +35,46 @@ def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
     return Graph(tuple(nodes), name=spec.name, data_format=fmt)
 
 
-def _with_implicit_input(layers: Sequence[LayerSpec]) -> list[LayerSpec]:
-    """Keras 2 style: ``Conv2D(32, 3, input_shape=(28, 28, 1))`` as the first layer."""
-    out = list(layers)
-    for i, layer in enumerate(out):
-        if "input_shape" in layer.kwargs or "input_dim" in layer.kwargs:
-            kwargs = dict(layer.kwargs)
-            shape, dim = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
-            if i > 0 or layer.inputs:
-                raise LayerError(
-                    describe(layer.type, layer.name, layer.index, layer.location),
-                    "input_shape may only be given on the first layer of a network that has no input",
-                )
-            out[i] = LayerSpec(layer.type, layer.args, kwargs, layer.name, layer.inputs, layer.location, layer.index)
-            out.insert(0, LayerSpec("Input", kwargs={"shape": shape if shape is not None else dim}, location=layer.location))
-            break
-    return out
+_SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")
+
+
+def _keras2_inputs(layers: list[LayerSpec], rules: list[Rule]) -> tuple[list[LayerSpec], list[Rule]]:
+    """Keras's other ways to give the input shape: ``Conv2D(32, 3, input_shape=(28, 28, 1))``
+    on the first layer makes an input; ``InputLayer(input_shape=...)`` or
+    ``Input(batch_shape=(None, 28))`` name the shape of an input."""
+    implicit: LayerSpec | None = None
+    for i, (layer, rule) in enumerate(zip(layers, rules)):
+        given = [key for key in _SHAPE_KEYS if key in layer.kwargs]
+        if not given:
+            continue
+        kwargs = dict(layer.kwargs)
+        shape = _shape_from(kwargs, given)
+        if rule.is_input:
+            layers[i] = _replace(layer, {**kwargs, "shape": shape})
+        elif i > 0 or layer.inputs:
+            raise LayerError(describe(rule.name, layer.name, layer.index, layer.location),
+                             f"{given[0]} may only be given on the first layer of a network that has no input")
+        else:
+            layers[i] = _replace(layer, kwargs)
+            implicit = LayerSpec("Input", kwargs={"shape": shape}, location=layer.location)
+    if implicit is None:
+        return layers, rules
+    return [implicit, *layers], [lookup("Input"), *rules]
+
+
+def _shape_from(kwargs: dict, given: list[str]) -> object:
+    values = {key: kwargs.pop(key) for key in given}
+    for key in ("batch_input_shape", "batch_shape"):  # these include the batch axis
+        if isinstance(values.get(key), (list, tuple)) and values[key]:
+            return tuple(values[key])[1:]
+    if values.get("input_shape") is not None:
+        return values["input_shape"]
+    dim = values.get("input_dim")
+    return (dim,) if dim is not None else None
+
+
+def _replace(layer: LayerSpec, kwargs: dict) -> LayerSpec:
+    return LayerSpec(layer.type, layer.args, kwargs, layer.name, layer.inputs, layer.location, layer.index)
 
 
 def _resolve(layer: LayerSpec) -> Rule:

@@ -25,7 +25,7 @@ _SEQUENTIAL = "Sequential"
 def parse_compact(text: str, source: str | None = None) -> ModelSpec:
     reader = _Reader(text, source)
     try:
-        layers = tuple(reader.layer(call, i) for i, call in enumerate(reader.calls(), start=1))
+        layers = tuple(reader.layer(call, i, name) for i, (call, name) in enumerate(reader.calls(), start=1))
     except RecursionError:  # e.g. an argument of a thousand nested lists
         raise SpecError("the compact form is nested too deeply to read", Location(source)) from None
     if not layers:
@@ -39,7 +39,7 @@ def parse_call(text: str, location: Location | None, index: int) -> LayerSpec:
     calls = list(reader.calls())
     if len(calls) != 1:
         raise SpecError(f"expected one layer, found {len(calls)} in {text!r}", location)
-    return reader.layer(calls[0], index)
+    return reader.layer(*calls[0][:1], index)
 
 
 class _Reader:
@@ -67,10 +67,11 @@ class _Reader:
         line = getattr(node, "lineno", None)
         return Location(self.source, line, self.layout.column(line, getattr(node, "col_offset", None)))
 
-    def calls(self) -> Iterator[ast.expr]:
+    def calls(self) -> Iterator[tuple[ast.expr, str | None]]:
+        """Each layer call, with the name an ``OrderedDict`` gives it (else None)."""
         for statement in self.tree.body:
-            if isinstance(statement, (ast.Import, ast.ImportFrom)):
-                continue  # pasted code often starts with its imports
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) or _is_housekeeping(statement):
+                continue  # pasted code brings its imports, model.summary(), print(model), ...
             if isinstance(statement, ast.Expr):
                 yield from self._flatten(statement.value)
             elif isinstance(statement, ast.Assign) and _is_sequential(statement.value):
@@ -79,8 +80,9 @@ class _Reader:
                 code = ast.unparse(statement).splitlines()[0]
                 raise SpecError(f"expected layer calls, found the statement {code[:60]!r}", self.where(statement))
 
-    def _flatten(self, node: ast.expr) -> Iterator[ast.expr]:
-        """Yield the layer calls inside ``a | b``, ``a, b``, ``[a, b]`` and Sequential(...)."""
+    def _flatten(self, node: ast.expr, name: str | None = None) -> Iterator[tuple[ast.expr, str | None]]:
+        """The layer calls inside ``a | b``, ``a, b``, ``[a, b]``, Sequential(...) and
+        ``OrderedDict([("conv1", Conv2d(...)), ...])``."""
         if _is_pipe(node):
             rights = []
             while _is_pipe(node):  # a | b | c nests to the left: walk it without recursion
@@ -95,19 +97,31 @@ class _Reader:
             for keyword in node.keywords:
                 if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
                     self.model_name = str(keyword.value.value)
+                elif keyword.arg == "layers":  # keras.Sequential(layers=[...])
+                    yield from self._flatten(keyword.value)
             for arg in node.args:
                 yield from self._flatten(arg)
+        elif _is_call_to(node, "OrderedDict") and len(node.args) == 1:
+            yield from self._named(node.args[0])
         elif isinstance(node, ast.Call) and _dotted(node.func).endswith(".add") and len(node.args) == 1:
             yield from self._flatten(node.args[0])  # model.add(Dense(10))
         elif isinstance(node, (ast.Call, ast.Name, ast.Attribute)):
-            yield node
+            yield node, name
         else:
             raise SpecError(f"expected a layer call such as Dense(10), found {ast.unparse(node)!r}", self.where(node))
 
-    def layer(self, node: ast.expr, index: int) -> LayerSpec:
+    def _named(self, pairs: ast.expr) -> Iterator[tuple[ast.expr, str | None]]:
+        if not isinstance(pairs, (ast.List, ast.Tuple)):
+            raise SpecError("OrderedDict(...) must hold a list of (name, layer) pairs", self.where(pairs))
+        for pair in pairs.elts:
+            if not (isinstance(pair, ast.Tuple) and len(pair.elts) == 2 and isinstance(pair.elts[0], ast.Constant)):
+                raise SpecError("OrderedDict(...) must hold (name, layer) pairs", self.where(pair))
+            yield from self._flatten(pair.elts[1], str(pair.elts[0].value))
+
+    def layer(self, node: ast.expr, index: int, name: str | None = None) -> LayerSpec:
         where = self.where(node)
         if not isinstance(node, ast.Call):
-            return LayerSpec(type=_type_name(node, where), location=where, index=index)
+            return LayerSpec(type=_type_name(node, where), name=name, location=where, index=index)
         if isinstance(node.func, ast.Call):
             raise SpecError(
                 "functional-API calls such as Dense(10)(x) are not supported in the compact form; "
@@ -120,8 +134,8 @@ class _Reader:
             if keyword.arg is None:
                 raise SpecError("**kwargs cannot be read in the compact form; write the arguments out", where)
             kwargs[keyword.arg] = literal(keyword.value, where)
-        name, inputs = split_graph_keys(kwargs, where)
-        return LayerSpec(_type_name(node.func, where), args, kwargs, name, inputs, where, index)
+        given, inputs = split_graph_keys(kwargs, where)
+        return LayerSpec(_type_name(node.func, where), args, kwargs, given or name, inputs, where, index)
 
 
 class _Layout:
@@ -179,7 +193,28 @@ def _is_pipe(node: ast.AST) -> bool:
 
 
 def _is_sequential(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == _SEQUENTIAL
+    return _is_call_to(node, _SEQUENTIAL)
+
+
+def _is_call_to(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == name
+
+
+# Calls in pasted code that are about the model, not layers of it.
+_HOUSEKEEPING = frozenset({
+    "summary", "compile", "fit", "evaluate", "predict", "build", "save", "save_weights",
+    "load_weights", "load_state_dict", "eval", "train", "to", "cuda", "cpu", "count_params",
+})
+
+
+def _is_housekeeping(statement: ast.stmt) -> bool:
+    """``model.summary()``, ``model.compile(...)``, ``print(model)`` and the like."""
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return False
+    func = statement.value.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    return isinstance(func, ast.Attribute) and func.attr in _HOUSEKEEPING
 
 
 def _dotted(node: ast.AST) -> str:

@@ -7,8 +7,8 @@
       - Flatten
       - Dense: 2                   # a scalar or a list: positional arguments
 
-YAML is read with the safe loader only, so a tag can never construct an object. Each
-layer keeps the line it stands on, for error messages.
+YAML is read with the safe loader only, so a tag can never construct an object (see
+``_yaml.py`` for the other limits). Each layer keeps the line it stands on, for messages.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..rules._args import suggest
+from ._yaml import load_yaml
 from .compact import parse_call
 from .model import LayerSpec, ModelSpec, split_graph_keys
 
@@ -27,7 +28,7 @@ _FORMATS = ("channels_last", "channels_first")
 
 
 def parse_yaml(text: str, source: str | None) -> ModelSpec:
-    data, lines = _load_yaml(text, source)
+    data, lines = load_yaml(text, source)
     return spec_from_mapping(data, source, lines)
 
 
@@ -54,74 +55,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid value")
-
-
-def _load_yaml(text: str, source: str | None) -> tuple[Any, list[int]]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise SpecError("the spec is empty", Location(source))
-        _check_duplicate_keys(node, source)
-        return loader.construct_document(node), _layer_lines(node)
-    except yaml.MarkedYAMLError as err:
-        raise _yaml_error(err, source) from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"YAML error: {err}", Location(source)) from None
-    except RecursionError:
-        raise SpecError("the YAML is nested too deeply", Location(source)) from None
-    finally:
-        loader.dispose()
-
-
-def _yaml_error(err: Any, source: str | None) -> SpecError:
-    import yaml
-
-    mark = err.problem_mark or err.context_mark
-    where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
-    if isinstance(err, yaml.constructor.ConstructorError):
-        return SpecError(
-            f"YAML tag not allowed: {err.problem}; specs are plain data and learnable "
-            "never constructs objects from them",
-            where,
-        )
-    problem = err.problem or err.context
-    context = err.context_mark
-    if err.problem and err.context and context is not None and context is not mark:
-        problem += f" ({err.context} at line {context.line + 1}, column {context.column + 1})"
-    return SpecError(f"YAML syntax error: {problem}", where)
-
-
-def _check_duplicate_keys(root: Any, source: str | None) -> None:
-    import yaml
-
-    stack = [root]
-    while stack:  # iterative: a deep document must not exhaust the Python stack
-        node = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.value in seen:
-                        where = Location(source, key.start_mark.line + 1, key.start_mark.column + 1)
-                        raise SpecError(f"duplicate key '{key.value}'", where)
-                    seen.add(key.value)
-                stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _layer_lines(root: Any) -> list[int]:
-    """The line of each item under ``layers:``, to point messages at it."""
-    import yaml
-
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if getattr(key, "value", None) == "layers" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
 
 
 # ---- structure --------------------------------------------------------------------------

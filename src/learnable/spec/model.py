@@ -43,7 +43,11 @@ def split_graph_keys(kwargs: dict[str, Any], where: Location | None) -> tuple[st
         raise SpecError(f"name must be a non-empty string, got {name!r}", where)
     if inputs is None:
         return name, None
-    inputs = [inputs] if isinstance(inputs, str) else inputs
-    if not isinstance(inputs, (list, tuple)) or not inputs or not all(isinstance(i, str) for i in inputs):
+    inputs = [inputs] if isinstance(inputs, (str, int)) else inputs
+    if not isinstance(inputs, (list, tuple)) or not inputs or not all(_is_name(i) for i in inputs):
         raise SpecError(f"inputs must be a layer name or a list of them, got {inputs!r}", where)
-    return name, tuple(inputs)
+    return name, tuple(str(i) for i in inputs)  # YAML reads a name such as 1 as a number
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
