@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/* from the current output (review the diff before committing)")
+
+
 def learnable_command() -> str:
     """The console script as a user runs it: beside this Python, else on PATH."""
     beside = Path(sys.executable).with_name("learnable")
@@ -82,3 +87,14 @@ def stated_result(formula: str) -> int | None:
     if "=" not in formula:
         return None
     return int(formula.split("=")[1].strip().replace(",", ""))
+
+
+def assert_formulas_hold(row) -> None:
+    """A row's printed arithmetic evaluates to its numbers: the params formula to params,
+    each "axis: arithmetic = n" of the shape formula to n, and n is in the output shape."""
+    assert evaluate_formula(row.formula) == row.params, (row.name, row.formula)
+    assert stated_result(row.formula) in (None, row.params), (row.name, row.formula)
+    for part in filter(None, row.shape_formula.split("; ")):
+        stated = stated_result(part)
+        assert evaluate_formula(part) == stated, (row.name, part)
+        assert stated in row.output_shape, (row.name, part, row.output_shape)

@@ -48,11 +48,13 @@ def test_markdown_table():
     assert "**Total params:** 1,199,882  " in lines
 
 
-def test_table_without_explain_has_no_arithmetic():
-    result = run_cli("count", SEED)
-    assert result.returncode == 0
-    assert "Arithmetic" not in result.stdout and "18,496" in result.stdout
-    assert all(line == line.rstrip() for line in result.stdout.splitlines())
+def test_explain_adds_the_arithmetic_columns():
+    plain, explained = run_cli("count", SEED), run_cli("count", SEED, "--explain")
+    assert plain.returncode == explained.returncode == 0
+    for header in ("Params arithmetic", "Shape arithmetic", "3×3×32×64 + 64 = 18,496"):
+        assert header not in plain.stdout and header in explained.stdout
+    assert "18,496" in plain.stdout
+    assert all(line == line.rstrip() for line in plain.stdout.splitlines())
 
 
 def test_compact_string_argument():

@@ -24,6 +24,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import learnable
+from conftest import assert_formulas_hold
 
 pytestmark = pytest.mark.frameworks
 
@@ -124,6 +125,7 @@ def compare(
             (w.name, tuple(w.shape), _count(w), any(w is t for t in layer.trainable_weights)) for w in layer.weights
         ]
         assert ours == theirs, f"{where}: weights {ours} != Keras {theirs}"
+        assert_formulas_hold(row)
     total = sum(layer.count_params() for layer in layers)
     assert report.total_params == total
     assert report.trainable_params == sum(_count(w) for layer in layers for w in layer.trainable_weights)

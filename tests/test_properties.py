@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import learnable
-from conftest import EXAMPLES, evaluate_formula, stated_result
+from conftest import EXAMPLES, assert_formulas_hold
 from learnable.render import render
 
 sizes = st.integers(1, 64)
@@ -41,14 +41,6 @@ def network(draw):
     return {"input": [draw(sizes), draw(sizes), draw(st.integers(1, 8))], "layers": layers}
 
 
-def check_shape_formula(row):
-    """Each "axis: arithmetic = n" evaluates to n, and n is in the output shape."""
-    for part in filter(None, row.shape_formula.split("; ")):
-        stated = stated_result(part)
-        assert evaluate_formula(part) == stated, part
-        assert stated in row.output_shape, (part, row.output_shape)
-
-
 def count_or_none(spec):
     try:
         return learnable.count(spec)
@@ -62,9 +54,7 @@ def test_every_formula_evaluates_to_its_number(spec):
     report = count_or_none(spec)
     assume(report is not None)
     for row in report.layers:
-        assert evaluate_formula(row.formula) == row.params
-        assert stated_result(row.formula) in (None, row.params)
-        check_shape_formula(row)
+        assert_formulas_hold(row)
         assert sum(w.params for w in row.weights) == row.params
         assert row.params == row.trainable + row.non_trainable >= 0
         assert all(d is None or d >= 1 for d in row.output_shape)
@@ -138,5 +128,4 @@ def test_counts_stay_exact_beyond_2_to_the_63():
 def test_seed_formulas_evaluate():
     for path in EXAMPLES.glob("*.yaml"):
         for row in learnable.count(path).layers:
-            assert evaluate_formula(row.formula) == row.params
-            check_shape_formula(row)
+            assert_formulas_hold(row)

@@ -25,15 +25,15 @@ KERAS_ROWS = [
     ("Input(50, 8) | Conv1D(16, 3, groups=4)", (48, 16), 3 * (8 // 4) * 16 + 16),
     ("Input(9, 8) | Conv1D(4, 3, strides=2, padding='causal')", (5, 4), 3 * 8 * 4 + 4),
     ("Input(32, 32, 3) | Conv2D(64, 3)", (30, 30, 64), 3 * 3 * 3 * 64 + 64),
-    ("Input(32, 32, 3) | Conv2D(64, 3, strides=2, padding='same')", (16, 16, 64), 1792),
-    ("Input(32, 32, 3) | Conv2D(64, 3, dilation_rate=2)", ((32 - 5) // 1 + 1,) * 2 + (64,), 1792),
+    ("Input(32, 32, 3) | Conv2D(64, 3, strides=2, padding='same')", (16, 16, 64), 3 * 3 * 3 * 64 + 64),
+    ("Input(32, 32, 3) | Conv2D(64, 3, dilation_rate=2)", ((32 - 5) // 1 + 1,) * 2 + (64,), 3 * 3 * 3 * 64 + 64),
     ("Input(224, 224, 3) | Conv2D(64, 7, strides=2, padding='same')", (112, 112, 64), 7 * 7 * 3 * 64 + 64),
     ("Input(7, 7, 3) | Conv2D(4, 3, strides=2, padding='same')", (4, 4, 4), 3 * 3 * 3 * 4 + 4),
     ("Input(10, 10, 32) | Conv2D(64, (3, 5), use_bias=False)", (8, 6, 64), 3 * 5 * 32 * 64),
     ("Input(10, 10, 32) | Conv2D(64, 3, groups=8)", (8, 8, 64), 3 * 3 * (32 // 8) * 64 + 64),
     ("Input(6, 6, 6, 4) | Conv3D(8, 3)", (4, 4, 4, 8), 27 * 4 * 8 + 8),
     ("Input(6, 6, 6, 4) | Conv3D(8, 3, groups=2, use_bias=False)", (4, 4, 4, 8), 27 * 2 * 8),
-    ("Input(3, 32, 32, data_format='channels_first') | Conv2D(64, 3)", (64, 30, 30), 1792),
+    ("Input(3, 32, 32, data_format='channels_first') | Conv2D(64, 3)", (64, 30, 30), 3 * 3 * 3 * 64 + 64),
     # Pooling: strides default to pool_size
     ("Input(10, 10, 4) | MaxPooling2D(3)", (3, 3, 4), 0),
     ("Input(7, 7, 4) | MaxPooling2D(2, padding='same')", (4, 4, 4), 0),
@@ -59,18 +59,19 @@ def test_keras_rows(source, shape, params):
 
 TORCH_ROWS = [
     # Conv: out = floor((n + 2p − d(k−1) − 1)/s) + 1
-    ("Input(8, 50) | nn.Conv1d(8, 16, 3)", (16, 48), 400),
-    ("Input(8, 50) | nn.Conv1d(8, 16, 3, groups=4, bias=False)", (16, 48), 96),
-    ("Input(3, 224, 224) | nn.Conv2d(3, 64, 3, stride=2, padding=1, dilation=2)", (64, (224 + 2 - 4 - 1) // 2 + 1, 111), 1792),
-    ("Input(32, 9, 9) | nn.Conv2d(32, 64, (3, 5), groups=8, bias=False)", (64, 7, 5), 3840),
+    ("Input(8, 50) | nn.Conv1d(8, 16, 3)", (16, 48), 3 * 8 * 16 + 16),
+    ("Input(8, 50) | nn.Conv1d(8, 16, 3, groups=4, bias=False)", (16, 48), 3 * (8 // 4) * 16),
+    ("Input(3, 224, 224) | nn.Conv2d(3, 64, 3, stride=2, padding=1, dilation=2)", (64, (224 + 2 - 4 - 1) // 2 + 1, 111),
+     3 * 3 * 3 * 64 + 64),
+    ("Input(32, 9, 9) | nn.Conv2d(32, 64, (3, 5), groups=8, bias=False)", (64, 7, 5), 3 * 5 * (32 // 8) * 64),
     ("Input(3, 8, 8) | nn.Conv2d(3, 8, 4, padding='same')", (8, 8, 8), 4 * 4 * 3 * 8 + 8),
-    ("Input(4, 6, 6, 6) | nn.Conv3d(4, 8, 3)", (8, 4, 4, 4), 872),
+    ("Input(4, 6, 6, 6) | nn.Conv3d(4, 8, 3)", (8, 4, 4, 4), 27 * 4 * 8 + 8),
     # Pooling with ceil_mode: MaxPool2d(2) on 7 → 3, ceil → 4; MaxPool1d(2,2,p=1,ceil) on 5 → 3
     ("Input(1, 7, 7) | nn.MaxPool2d(2)", (1, 3, 3), 0),
     ("Input(1, 7, 7) | nn.MaxPool2d(2, ceil_mode=True)", (1, 4, 4), 0),
     ("Input(1, 5) | nn.MaxPool1d(2, 2, padding=1, ceil_mode=True)", (1, 3), 0),
     ("Input(2, 7, 7) | nn.AdaptiveAvgPool2d((1, None))", (2, 1, 7), 0),
-    ("Input(100) | nn.Linear(100, 64)", (64,), 6464),
+    ("Input(100) | nn.Linear(100, 64)", (64,), 100 * 64 + 64),
     ("Input(2, 3, 4) | nn.Flatten(2)", (2, 12), 0),
     ("Input(1, 4, 4) | nn.ZeroPad2d((1, 2, 3, 4))", (1, 4 + 3 + 4, 4 + 1 + 2), 0),
 ]
@@ -145,3 +146,20 @@ def test_pasted_torch_sequential_with_arithmetic():
     code = "nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 14 * 14, 10))"
     report = learnable.count("Input(1, 28, 28)\n" + code)
     assert report.layers[-1].params == 8 * 14 * 14 * 10 + 10
+
+
+@pytest.mark.parametrize("n, k, s, d, padding, pads", [
+    # Keras 'same' pads the odd pixel after, and with stride the total depends on n (CONVENTIONS §2.1)
+    (6, 3, 2, 1, "same", (0, 1)),
+    (7, 3, 2, 1, "same", (1, 1)),
+    (224, 3, 2, 1, "same", (0, 1)),
+    (224, 7, 2, 1, "same", (2, 3)),
+    (6, 4, 1, 1, "same", (1, 2)),  # PyTorch 'same' with an even kernel: [1, 2]
+    (9, 3, 1, 2, "causal", (4, 0)),
+    (9, 3, 1, 1, "valid", (0, 0)),
+    (9, 3, 1, 1, (2, 1), (2, 1)),
+])
+def test_padding_actually_added(n, k, s, d, padding, pads):
+    from learnable.rules._spatial import resolve_padding
+
+    assert resolve_padding(n, k, s, d, padding) == pads

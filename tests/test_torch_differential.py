@@ -19,6 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import learnable
+from conftest import assert_formulas_hold
 
 pytestmark = pytest.mark.frameworks
 
@@ -87,6 +88,7 @@ def compare(report: learnable.Report, input_shape: Sequence[int], built: Sequenc
         theirs = [(p.numel(), sorted(p.shape)) for p in params]
         assert ours == theirs, f"{where}: weights (numel, sorted dims) {ours} != torch {theirs}"
         assert sum(b.numel() for b in module.buffers()) == 0, "these layers own no buffers"
+        assert_formulas_hold(row)
     assert report.total_params == sum(p.numel() for module, _ in built for p in module.parameters())
 
 

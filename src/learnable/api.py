@@ -6,6 +6,7 @@ from typing import Any
 
 from . import engine
 from .report import Report
+from .rules import DATA_FORMATS
 from .spec import load
 from .spec.build import build_graph
 
@@ -19,7 +20,7 @@ def count(source: Any, *, data_format: str | None = None) -> Report:
     ``data_format`` ("channels_last" or "channels_first") overrides the spec's.
     Raises :class:`learnable.LearnableError` for any problem with the input.
     """
-    if data_format not in (None, "channels_last", "channels_first"):
+    if data_format is not None and data_format not in DATA_FORMATS:
         from .errors import SpecError
 
         raise SpecError(f"data_format must be channels_last or channels_first, got {data_format!r}")

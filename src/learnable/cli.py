@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import LearnableError
 from .render import FORMATS
+from .rules import DATA_FORMATS
 
 EXAMPLES = """\
 examples:
@@ -41,10 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     count.add_argument("source", metavar="SOURCE",
                        help="a spec file (.yaml/.yml/.json), a compact-form file or string, or - for stdin")
-    count.add_argument("--explain", action="store_true", help="show the arithmetic behind each count")
+    count.add_argument("--explain", action="store_true",
+                       help="add the arithmetic of each count and output size to the table or Markdown "
+                            "(JSON and CSV always carry it)")
     count.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
-    count.add_argument("--data-format", choices=("channels_last", "channels_first"),
-                       help="layout of the shapes (default: the spec's, else channels_last)")
+    count.add_argument("--data-format", choices=DATA_FORMATS,
+                       help="layout of the shapes (default: the spec's; else channels_first when every "
+                            "layout-dependent layer is a PyTorch one, channels_last otherwise)")
     return parser
 
 

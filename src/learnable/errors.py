@@ -66,10 +66,16 @@ class ArgumentError(RuleError):
 
 
 class LayerError(LearnableError):
-    """A :class:`RuleError` placed: which layer, where it is, what it received."""
+    """A :class:`RuleError` placed: which layer, where it is, what it received.
+
+    ``layer`` is the description of the layer and its place, ``problem`` what is wrong;
+    tools that show errors beside the source (an audit, a web page) read them apart.
+    """
 
     def __init__(self, layer: str, problem: str):
         super().__init__(f"{layer}: {problem}")
+        self.layer = layer
+        self.problem = problem
 
 
 class GraphError(LearnableError):

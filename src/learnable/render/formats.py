@@ -12,6 +12,7 @@ import json
 
 from ..report import Report
 from .._text import shape_text
+from ._columns import cells, columns
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "formula", "shape_formula")
 
@@ -35,15 +36,11 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:
-    header = ["Layer", "Type", "Output shape", "Params"] + (["Params arithmetic", "Shape arithmetic"] if explain else [])
-    align = ["---", "---", "---", "---:"] + (["---", "---"] if explain else [])
-    lines = [f"### {report.name}", ""] if report.name else []
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    for row in report.layers:
-        cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
-        if explain:
-            cells += [row.formula if row.params else "", row.shape_formula]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    header = columns(explain)
+    lines = [f"### {_cell(report.name)}", ""] if report.name else []
+    lines.append("| " + " | ".join(c.header for c in header) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in header) + "|")
+    lines += ["| " + " | ".join(_cell(c) for c in cells(row, explain)) + " |" for row in report.layers]
     lines += [
         "",
         f"**Total params:** {report.total_params:,}  ",

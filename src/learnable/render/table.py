@@ -14,26 +14,21 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .._text import shape_text
 from ..report import Report
+from ._columns import ARITHMETIC, cells, columns
 
 
 def build_table(report: Report, *, explain: bool = False) -> Table:
     # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
     title = Text(report.name) if report.name else None
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    table.add_column("Layer", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Output shape", no_wrap=True)
-    table.add_column("Params", justify="right", no_wrap=True)
-    if explain:
-        table.add_column("Params arithmetic", overflow="fold")
-        table.add_column("Shape arithmetic", overflow="fold")
+    for column in columns(explain):
+        if column in ARITHMETIC:  # the long cells wrap on a narrow terminal; the rest never do
+            table.add_column(column.header, overflow="fold")
+        else:
+            table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
     for row in report.layers:
-        cells = [row.name, row.type, shape_text(row.output_shape), f"{row.params:,}"]
-        if explain:
-            cells += [row.formula if row.params else "", row.shape_formula]
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*(Text(cell) for cell in cells(row, explain)))
     return table
 
 

@@ -21,7 +21,8 @@ from ._args import Arg, choice, optional
 Shape = tuple[int | None, ...]
 CHANNELS_LAST = "channels_last"
 CHANNELS_FIRST = "channels_first"
-DATA_FORMAT = Arg("data_format", optional(choice(CHANNELS_LAST, CHANNELS_FIRST)), None)
+DATA_FORMATS = (CHANNELS_LAST, CHANNELS_FIRST)
+DATA_FORMAT = Arg("data_format", optional(choice(*DATA_FORMATS)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,17 @@ class Rule:
 def require_rank(shape: Shape, rank: int, what: str) -> None:
     if len(shape) != rank:
         raise RuleError(f"expects a {rank}-D input ({what}, batch excluded), got shape {shape_text(shape)}")
+
+
+def layout_of(a: Mapping[str, Any], ctx: Context) -> str:
+    """A layer's own ``data_format`` argument, else the network's."""
+    return a.get("data_format") or ctx.data_format
+
+
+def feature_map(x: Shape, rank: int, data_format: str) -> tuple[int | None, Shape]:
+    """(channels, spatial dims) of an input that must have ``rank`` spatial axes."""
+    require_rank(x, rank + 1, layout_desc(rank, data_format))
+    return split_channels(x, data_format)
 
 
 def split_channels(shape: Shape, data_format: str) -> tuple[int | None, Shape]:

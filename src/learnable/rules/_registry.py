@@ -10,6 +10,7 @@ selects the PyTorch form, and otherwise the Keras form is taken.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 from ..errors import RuleError
 from ._args import suggest
@@ -28,6 +29,7 @@ def register(rule: Rule) -> Rule:
             raise ValueError(f"layer name {name!r} registered twice for {rule.framework}")
         _by_lower[name.lower()].append(rule)
     _rules.append(rule)
+    lookup.cache_clear()
     return rule
 
 
@@ -45,6 +47,7 @@ def _split_prefix(type_name: str) -> tuple[str | None, str]:
     return KERAS, name
 
 
+@lru_cache(maxsize=4096)  # a network repeats a few type names many times
 def lookup(type_name: str) -> Rule:
     """The rule for a type name, or a RuleError naming the closest known types."""
     hint, name = _split_prefix(type_name.strip())

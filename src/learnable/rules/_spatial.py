@@ -76,6 +76,24 @@ def window_output(
     return out
 
 
+def resolve_padding(n: int, k: int, s: int, d: int, padding: str | tuple[int, int]) -> tuple[int, int]:
+    """The zeros actually added (before, after) along one axis.
+
+    'same' pads ``max((ceil(n/s) − 1)·s + k' − n, 0)`` in all, the odd one after: TF's rule,
+    which Keras follows and PyTorch matches for stride 1 (CONVENTIONS.md §2.1-2.2). Causal
+    pads ``k' − 1`` before.
+    """
+    k_eff = d * (k - 1) + 1
+    if padding == "valid":
+        return (0, 0)
+    if padding == "causal":
+        return (k_eff - 1, 0)
+    if padding == "same":
+        total = max((-(-n // s) - 1) * s + k_eff - n, 0)
+        return (total // 2, total - total // 2)
+    return padding
+
+
 def _pads(padding: Padding, axis: int) -> str | tuple[int, int]:
     return padding if isinstance(padding, str) else padding[axis]
 

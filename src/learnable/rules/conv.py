@@ -21,10 +21,10 @@ from ..expr import num, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
     CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape, Weight,
-    join_channels, known, layout_desc, require_rank, shape_text, spatial_notes, split_channels,
+    feature_map, join_channels, known, layout_desc, layout_of, shape_text, spatial_notes,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, sizes_of, torch_padding, window_output
+from ._spatial import keras_padding, resolve_padding, sizes_of, torch_padding, window_output
 
 _KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
 
@@ -34,8 +34,7 @@ def convolve(
     strides: Sequence[int], padding: Any, dilation: Sequence[int], groups: int, use_bias: bool,
 ) -> Inference:
     """The shared convolution rule; the Keras and PyTorch forms only translate arguments."""
-    require_rank(x, rank + 1, layout_desc(rank, data_format))
-    channels, spatial = split_channels(x, data_format)
+    channels, spatial = feature_map(x, rank, data_format)
     c_in = known(channels, "number of input channels")
     _check_groups(c_in, filters, groups)
     sizes = window_output(spatial, kernel, strides, dilation, padding, "kernel")
@@ -64,7 +63,7 @@ def _keras_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
         # Keras refuses this combination (PyTorch allows it).
         raise RuleError(f"strides {strides} together with dilation_rate {dilation} is not supported by Keras; use one or the other")
     return convolve(
-        rank, shapes[0], a["data_format"] or ctx.data_format, filters=a["filters"],
+        rank, shapes[0], layout_of(a, ctx), filters=a["filters"],
         kernel=a["kernel_size"], strides=strides, padding=a["padding"], dilation=dilation,
         groups=a["groups"], use_bias=a["use_bias"],
     )
@@ -102,7 +101,7 @@ def _torch_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     if padding == "same" and max(stride) > 1:
         raise RuleError("padding='same' is not supported for strided convolutions (PyTorch); give the padding as a number")
     check_in_channels(rank, shapes[0], ctx, a["in_channels"], "in_channels")
-    _check_padding_mode(a["padding_mode"], padding, a["kernel_size"], a["dilation"], split_channels(shapes[0], ctx.data_format)[1])
+    _check_padding_mode(a["padding_mode"], padding, a, feature_map(shapes[0], rank, ctx.data_format)[1])
     return convolve(
         rank, shapes[0], ctx.data_format, filters=a["out_channels"], kernel=a["kernel_size"],
         strides=stride, padding=padding, dilation=a["dilation"], groups=a["groups"],
@@ -110,30 +109,23 @@ def _torch_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     )
 
 
-def _check_padding_mode(mode: str, padding: Any, kernel: Sequence[int], dilation: Sequence[int], spatial: Shape) -> None:
+def _check_padding_mode(mode: str, padding: Any, a: Mapping[str, Any], spatial: Shape) -> None:
     """Reflect padding must be smaller than the input; circular may wrap around at most once."""
     if mode not in ("reflect", "circular"):
         return
     for axis, n in enumerate(spatial):
         if n is None:
             continue
-        if padding == "same":  # PyTorch puts the odd pixel on the right
-            total = dilation[axis] * (kernel[axis] - 1)
-            pads = (total // 2, total - total // 2)
-        elif padding == "valid":
-            pads = (0, 0)
-        else:
-            pads = padding[axis]
-        limit_ok = max(pads) < n if mode == "reflect" else max(pads) <= n
-        if not limit_ok:
+        pads = resolve_padding(n, a["kernel_size"][axis], a["stride"][axis], a["dilation"][axis],
+                               padding if isinstance(padding, str) else padding[axis])
+        if max(pads) >= n + (mode == "circular"):
             need = "smaller than" if mode == "reflect" else "at most"
             raise RuleError(f"padding {max(pads)} with padding_mode='{mode}' must be {need} the input size {n}")
 
 
 def check_in_channels(rank: int, x: Shape, ctx: Context, expected: int, arg: str) -> None:
     """PyTorch modules name their input channels; say so when the input disagrees."""
-    require_rank(x, rank + 1, layout_desc(rank, ctx.data_format))
-    channels, _ = split_channels(x, ctx.data_format)
+    channels, _ = feature_map(x, rank, ctx.data_format)
     if channels is not None and channels != expected:
         hint = ""
         if ctx.data_format == CHANNELS_LAST:

@@ -17,17 +17,15 @@ from .._text import dims_text
 from ..errors import ArgumentError, RuleError
 from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional, positive
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, join_channels, layout_desc,
-    require_rank, spatial_notes, split_channels,
+    DATA_FORMAT, Context, Inference, Rule, Shape, feature_map, join_channels, layout_of, spatial_notes,
 )
 from ._registry import PYTORCH, register
 from ._spatial import check_torch_pool_padding, keras_padding, sizes_of, torch_padding, window_output
 
 
 def _keras_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    fmt = a["data_format"] or ctx.data_format
-    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
-    channels, spatial = split_channels(shapes[0], fmt)
+    fmt = layout_of(a, ctx)
+    channels, spatial = feature_map(shapes[0], rank, fmt)
     window = a["pool_size"]
     strides = a["strides"] or window
     sizes = window_output(spatial, window, strides, (1,) * rank, a["padding"], "pool window")
@@ -43,15 +41,14 @@ def _keras_args(rank: int, default_pool: Any) -> tuple[Arg, ...]:
     )
 
 
-def _torch_pool(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    require_rank(shapes[0], rank + 1, layout_desc(rank, ctx.data_format))
-    channels, spatial = split_channels(shapes[0], ctx.data_format)
+def _torch_pool(rank: int, kind: str, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    channels, spatial = feature_map(shapes[0], rank, ctx.data_format)
     padding = a["padding"]
     if isinstance(padding, str):
         raise RuleError(f"padding must be a number for PyTorch pooling, got '{padding}'")
     window, dilation = a["kernel_size"], a.get("dilation", (1,) * rank)
     check_torch_pool_padding(window, padding)
-    if rank == 3 and "dilation" not in a and any(n is not None and n < k for n, k in zip(spatial, window)):
+    if rank == 3 and kind == "average" and any(n is not None and n < k for n, k in zip(spatial, window)):
         # avg_pool3d alone checks the unpadded input against the kernel (torch 2.13).
         raise RuleError(f"its input {dims_text(spatial)} is smaller than the kernel {dims_text(window)}; "
                         "PyTorch's AvgPool3d refuses this even when padding would make it fit")
@@ -76,17 +73,15 @@ def _torch_args(rank: int, *, dilation: bool) -> tuple[Arg, ...]:
 
 
 def _global(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    fmt = a["data_format"] or ctx.data_format
-    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
-    channels, _ = split_channels(shapes[0], fmt)
+    fmt = layout_of(a, ctx)
+    channels, _ = feature_map(shapes[0], rank, fmt)
     if a["keepdims"]:
         return Inference(join_channels(channels, (1,) * rank, fmt))
     return Inference((channels,))
 
 
 def _adaptive(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    require_rank(shapes[0], rank + 1, layout_desc(rank, ctx.data_format))
-    channels, spatial = split_channels(shapes[0], ctx.data_format)
+    channels, spatial = feature_map(shapes[0], rank, ctx.data_format)
     out = tuple(n if s is None else s for n, s in zip(spatial, a["output_size"]))
     return Inference(join_channels(channels, out, ctx.data_format))
 
@@ -114,7 +109,7 @@ def _register_family(rank: int) -> None:
             doc=f"Keras {keras_name}{rank}D: no parameters; a {kind} over each window.",
         ))
         register(Rule(
-            name=f"{torch_name}{rank}d", family="pooling", infer=partial(_torch_pool, rank),
+            name=f"{torch_name}{rank}d", family="pooling", infer=partial(_torch_pool, rank, kind),
             args=_torch_args(rank, dilation=kind == "max"), framework=PYTORCH, layout=True,
             doc=f"PyTorch nn.{torch_name}{rank}d: no parameters.",
         ))

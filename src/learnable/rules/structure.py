@@ -18,8 +18,8 @@ from .._text import dims_text
 from ..expr import Expr, minus, num, product, total
 from ._args import Arg, anything, fraction, integer, shape
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, join_channels, layout_desc,
-    require_rank, shape_text, spatial_notes, split_channels,
+    DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, feature_map, join_channels, layout_of,
+    shape_text, spatial_notes,
 )
 from ._registry import PYTORCH, register
 from ._spatial import sizes_of
@@ -108,9 +108,8 @@ register(Rule(
 
 
 def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    fmt = a.get("data_format") or ctx.data_format
-    require_rank(shapes[0], rank + 1, layout_desc(rank, fmt))
-    channels, spatial = split_channels(shapes[0], fmt)
+    fmt = layout_of(a, ctx)
+    channels, spatial = feature_map(shapes[0], rank, fmt)
     sizes = tuple(None if n is None else _padded(n, pads) for n, pads in zip(spatial, a["padding"]))
     if any(s is not None and s.value < 1 for s in sizes):
         raise RuleError(f"cropping {a['padding']} leaves nothing of its input {dims_text(spatial)}")

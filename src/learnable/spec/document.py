@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Location, SpecError
+from ..rules import DATA_FORMATS
 from ..rules._args import suggest
 from ._yaml import load_yaml
 from .compact import parse_call
 from .model import LayerSpec, ModelSpec, split_graph_keys
 
 TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "layers")
-_FORMATS = ("channels_last", "channels_first")
 
 
 def parse_yaml(text: str, source: str | None) -> ModelSpec:
@@ -96,7 +96,7 @@ def _optional_str(data: Mapping, key: str, where: Location) -> str | None:
 
 
 def _data_format(value: Any, where: Location) -> str | None:
-    if value is None or value in _FORMATS:
+    if value is None or value in DATA_FORMATS:
         return value
     raise SpecError(f"'data_format:' must be channels_last or channels_first, got {value!r}", where)
 
