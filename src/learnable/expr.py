@@ -64,29 +64,6 @@ class Product(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class Quotient(Expr):
-    """An exact division, e.g. input channels per group ``32/8``. Never rounds."""
-
-    numerator: Expr
-    denominator: Expr
-    precedence = _ATOM  # it brackets itself
-
-    def __post_init__(self) -> None:
-        if self.denominator.value == 0 or self.numerator.value % self.denominator.value:
-            raise ValueError(f"{self.numerator}/{self.denominator} is not an exact integer")
-
-    @property
-    def value(self) -> int:
-        return self.numerator.value // self.denominator.value
-
-    def render(self, *, symbolic: bool = False) -> str:
-        # Always bracketed: "3×3×(32/8)×64" reads unambiguously.
-        num = self._child(self.numerator, symbolic, _ATOM)
-        den = self._child(self.denominator, symbolic, _ATOM)
-        return f"({num}/{den})"
-
-
-@dataclass(frozen=True, slots=True)
 class Difference(Expr):
     """``left − right``, as in an output size ``28 − 3 + 1``."""
 
@@ -103,24 +80,37 @@ class Difference(Expr):
         return f"{left} − {self._child(self.right, symbolic, _PRODUCT)}"
 
 
+# How a Division rounds, and the brackets that say so.
+EXACT, FLOOR, CEIL = "exact", "floor", "ceil"
+_BRACKETS = {EXACT: ("(", ")"), FLOOR: ("⌊", "⌋"), CEIL: ("⌈", "⌉")}
+
+
 @dataclass(frozen=True, slots=True)
-class Rounded(Expr):
-    """``⌊a/b⌋`` or ``⌈a/b⌉``: integer division as the shape formulas use it."""
+class Division(Expr):
+    """``(32/8)`` channels per group (exact: it never rounds), or ``⌊a/b⌋`` / ``⌈a/b⌉`` in
+    the shape formulas. Always bracketed, so ``3×3×(32/8)×64`` reads unambiguously."""
 
     numerator: Expr
     denominator: Expr
-    up: bool = False
+    rounding: str = EXACT
     precedence = _ATOM
+
+    def __post_init__(self) -> None:
+        if self.denominator.value <= 0:
+            raise ValueError(f"division by {self.denominator}")
+        if self.rounding == EXACT and self.numerator.value % self.denominator.value:
+            raise ValueError(f"{self.numerator}/{self.denominator} is not an exact integer")
 
     @property
     def value(self) -> int:
         quotient, remainder = divmod(self.numerator.value, self.denominator.value)
-        return quotient + 1 if self.up and remainder else quotient
+        return quotient + 1 if self.rounding == CEIL and remainder else quotient
 
     def render(self, *, symbolic: bool = False) -> str:
         num = self._child(self.numerator, symbolic, _ATOM)
         den = self._child(self.denominator, symbolic, _ATOM)
-        return f"⌈{num}/{den}⌉" if self.up else f"⌊{num}/{den}⌋"
+        left, right = _BRACKETS[self.rounding]
+        return f"{left}{num}/{den}{right}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +154,7 @@ def total(*terms: Expr | int) -> Expr:
 
 def quotient(numerator: Expr | int, denominator: Expr | int) -> Expr:
     """``numerator / denominator``, simplified to the numerator when dividing by one."""
-    den = as_expr(denominator)
-    if den.value == 1:
-        return as_expr(numerator)
-    return Quotient(as_expr(numerator), den)
+    return _divide(numerator, denominator, EXACT)
 
 
 def minus(left: Expr | int, right: Expr | int) -> Expr:
@@ -176,14 +163,17 @@ def minus(left: Expr | int, right: Expr | int) -> Expr:
 
 def floor_div(numerator: Expr | int, denominator: Expr | int) -> Expr:
     """``⌊a/b⌋``, simplified to ``a`` when dividing by one."""
-    den = as_expr(denominator)
-    return as_expr(numerator) if den.value == 1 else Rounded(as_expr(numerator), den)
+    return _divide(numerator, denominator, FLOOR)
 
 
 def ceil_div(numerator: Expr | int, denominator: Expr | int) -> Expr:
     """``⌈a/b⌉``, simplified to ``a`` when dividing by one."""
+    return _divide(numerator, denominator, CEIL)
+
+
+def _divide(numerator: Expr | int, denominator: Expr | int, rounding: str) -> Expr:
     den = as_expr(denominator)
-    return as_expr(numerator) if den.value == 1 else Rounded(as_expr(numerator), den, up=True)
+    return as_expr(numerator) if den.value == 1 else Division(as_expr(numerator), den, rounding)
 
 
 def equation(expr: Expr) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, Rounded, ceil_div, floor_div, minus, num, product, total
+from ..expr import CEIL, Division, Expr, ceil_div, floor_div, minus, num, product, total
 from .._text import dims_text
 from ._args import integer
 from ._base import Shape
@@ -101,7 +101,7 @@ def _pads(padding: Padding, axis: int) -> str | tuple[int, int]:
 def _axis_size(n: int, k: int, s: int, d: int, pads: str | tuple[int, int], ceil_mode: bool) -> Expr:
     if pads in ("same", "causal"):
         # Shown even for stride 1, "⌈20/1⌉ = 20": it says why the size is kept.
-        return Rounded(num(n, "n"), num(s, "s"), up=True)
+        return Division(num(n, "n"), num(s, "s"), CEIL)
     k_eff = num(k, "k") if d == 1 else total(product(num(d, "d"), minus(num(k, "k"), 1)), 1)
     before, after = (0, 0) if pads == "valid" else pads
     padded = total(num(n, "n"), *(num(p, "p") for p in (before, after) if p))
