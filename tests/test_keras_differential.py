@@ -120,7 +120,7 @@ def compare(
             f"{where}: trainable/non-trainable {row.trainable}/{row.non_trainable}"
             f" != Keras {keras_trainable}/{keras_frozen}"
         )
-        ours = [(w.name, tuple(w.shape), w.params, w.trainable) for w in row.weights]
+        ours = [(w.name, tuple(w.shape), w.size, w.trainable) for w in row.weights]
         theirs = [
             (w.name, tuple(w.shape), _count(w), any(w is t for t in layer.trainable_weights)) for w in layer.weights
         ]

@@ -107,7 +107,7 @@ def test_trainable_false_moves_weights_to_non_trainable():
 
 def test_weight_shapes_follow_keras_layout():
     row = only("Input(10, 10, 32) | Conv2D(64, 3, groups=8)")
-    assert [(w.name, w.shape, w.params) for w in row.weights] == [
+    assert [(w.name, w.shape, w.size) for w in row.weights] == [
         ("kernel", (3, 3, 4, 64), 3 * 3 * 4 * 64), ("bias", (64,), 64)]
 
 

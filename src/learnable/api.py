@@ -5,23 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from . import engine
+from .comparison import Comparison
 from .report import Report
-from .rules import DATA_FORMATS
+from .errors import SpecError
+from .rules import CONVENTIONS, DATA_FORMATS
 from .spec import load
 from .spec.build import build_graph
 
 
-def count(source: Any, *, data_format: str | None = None) -> Report:
+def count(source: Any, *, data_format: str | None = None, convention: str | None = None) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
 
     ``source`` is a spec file path (``.yaml``, ``.yml``, ``.json``, or compact text), a
     YAML/JSON spec string, a compact-form string such as
     ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, or a spec dict.
-    ``data_format`` ("channels_last" or "channels_first") overrides the spec's.
-    Raises :class:`learnable.LearnableError` for any problem with the input.
+    ``data_format`` ("channels_last" or "channels_first") and ``convention`` ("keras" or
+    "pytorch") override the spec's. Raises :class:`learnable.LearnableError` for any
+    problem with the input.
     """
-    if data_format is not None and data_format not in DATA_FORMATS:
-        from .errors import SpecError
+    _check_option("data_format", data_format, DATA_FORMATS)
+    _check_option("convention", convention, CONVENTIONS)
+    return engine.run(build_graph(load(source), data_format, convention))
 
-        raise SpecError(f"data_format must be channels_last or channels_first, got {data_format!r}")
-    return engine.run(build_graph(load(source), data_format))
+
+def _check_option(name: str, value: str | None, options: tuple[str, ...]) -> None:
+    if value is not None and value not in options:
+        raise SpecError(f"{name} must be {' or '.join(options)}, got {value!r}")
+
+
+def compare_conventions(source: Any, *, data_format: str | None = None) -> Comparison:
+    """The network counted as Keras counts it and as PyTorch counts it, side by side, with
+    the reason wherever they differ."""
+    spec = load(source)
+    keras, pytorch = (count(spec, data_format=data_format, convention=c) for c in CONVENTIONS)
+    return Comparison(keras, pytorch)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import LearnableError
 from .render import FORMATS
-from .rules import DATA_FORMATS
+from .rules import CONVENTIONS, DATA_FORMATS
 
 EXAMPLES = """\
 examples:
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add the arithmetic of each count and output size to the table or Markdown "
                             "(JSON and CSV always carry it)")
     count.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    count.add_argument("--convention", choices=(*CONVENTIONS, "both"),
+                       help="count as Keras does (every weight; moving statistics non-trainable) or as PyTorch "
+                            "does (module.parameters(), buffers apart), or both side by side (default: the "
+                            "spec's; else pytorch for a network in PyTorch's names, keras otherwise)")
     count.add_argument("--data-format", choices=DATA_FORMATS,
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
@@ -71,7 +75,13 @@ def _count(args: argparse.Namespace) -> int:
     from .spec import decode, parse_text
 
     source = parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if args.source == "-" else args.source
-    report = count(source, data_format=args.data_format)
+    if args.convention == "both":
+        from .api import compare_conventions
+        from .render import render
+
+        sys.stdout.write(render(compare_conventions(source, data_format=args.data_format), args.format))
+        return 0
+    report = count(source, data_format=args.data_format, convention=args.convention)
     if args.format == "table":
         from .render.table import print_report
 

@@ -17,7 +17,7 @@ from ._text import shape_text
 
 
 def run(graph: Graph) -> Report:
-    context = Context(data_format=graph.data_format)
+    context = Context(data_format=graph.data_format, convention=graph.convention)
     shapes: dict[str, Shape] = {}
     rows: dict[str, LayerRow] = {}
     for node in graph.topological_order():
@@ -29,6 +29,7 @@ def run(graph: Graph) -> Report:
         layers=tuple(rows[node.name] for node in graph.nodes),
         name=graph.name,
         data_format=graph.data_format,
+        convention=graph.convention,
     )
 
 
@@ -43,10 +44,11 @@ def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
 
 def _row(node: Node, inference: Inference) -> LayerRow:
     weights = tuple(
-        WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable) for w in inference.weights
+        WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable and not w.buffer, w.buffer)
+        for w in inference.weights
     )
-    params = inference.params
-    trainable = sum(w.params for w in weights if w.trainable)
+    params, buffers = inference.params, inference.buffers
+    trainable = sum(w.size for w in weights if w.trainable)
     return LayerRow(
         name=node.name,
         type=node.rule.name,
@@ -58,6 +60,9 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         shape_formula=shape_arithmetic(inference.shape_notes),
         inputs=node.inputs,
         weights=weights,
+        buffers=buffers.value,
+        buffers_formula=equation(buffers) if buffers.value else "",
+        note=inference.note,
     )
 
 

@@ -147,8 +147,10 @@ def product(*factors: Expr | int) -> Expr:
 
 
 def total(*terms: Expr | int) -> Expr:
-    """The sum of the terms; a single term is returned as it is."""
+    """The sum of the terms; a single term is returned as it is, none is 0."""
     items = tuple(as_expr(t) for t in terms)
+    if not items:
+        return num(0)
     return items[0] if len(items) == 1 else Sum(items)
 
 

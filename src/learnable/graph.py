@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ArgumentError, GraphError, LayerError, Location
-from .rules import CHANNELS_LAST, Rule
+from .rules import CHANNELS_LAST, KERAS, Rule
 from .rules._args import bind, suggest
 
 
@@ -47,6 +47,7 @@ class Graph:
     nodes: tuple[Node, ...]  # in source order
     name: str | None = None
     data_format: str = CHANNELS_LAST
+    convention: str = KERAS
     by_name: dict[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -5,8 +5,13 @@ JSON keys (a contract, ``schema_version`` 1)::
 
     {name, convention, data_format, schema_version,
      layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
-               shape_formula, inputs, weights: [{name, shape, params, trainable}]}],
-     total_params, trainable_params, non_trainable_params}
+               shape_formula, buffers, buffers_formula, note, inputs,
+               weights: [{name, shape, size, trainable, buffer}]}],
+     total_params, trainable_params, non_trainable_params, total_buffers}
+
+``convention`` is "keras" (every weight is a parameter; non-trainable state such as
+BatchNorm's moving statistics counts as non-trainable params) or "pytorch" (params are
+what ``module.parameters()`` yields; running statistics are buffers, never params).
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class WeightRow:
+    """One tensor of a layer: a parameter, or (PyTorch convention) a buffer."""
+
     name: str
     shape: tuple[int, ...]
-    params: int
+    size: int  # number of elements
     trainable: bool
+    buffer: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.shape), "params": self.params, "trainable": self.trainable}
+        return {"name": self.name, "shape": list(self.shape), "size": self.size,
+                "trainable": self.trainable, "buffer": self.buffer}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,9 @@ class LayerRow:
     shape_formula: str = ""  # e.g. "height, width: 28 − 3 + 1 = 26"; "" when nothing was computed
     inputs: tuple[str, ...] = ()
     weights: tuple[WeightRow, ...] = ()
+    buffers: int = 0  # PyTorch buffers (running statistics); never part of params
+    buffers_formula: str = ""
+    note: str = ""  # what the convention counts differently here, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +63,9 @@ class LayerRow:
             "non_trainable": self.non_trainable,
             "formula": self.formula,
             "shape_formula": self.shape_formula,
+            "buffers": self.buffers,
+            "buffers_formula": self.buffers_formula,
+            "note": self.note,
             "inputs": list(self.inputs),
             "weights": [w.to_dict() for w in self.weights],
         }
@@ -77,6 +92,10 @@ class Report:
     def non_trainable_params(self) -> int:
         return sum(layer.non_trainable for layer in self.layers)
 
+    @property
+    def total_buffers(self) -> int:
+        return sum(layer.buffers for layer in self.layers)
+
     def layer(self, name: str) -> LayerRow:
         for row in self.layers:
             if row.name == name:
@@ -93,6 +112,7 @@ class Report:
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
+            "total_buffers": self.total_buffers,
         }
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
+from ..comparison import Comparison
 from ..report import Report
 
 # format → (module, function); modules are imported only when their format is asked for.
@@ -19,12 +20,14 @@ _RENDERERS = {
     "csv": ("formats", "render_csv"),
 }
 FORMATS = tuple(_RENDERERS)
+# The same formats for two conventions side by side (--convention both).
+_COMPARISON_RENDERERS = {fmt: ("comparison", f"render_{'table' if fmt == 'table' else fmt}") for fmt in FORMATS}
 
 
-def renderer(fmt: str) -> Callable[..., str]:
-    module, function = _RENDERERS[fmt]
+def renderer(fmt: str, *, comparison: bool = False) -> Callable[..., str]:
+    module, function = (_COMPARISON_RENDERERS if comparison else _RENDERERS)[fmt]
     return getattr(import_module(f".{module}", __name__), function)
 
 
-def render(report: Report, fmt: str = "table", *, explain: bool = False) -> str:
-    return renderer(fmt)(report, explain=explain)
+def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = False) -> str:
+    return renderer(fmt, comparison=isinstance(report, Comparison))(report, explain=explain)

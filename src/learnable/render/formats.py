@@ -12,9 +12,10 @@ import json
 
 from ..report import Report
 from .._text import shape_text
-from ._columns import cells, columns
+from ._columns import columns, totals
 
-CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "formula", "shape_formula")
+CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",
+               "formula", "shape_formula", "buffers_formula", "note")
 
 
 def render_json(report: Report, *, explain: bool = False) -> str:
@@ -26,8 +27,9 @@ def render_csv(report: Report, *, explain: bool = False) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
-        writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params,
-                         row.trainable, row.non_trainable, row.formula, row.shape_formula])
+        writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
+                         row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
+                         row.note])
     return out.getvalue()
 
 
@@ -36,15 +38,12 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:
-    header = columns(explain)
+    chosen = columns(report, explain)
     lines = [f"### {_cell(report.name)}", ""] if report.name else []
-    lines.append("| " + " | ".join(c.header for c in header) + " |")
-    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in header) + "|")
-    lines += ["| " + " | ".join(_cell(c) for c in cells(row, explain)) + " |" for row in report.layers]
-    lines += [
-        "",
-        f"**Total params:** {report.total_params:,}  ",
-        f"**Trainable params:** {report.trainable_params:,}  ",
-        f"**Non-trainable params:** {report.non_trainable_params:,}",
-    ]
+    lines.append("| " + " | ".join(c.header for c in chosen) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in chosen) + "|")
+    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in report.layers]
+    lines.append("")
+    lines += [f"**{label}:**{value}  " for label, value in (line.split(":", 1) for line in totals(report))]
+    lines[-1] = lines[-1].rstrip()
     return "\n".join(lines) + "\n"

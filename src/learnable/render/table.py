@@ -15,47 +15,44 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from ._columns import ARITHMETIC, cells, columns
+from ._columns import columns, totals
 
 
 def build_table(report: Report, *, explain: bool = False) -> Table:
     # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
     title = Text(report.name) if report.name else None
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    for column in columns(explain):
-        if column in ARITHMETIC:  # the long cells wrap on a narrow terminal; the rest never do
+    chosen = columns(report, explain)
+    for column in chosen:
+        if column.wraps:  # the long cells fold on a narrow terminal; the rest never do
             table.add_column(column.header, overflow="fold")
         else:
             table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
     for row in report.layers:
-        table.add_row(*(Text(cell) for cell in cells(row, explain)))
+        table.add_row(*(Text(column.cell(row)) for column in chosen))
     return table
 
 
-def totals(report: Report) -> Text:
-    return Text(
-        f"Total params: {report.total_params:,}\n"
-        f"Trainable params: {report.trainable_params:,}\n"
-        f"Non-trainable params: {report.non_trainable_params:,}"
-    )
+def _totals(report: Report) -> Text:
+    return Text("\n".join(totals(report)))
 
 
 def print_report(report: Report, *, explain: bool = False, file: IO[str] | None = None) -> None:
     """Print to a terminal (its width, colours) or to a pipe (natural width, plain)."""
-    group = Group(build_table(report, explain=explain), totals(report))
+    group = Group(build_table(report, explain=explain), _totals(report))
     console = Console(file=file, highlight=False)
     if console.is_terminal:
         console.print(group)
     else:
-        console.file.write(_plain(group))
+        console.file.write(plain_text(group))
 
 
 def render_text(report: Report, *, explain: bool = False) -> str:
     """The table as plain text at its natural width (``str(report)``)."""
-    return _plain(Group(build_table(report, explain=explain), totals(report)))
+    return plain_text(Group(build_table(report, explain=explain), _totals(report)))
 
 
-def _plain(group: Group) -> str:
+def plain_text(group: Group) -> str:
     """No colour, no wrapping, no trailing blanks: stable in files, pipes and tests."""
     console = Console(file=io.StringIO(), highlight=False, width=_natural_width(group), color_system=None)
     with console.capture() as capture:

@@ -4,10 +4,13 @@ Importing this package registers every family; :func:`lookup` finds a rule by ty
 """
 
 from . import activation, conv, dense, merge, pooling, structure  # noqa: F401  (registration)
-from ._base import CHANNELS_FIRST, CHANNELS_LAST, DATA_FORMATS, Context, Inference, Rule, Shape, Weight
+from ._base import (
+    CHANNELS_FIRST, CHANNELS_LAST, CONVENTIONS, DATA_FORMATS, KERAS, PYTORCH, Context, Inference, Rule, Shape,
+    Weight,
+)
 from ._registry import all_rules, lookup
 
 __all__ = [
-    "CHANNELS_FIRST", "CHANNELS_LAST", "DATA_FORMATS", "Context", "Inference", "Rule", "Shape", "Weight",
+    "CHANNELS_FIRST", "CHANNELS_LAST", "CONVENTIONS", "DATA_FORMATS", "KERAS", "PYTORCH", "Context", "Inference", "Rule", "Shape", "Weight",
     "all_rules", "lookup",
 ]

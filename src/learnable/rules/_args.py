@@ -44,6 +44,24 @@ class Opaque:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerCall:
+    """A layer written as another layer's argument: ``Bidirectional(LSTM(64))``. The
+    compact parser makes one from the call; YAML gives ``{LSTM: 64}`` or ``LSTM``."""
+
+    type: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NestedLayer:
+    """A :class:`LayerCall` resolved: its rule and bound arguments, ready to infer."""
+
+    rule: Any  # Rule (not imported here, to keep this module free of the registry)
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Arg:
     name: str
     convert: Converter
@@ -83,6 +101,8 @@ def _convert(arg: Arg, raw: Mapping[str, Any]) -> Any:
         raise ArgumentError(arg.name, "is required but missing")
     # Defaults are written as a user would write them, so they pass the same converter.
     value = raw.get(arg.name, arg.default)
+    if isinstance(value, LayerCall) and arg.convert is not nested_layer:
+        value = Opaque(value.type + "(...)")  # a call where no layer belongs: an initializer, say
     if isinstance(value, Opaque):
         if arg.convert is anything:
             return value
@@ -198,3 +218,24 @@ def shape(value: Any) -> tuple[int | None, ...]:
     if not dims or len(dims) > MAX_RANK:
         raise ArgumentError(None, f"must have from 1 to {MAX_RANK} dimensions, got {len(dims)}")
     return tuple(None if d is None else positive(d) for d in dims)
+
+
+def nested_layer(value: Any) -> NestedLayer:
+    """A layer given as an argument: a LayerCall, ``{Type: arguments}`` or ``"Type"``."""
+    from ._registry import lookup  # the registry imports the rule families, which import this
+
+    if isinstance(value, str):
+        value = LayerCall(value)
+    elif isinstance(value, Mapping) and len(value) == 1:
+        (type_name, given), = value.items()
+        if isinstance(given, Mapping):
+            value = LayerCall(str(type_name), (), tuple(given.items()))
+        else:
+            value = LayerCall(str(type_name), tuple(given) if isinstance(given, list) else () if given is None else (given,))
+    if not isinstance(value, LayerCall):
+        raise ArgumentError(None, f"must be a layer, such as LSTM(64) or {{LSTM: 64}}, got {_show(value)}")
+    rule = lookup(value.type)
+    try:
+        return NestedLayer(rule, bind(rule.args, value.args, dict(value.kwargs), pack=rule.packs_positional))
+    except ArgumentError as err:
+        raise ArgumentError(None, f"({rule.name}): {err}") from None

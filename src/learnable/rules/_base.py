@@ -25,13 +25,22 @@ DATA_FORMATS = (CHANNELS_LAST, CHANNELS_FIRST)
 DATA_FORMAT = Arg("data_format", optional(choice(*DATA_FORMATS)), None)
 
 
+KERAS, PYTORCH = "keras", "pytorch"
+CONVENTIONS = (KERAS, PYTORCH)
+
+
 @dataclass(frozen=True, slots=True)
 class Weight:
-    """One weight tensor of a layer, named and shaped as the convention names it."""
+    """One tensor a layer owns, named and shaped as the convention names it.
+
+    ``buffer`` marks state that is not a parameter in this convention (PyTorch's running
+    statistics); Keras keeps such state as non-trainable weights instead.
+    """
 
     name: str
     dims: tuple[Expr, ...]
     trainable: bool = True
+    buffer: bool = False
 
     @property
     def expr(self) -> Expr:
@@ -59,10 +68,15 @@ class Inference:
     output_shape: Shape
     weights: tuple[Weight, ...] = ()
     shape_notes: tuple[ShapeNote, ...] = ()
+    note: str = ""  # what this convention counts differently, or that the layer is foreign to it
 
     @property
     def params(self) -> Expr:
-        return total(*(w.expr for w in self.weights)) if self.weights else total(0)
+        return total(*(w.expr for w in self.weights if not w.buffer))
+
+    @property
+    def buffers(self) -> Expr:
+        return total(*(w.expr for w in self.weights if w.buffer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,11 @@ class Context:
     """What a rule may know beyond its own arguments."""
 
     data_format: str = CHANNELS_LAST
+    convention: str = KERAS  # whose weights to list: Keras's, or PyTorch's parameters and buffers
+
+    @property
+    def pytorch(self) -> bool:
+        return self.convention == PYTORCH
 
 
 Infer = Callable[[Mapping[str, Any], Sequence[Shape], Context], Inference]
@@ -86,7 +105,7 @@ class Rule:
     doc: str
     arity: tuple[int, int | None] = (1, 1)  # least and most inputs; None = no limit
     aliases: tuple[str, ...] = ()
-    framework: str = "keras"
+    framework: str = KERAS
     layout: bool = False  # does the data format matter (conv, pooling, ...)?
     packs_positional: bool = False  # Input(28, 28, 1): all positional values form the first argument
     any_args: bool = False  # takes and ignores any arguments (nn.Identity)
@@ -106,6 +125,16 @@ class Rule:
 
 
 # ---- helpers shared by the rule families ----------------------------------------------
+
+
+def kernel_and_bias(ctx: Context, window: tuple, inputs: Expr, outputs: Expr, use_bias: bool) -> tuple[Weight, ...]:
+    """A kernel and its bias as the convention stores them: Keras ``kernel (*k, in, out)``,
+    PyTorch ``weight (out, in, *k)``; the same elements either way."""
+    if ctx.pytorch:
+        kernel = Weight("weight", (outputs, inputs, *window))
+        return (kernel, Weight("bias", (outputs,))) if use_bias else (kernel,)
+    kernel = Weight("kernel", (*window, inputs, outputs))
+    return (kernel, Weight("bias", (outputs,))) if use_bias else (kernel,)
 
 
 def require_rank(shape: Shape, rank: int, what: str) -> None:

@@ -14,9 +14,8 @@ from functools import lru_cache
 
 from ..errors import RuleError
 from ._args import suggest
-from ._base import Rule
+from ._base import KERAS, PYTORCH, Rule
 
-KERAS, PYTORCH = "keras", "pytorch"
 
 _by_lower: dict[str, list[Rule]] = defaultdict(list)
 _rules: list[Rule] = []

@@ -6,8 +6,8 @@ Parameters (both frameworks, CONVENTIONS.md §1):
 Only the kernel size, input channels, filters, groups and bias change the count; strides,
 padding and dilation change the output shape alone. This is the seeds' formula
 ``((kernel h × kernel w × input channels) + 1) × filters`` written as two tensors.
-Weights are listed in Keras's layout (kernel last axis = filters); PyTorch stores
-``(filters, C_in/groups, *k)``, the same number of elements.
+Weights are listed as the convention stores them: Keras ``kernel (*k, C_in/groups,
+filters)``, PyTorch ``weight (filters, C_in/groups, *k)``; the same number of elements.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from ..errors import RuleError
 from ..expr import num, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
-    CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape, Weight,
-    feature_map, join_channels, known, layout_desc, layout_of, shape_text, spatial_notes,
+    CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape,
+    feature_map, join_channels, kernel_and_bias, known, layout_desc, layout_of, shape_text, spatial_notes,
 )
 from ._registry import PYTORCH, register
 from ._spatial import keras_padding, resolve_padding, sizes_of, torch_padding, window_output
@@ -30,7 +30,7 @@ _KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
 
 
 def convolve(
-    rank: int, x: Shape, data_format: str, *, filters: int, kernel: Sequence[int],
+    rank: int, x: Shape, ctx: Context, data_format: str, *, filters: int, kernel: Sequence[int],
     strides: Sequence[int], padding: Any, dilation: Sequence[int], groups: int, use_bias: bool,
 ) -> Inference:
     """The shared convolution rule; the Keras and PyTorch forms only translate arguments."""
@@ -40,11 +40,9 @@ def convolve(
     sizes = window_output(spatial, kernel, strides, dilation, padding, "kernel")
     kernel_dims = tuple(num(k, s) for k, s in zip(kernel, _KERNEL_SYMBOLS[rank]))
     per_group = quotient(num(c_in, "C_in"), num(groups, "groups"))
-    weights = [Weight("kernel", (*kernel_dims, per_group, num(filters, "filters")))]
-    if use_bias:
-        weights.append(Weight("bias", (num(filters, "filters"),)))
+    weights = kernel_and_bias(ctx, kernel_dims, per_group, num(filters, "filters"), use_bias)
     shape = join_channels(filters, sizes_of(sizes), data_format)
-    return Inference(shape, tuple(weights), spatial_notes(sizes))
+    return Inference(shape, weights, spatial_notes(sizes))
 
 
 def _check_groups(c_in: int, filters: int, groups: int) -> None:
@@ -63,7 +61,7 @@ def _keras_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
         # Keras refuses this combination (PyTorch allows it).
         raise RuleError(f"strides {strides} together with dilation_rate {dilation} is not supported by Keras; use one or the other")
     return convolve(
-        rank, shapes[0], layout_of(a, ctx), filters=a["filters"],
+        rank, shapes[0], ctx, layout_of(a, ctx), filters=a["filters"],
         kernel=a["kernel_size"], strides=strides, padding=a["padding"], dilation=dilation,
         groups=a["groups"], use_bias=a["use_bias"],
     )
@@ -103,7 +101,7 @@ def _torch_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: C
     check_in_channels(rank, shapes[0], ctx, a["in_channels"], "in_channels")
     _check_padding_mode(a["padding_mode"], padding, a, feature_map(shapes[0], rank, ctx.data_format)[1])
     return convolve(
-        rank, shapes[0], ctx.data_format, filters=a["out_channels"], kernel=a["kernel_size"],
+        rank, shapes[0], ctx, ctx.data_format, filters=a["out_channels"], kernel=a["kernel_size"],
         strides=stride, padding=padding, dilation=a["dilation"], groups=a["groups"],
         use_bias=a["bias"],
     )

@@ -14,11 +14,11 @@ from typing import Any
 from ..errors import RuleError
 from ..expr import num
 from ._args import Arg, anything, boolean, positive
-from ._base import Context, Inference, Rule, Shape, Weight, shape_text
+from ._base import Context, Inference, Rule, Shape, kernel_and_bias, shape_text
 from ._registry import PYTORCH, register
 
 
-def dense(x: Shape, units: int, use_bias: bool) -> Inference:
+def dense(x: Shape, units: int, use_bias: bool, ctx: Context) -> Inference:
     if not x:
         raise RuleError("needs an input with at least one axis")
     d = x[-1]
@@ -27,14 +27,12 @@ def dense(x: Shape, units: int, use_bias: bool) -> Inference:
             f"needs a known last dimension, but its input {shape_text(x)} ends in None; "
             "give the input a fixed size or reduce it first (e.g. global pooling)"
         )
-    weights = [Weight("kernel", (num(d, "inputs"), num(units, "units")))]
-    if use_bias:
-        weights.append(Weight("bias", (num(units, "units"),)))
-    return Inference((*x[:-1], units), tuple(weights))
+    weights = kernel_and_bias(ctx, (), num(d, "inputs"), num(units, "units"), use_bias)
+    return Inference((*x[:-1], units), weights)
 
 
 def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    return dense(shapes[0], a["units"], a["use_bias"])
+    return dense(shapes[0], a["units"], a["use_bias"], ctx)
 
 
 def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -43,7 +41,7 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
         raise RuleError(f"in_features={a['in_features']} but its input {shape_text(x)} has {x[-1]} features on its last axis")
     if x and x[-1] is None:  # nn.Linear states its input size, so an unknown one is known here
         x = (*x[:-1], a["in_features"])
-    return dense(x, a["out_features"], a["bias"])
+    return dense(x, a["out_features"], a["bias"], ctx)
 
 
 register(Rule(

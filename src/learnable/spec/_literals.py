@@ -11,7 +11,7 @@ import ast
 from typing import Any
 
 from ..errors import Location, SpecError
-from ..rules._args import Opaque
+from ..rules._args import LayerCall, Opaque
 
 _MAX_INT = 10**40  # arithmetic in arguments stays far below this; larger is a mistake
 
@@ -31,7 +31,22 @@ def literal(node: ast.expr, where: Location) -> Any:
         return _arithmetic(node, where)
     if isinstance(node, ast.Starred):
         raise SpecError("*args cannot be read in the compact form; write the arguments out", where)
+    if isinstance(node, ast.Call) and dotted(node.func) and all(k.arg for k in node.keywords):
+        # A layer as an argument, Bidirectional(LSTM(64)); elsewhere (an initializer) it
+        # stays a value that only an argument taking layers will accept.
+        return LayerCall(dotted(node.func), tuple(literal(a, where) for a in node.args),
+                         tuple((k.arg, literal(k.value, where)) for k in node.keywords))
     return Opaque(ast.unparse(node))
+
+
+def dotted(node: ast.AST) -> str:
+    """``keras.layers.Dense`` for a name or attribute chain, else ""."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = dotted(node.value)
+        return f"{head}.{node.attr}" if head else ""
+    return ""
 
 
 def _is_number(value: Any) -> bool:

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 
 from ..errors import GraphError, LayerError, RuleError
 from ..graph import Graph, Node, check_references, describe, make_node
-from ..rules import CHANNELS_FIRST, CHANNELS_LAST, Rule, lookup
-from ..rules._registry import PYTORCH
+from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Rule, lookup
 from .model import LayerSpec, ModelSpec
 
 
-def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
+def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str | None = None) -> Graph:
     """Resolve every layer's rule and arguments and wire the inputs."""
     layers, rules = _keras2_inputs(list(spec.layers), [_resolve(layer) for layer in spec.layers])
     names = _assign_names(layers, rules)
@@ -32,7 +31,8 @@ def build_graph(spec: ModelSpec, data_format: str | None = None) -> Graph:
         previous = name
     check_references(nodes)
     fmt = data_format or spec.data_format or _stated_on_inputs(nodes) or _default_format(rules)
-    return Graph(tuple(nodes), name=spec.name, data_format=fmt)
+    convention = convention or spec.convention or _default_convention(rules)
+    return Graph(tuple(nodes), name=spec.name, data_format=fmt, convention=convention)
 
 
 _SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")
@@ -135,3 +135,15 @@ def _default_format(rules: Sequence[Rule]) -> str:
     if layout and all(r.framework == PYTORCH for r in layout):
         return CHANNELS_FIRST
     return CHANNELS_LAST
+
+
+# Families whose Keras forms own no weights, so they say nothing about the convention.
+_NEUTRAL_FAMILIES = frozenset({"structure", "activation", "merge", "pooling"})
+
+
+def _default_convention(rules: Sequence[Rule]) -> str:
+    """Keras's, unless the network is written in PyTorch's names (with no Keras layer that
+    owns weights): then PyTorch's, as its author would count it."""
+    torch = any(r.framework == PYTORCH for r in rules)
+    keras = any(r.framework == KERAS and r.family not in _NEUTRAL_FAMILIES for r in rules if not r.is_input)
+    return PYTORCH if torch and not keras else KERAS

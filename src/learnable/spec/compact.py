@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Location, SpecError
-from ._literals import literal
+from ._literals import dotted, literal
 from .model import LayerSpec, ModelSpec, split_graph_keys
 
 _SEQUENTIAL = "Sequential"
@@ -103,7 +103,7 @@ class _Reader:
                 yield from self._flatten(arg)
         elif _is_call_to(node, "OrderedDict") and len(node.args) == 1:
             yield from self._named(node.args[0])
-        elif isinstance(node, ast.Call) and _dotted(node.func).endswith(".add") and len(node.args) == 1:
+        elif isinstance(node, ast.Call) and dotted(node.func).endswith(".add") and len(node.args) == 1:
             yield from self._flatten(node.args[0])  # model.add(Dense(10))
         elif isinstance(node, (ast.Call, ast.Name, ast.Attribute)):
             yield node, name
@@ -197,7 +197,7 @@ def _is_sequential(node: ast.AST) -> bool:
 
 
 def _is_call_to(node: ast.AST, name: str) -> bool:
-    return isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == name
+    return isinstance(node, ast.Call) and dotted(node.func).rpartition(".")[2] == name
 
 
 # Calls in pasted code that are about the model, not layers of it.
@@ -217,17 +217,8 @@ def _is_housekeeping(statement: ast.stmt) -> bool:
     return isinstance(func, ast.Attribute) and func.attr in _HOUSEKEEPING
 
 
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr}" if head else ""
-    return ""
-
-
 def _type_name(node: ast.expr, where: Location) -> str:
-    name = _dotted(node)
+    name = dotted(node)
     if not name:
         raise SpecError(f"expected a layer type name, found {ast.unparse(node)!r}", where)
     return name

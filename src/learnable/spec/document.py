@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Location, SpecError
-from ..rules import DATA_FORMATS
+from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
 from ._yaml import load_yaml
 from .compact import parse_call
 from .model import LayerSpec, ModelSpec, split_graph_keys
 
-TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "layers")
+TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "layers")
 
 
 def parse_yaml(text: str, source: str | None) -> ModelSpec:
@@ -79,7 +79,8 @@ def spec_from_mapping(data: Any, source: str | None = None, lines: list[int] | N
     return ModelSpec(
         layers=(*_inputs(data, where), *items),
         name=_optional_str(data, "name", where),
-        data_format=_data_format(data.get("data_format"), where),
+        data_format=_choice(data, "data_format", DATA_FORMATS, where),
+        convention=_choice(data, "convention", CONVENTIONS, where),
         source=source,
     )
 
@@ -95,10 +96,11 @@ def _optional_str(data: Mapping, key: str, where: Location) -> str | None:
     return value
 
 
-def _data_format(value: Any, where: Location) -> str | None:
-    if value is None or value in DATA_FORMATS:
+def _choice(data: Mapping, key: str, options: tuple[str, ...], where: Location) -> str | None:
+    value = data.get(key)
+    if value is None or value in options:
         return value
-    raise SpecError(f"'data_format:' must be channels_last or channels_first, got {value!r}", where)
+    raise SpecError(f"'{key}:' must be {' or '.join(options)}, got {value!r}", where)
 
 
 def _inputs(data: Mapping, where: Location) -> tuple[LayerSpec, ...]:

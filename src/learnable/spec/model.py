@@ -33,6 +33,7 @@ class ModelSpec:
     layers: tuple[LayerSpec, ...]
     name: str | None = None
     data_format: str | None = None  # None: not stated; the builder chooses
+    convention: str | None = None  # likewise
     source: str | None = None  # a file name, for messages
 
 

@@ -1,0 +1,70 @@
+"""Renderers for ``--convention both``: the two conventions side by side."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .._text import shape_text
+from ..comparison import Comparison, RowPair
+
+HEADERS = ("Layer", "Type", "Output shape", "Keras params", "Keras non-trainable", "PyTorch params",
+           "PyTorch buffers", "Differs", "Why")
+NUMERIC = {"Keras params", "Keras non-trainable", "PyTorch params", "PyTorch buffers"}
+
+
+def _cells(pair: RowPair) -> list[str]:
+    k, p = pair.keras, pair.pytorch
+    return [k.name, k.type, shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
+            f"{p.params:,}", f"{p.buffers:,}", "≠" if pair.differs else "", pair.reason]
+
+
+def _totals(comparison: Comparison) -> list[str]:
+    k, p = comparison.keras, comparison.pytorch
+    return [
+        f"Keras: {k.total_params:,} params ({k.trainable_params:,} trainable, {k.non_trainable_params:,} non-trainable)",
+        f"PyTorch: {p.total_params:,} params ({p.trainable_params:,} trainable) + {p.total_buffers:,} buffers",
+    ]
+
+
+def render_table(comparison: Comparison, *, explain: bool = False) -> str:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from .table import plain_text
+
+    title = Text(comparison.name) if comparison.name else None
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for header in HEADERS:
+        table.add_column(header, justify="right" if header in NUMERIC else "left",
+                         overflow="fold" if header == "Why" else "ellipsis", no_wrap=header != "Why")
+    for pair in comparison.rows:
+        table.add_row(*(Text(cell) for cell in _cells(pair)))
+    return plain_text(Group(table, Text("\n".join(_totals(comparison)))))
+
+
+def render_markdown(comparison: Comparison, *, explain: bool = False) -> str:
+    lines = [f"### {comparison.name}", ""] if comparison.name else []
+    lines.append("| " + " | ".join(HEADERS) + " |")
+    lines.append("|" + "|".join("---:" if h in NUMERIC else "---" for h in HEADERS) + "|")
+    for pair in comparison.rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(pair)) + " |")
+    return "\n".join([*lines, "", *(f"{line}  " for line in _totals(comparison))]).rstrip() + "\n"
+
+
+def render_json(comparison: Comparison, *, explain: bool = False) -> str:
+    return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(comparison: Comparison, *, explain: bool = False) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    rows = [pair.to_dict() for pair in comparison.rows]
+    fields = list(rows[0]) if rows else []
+    writer.writerow(fields)
+    for data in rows:
+        writer.writerow([shape_text(data[f]) if f == "output_shape" else data[f] for f in fields])
+    return out.getvalue()
