@@ -3,7 +3,10 @@
 Importing this package registers every family; :func:`lookup` finds a rule by type name.
 """
 
-from . import activation, conv, dense, merge, pooling, structure  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    activation, attention, conv, conv_transpose, dense, embedding, merge, norm, pooling, prelu, recurrent, resample,
+    separable, structure, transformer,
+)
 from ._base import (
     CHANNELS_FIRST, CHANNELS_LAST, CONVENTIONS, DATA_FORMATS, KERAS, PYTORCH, Context, Inference, Rule, Shape,
     Weight,
