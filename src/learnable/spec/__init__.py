@@ -40,7 +40,7 @@ _MODEL_SUFFIXES = {".keras", ".h5", ".hdf5", ".onnx", ".pt", ".pth", ".bin", ".s
 
 
 def _looks_like_path(text: str) -> bool:
-    if "\n" in text or "(" in text or "|" in text:
+    if any(c in text for c in "\n(|\0"):
         return False
     suffix = Path(text).suffix.lower()
     return (suffix in {*_SPEC_SUFFIXES, *_MODEL_SUFFIXES, ".txt", ".py"} or "/" in text or os.sep in text
@@ -62,8 +62,8 @@ def load_file(path: Path) -> ModelSpec:
         data = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", Location(name)) from None
-    except OSError as err:
-        raise SpecError(f"cannot be read: {err.strerror}", Location(name)) from None
+    except (OSError, ValueError) as err:  # ValueError: a name the OS cannot hold
+        raise SpecError(f"cannot be read: {getattr(err, 'strerror', None) or err}", Location(name)) from None
     return parse_text(decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
 
 

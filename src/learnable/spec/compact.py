@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ._literals import dotted, literal
-from .model import LayerSpec, ModelSpec, split_graph_keys
+from .model import LayerSpec, ModelSpec, layer_spec
 
 _SEQUENTIAL = "Sequential"
 
@@ -134,8 +134,8 @@ class _Reader:
             if keyword.arg is None:
                 raise SpecError("**kwargs cannot be read in the compact form; write the arguments out", where)
             kwargs[keyword.arg] = literal(keyword.value, where)
-        given, inputs = split_graph_keys(kwargs, where)
-        return LayerSpec(_type_name(node.func, where), args, kwargs, given or name, inputs, where, index)
+        spec = layer_spec(_type_name(node.func, where), args, kwargs, where, index)
+        return spec if spec.name or not name else spec.replace(name=name)
 
 
 class _Layout:

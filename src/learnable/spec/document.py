@@ -22,7 +22,7 @@ from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
 from ._yaml import load_yaml
 from .compact import parse_call
-from .model import LayerSpec, ModelSpec, split_graph_keys
+from .model import LayerSpec, ModelSpec, layer_spec
 
 TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "layers")
 
@@ -129,8 +129,7 @@ def _layer_item(item: Any, index: int, where: Location) -> LayerSpec:
         if not isinstance(type_name, str):
             raise SpecError(f"layer {index}: the layer type must be a name, got {type_name!r}", where)
         args, kwargs = _arguments(value, index, where)
-        name, inputs = split_graph_keys(kwargs, where)
-        return LayerSpec(type_name, args, kwargs, name, inputs, where, index)
+        return layer_spec(type_name, args, kwargs, where, index)
     if isinstance(item, Mapping):
         keys = ", ".join(map(str, item))
         raise SpecError(

@@ -6,18 +6,20 @@ turns it into a :class:`~learnable.graph.Graph`. Nothing here knows a layer type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Location, SpecError
 
 # Keyword arguments that place a layer in the graph rather than configure it.
-GRAPH_KEYS = ("name", "inputs")
+GRAPH_KEYS = ("name", "inputs", "repeat", "shares")
+REQUIRED = None  # a block parameter written without a default (``filters: ~``)
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer as written: its type name, positional and keyword arguments, its place."""
+    """One layer (or one use of a block) as written: its type name, positional and keyword
+    arguments, and its place in the graph and in the source."""
 
     type: str
     args: tuple[Any, ...] = ()
@@ -26,6 +28,23 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None  # None: the previous layer's output
     location: Location | None = None
     index: int = 0  # 1-based position in the source's layer list
+    repeat: int = 1  # this many copies, one after the other
+    shares: str | None = None  # the name of a layer whose weights this one reuses
+
+    def replace(self, **changes: Any) -> LayerSpec:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    """A named group of layers with parameters, defined once and used like a layer."""
+
+    name: str
+    params: dict[str, Any]  # name → default, or REQUIRED
+    layers: tuple[LayerSpec, ...]
+    inputs: tuple[str, ...] = ("input",)  # the names its layers use for the block's inputs
+    output: str | None = None  # the layer whose output is the block's (default: the last)
+    location: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -35,20 +54,41 @@ class ModelSpec:
     data_format: str | None = None  # None: not stated; the builder chooses
     convention: str | None = None  # likewise
     source: str | None = None  # a file name, for messages
+    blocks: dict[str, BlockDef] = field(default_factory=dict)
 
 
-def split_graph_keys(kwargs: dict[str, Any], where: Location | None) -> tuple[str | None, tuple[str, ...] | None]:
-    """Take ``name`` and ``inputs`` out of a layer's keyword arguments and check them."""
-    name, inputs = (kwargs.pop(key, None) for key in GRAPH_KEYS)
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise SpecError(f"name must be a non-empty string, got {name!r}", where)
+def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], where: Location | None,
+               index: int) -> LayerSpec:
+    """A LayerSpec, with ``name``, ``inputs``, ``repeat`` and ``shares`` taken out of the
+    keyword arguments and checked."""
+    kwargs = dict(kwargs)
+    name, inputs, repeat, shares = (kwargs.pop(key, None) for key in GRAPH_KEYS)
+    return LayerSpec(type_name, args, kwargs, _name(name, "name", where), _inputs(inputs, where), where, index,
+                     _repeat(repeat, where), _name(shares, "shares", where))
+
+
+def _name(value: Any, key: str, where: Location | None) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise SpecError(f"{key} must be a non-empty string, got {value!r}", where)
+    return value
+
+
+def _inputs(inputs: Any, where: Location | None) -> tuple[str, ...] | None:
     if inputs is None:
-        return name, None
+        return None
     inputs = [inputs] if isinstance(inputs, (str, int)) else inputs
     if not isinstance(inputs, (list, tuple)) or not inputs or not all(_is_name(i) for i in inputs):
         raise SpecError(f"inputs must be a layer name or a list of them, got {inputs!r}", where)
-    return name, tuple(str(i) for i in inputs)  # YAML reads a name such as 1 as a number
+    return tuple(str(i) for i in inputs)  # YAML reads a name such as 1 as a number
 
 
 def _is_name(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _repeat(value: Any, where: Location | None) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise SpecError(f"repeat must be a whole number from 1 to 100,000, got {value!r}", where)
+    return value
