@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Keras 3 runs on PyTorch here: no TensorFlow is installed. Set before any test imports keras.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

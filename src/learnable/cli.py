@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add the arithmetic of each count and output size to the table or Markdown "
                             "(JSON and CSV always carry it)")
     count.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    count.add_argument("--depth", type=int, default=0, metavar="N",
+                       help="open blocks N levels deep in the table, their layers indented beneath them "
+                            "(default 0: each block use is one row with its subtotal)")
     count.add_argument("--convention", choices=(*CONVENTIONS, "both"),
                        help="count as Keras does (every weight; moving statistics non-trainable) or as PyTorch "
                             "does (module.parameters(), buffers apart), or both side by side (default: the "
@@ -85,9 +88,9 @@ def _count(args: argparse.Namespace) -> int:
     if args.format == "table":
         from .render.table import print_report
 
-        print_report(report, explain=args.explain)
+        print_report(report, explain=args.explain, depth=args.depth)
     else:
         from .render import render
 
-        sys.stdout.write(render(report, args.format, explain=args.explain))
+        sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth))
     return 0

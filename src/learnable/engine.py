@@ -7,10 +7,12 @@ input shapes, so the user sees where and why.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .errors import LayerError, RuleError
 from .expr import equation
 from .graph import Graph, Node
-from .report import LayerRow, Report, WeightRow
+from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
 from .rules._base import ShapeNote
 from ._text import shape_text
@@ -25,12 +27,46 @@ def run(graph: Graph) -> Report:
         inference = _infer(node, inputs, context)
         shapes[node.name] = inference.output_shape
         rows[node.name] = _row(node, inference)
+    _count_shared_once(graph, rows)
+    layers = tuple(rows[node.name] for node in graph.nodes)
     return Report(
-        layers=tuple(rows[node.name] for node in graph.nodes),
+        layers=layers,
         name=graph.name,
         data_format=graph.data_format,
         convention=graph.convention,
+        blocks=block_rows(graph, layers, shapes),
     )
+
+
+def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
+    """A layer used at several places owns its weights once: where it is first defined."""
+    for node in graph.nodes:
+        if node.shares is None:
+            continue
+        row, owner = rows[node.name], rows[node.shares]
+        if [w.shape for w in row.weights] != [w.shape for w in owner.weights]:
+            raise LayerError(node.describe(), f"shares the weights of '{node.shares}', but its input needs weights "
+                             f"of shapes {[w.shape for w in row.weights]}, not {[w.shape for w in owner.weights]}")
+        rows[node.name] = replace(row, params=0, trainable=0, non_trainable=0, buffers=0, weights=(),
+                                  formula="0", buffers_formula="",
+                                  note=f"shares the weights of '{node.shares}' (counted there, once)")
+        reuse = f"its weights are also used by '{node.name}'"
+        rows[node.shares] = replace(owner, note=f"{owner.note}; {reuse}" if owner.note else reuse)
+
+
+def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Shape]) -> tuple[BlockRow, ...]:
+    """Each block use's subtotals: every layer counts toward its block and all the blocks
+    around it."""
+    parent = {b.name: b.parent for b in graph.blocks}
+    sums = {b.name: [0, 0, 0, 0] for b in graph.blocks}
+    for row in layers:
+        block = row.block
+        while block is not None:
+            totals = sums[block]
+            for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers)):
+                totals[i] += value
+            block = parent[block]
+    return tuple(BlockRow(b.name, b.type, b.parent, shapes[b.output], *sums[b.name]) for b in graph.blocks)
 
 
 def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
@@ -63,6 +99,7 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         buffers=buffers.value,
         buffers_formula=equation(buffers) if buffers.value else "",
         note=inference.note,
+        block=node.block,
     )
 
 

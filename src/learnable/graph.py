@@ -25,6 +25,8 @@ class Node:
     trainable: bool = True
     location: Location | None = None
     index: int = 0
+    block: str | None = None  # the innermost block use it belongs to, e.g. "conv_block_1"
+    shares: str | None = None  # the layer whose weights it reuses (they count there, once)
 
     def describe(self) -> str:
         return describe(self.rule.name, self.name, self.index, self.location)
@@ -43,11 +45,23 @@ def describe(type_name: str | None, name: str | None, index: int, location: Loca
 
 
 @dataclass(frozen=True)
+class BlockInfo:
+    """One use of a block: its path (``stage2/conv_block``), its block's name, the block use
+    it sits in, and the layer whose output is its output."""
+
+    name: str
+    type: str
+    parent: str | None
+    output: str
+
+
+@dataclass(frozen=True)
 class Graph:
     nodes: tuple[Node, ...]  # in source order
     name: str | None = None
     data_format: str = CHANNELS_LAST
     convention: str = KERAS
+    blocks: tuple[BlockInfo, ...] = ()
     by_name: dict[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -93,7 +107,8 @@ class Graph:
 
 def make_node(
     rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
-    *, trainable: Any = True, location: Location | None = None, index: int = 0,
+    *, trainable: Any = True, location: Location | None = None, index: int = 0, block: str | None = None,
+    shares: str | None = None,
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
@@ -103,7 +118,7 @@ def make_node(
     if not isinstance(trainable, bool):
         raise LayerError(describe(rule.name, name, index, location),
                          f"argument 'trainable' must be true or false, got {trainable!r}")
-    return Node(name, rule, bound, inputs, trainable, location, index)
+    return Node(name, rule, bound, inputs, trainable, location, index, block, shares)
 
 
 def check_references(nodes: Sequence[Node]) -> None:
@@ -115,6 +130,8 @@ def check_references(nodes: Sequence[Node]) -> None:
             expected = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
             plural = "" if expected == "1" else "s"
             raise GraphError(f"{node.describe()} takes {expected} input{plural}, got {len(node.inputs)}")
+        if node.shares is not None and node.shares not in names:
+            raise GraphError(f"{node.describe()}: shares '{node.shares}', which is not the name of any layer")
         for source in node.inputs:
             if source == node.name:
                 raise GraphError(f"{node.describe()} takes its own output as input")

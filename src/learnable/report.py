@@ -5,9 +5,14 @@ JSON keys (a contract, ``schema_version`` 1)::
 
     {name, convention, data_format, schema_version,
      layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
-               shape_formula, buffers, buffers_formula, note, inputs,
+               shape_formula, buffers, buffers_formula, note, block, inputs,
                weights: [{name, shape, size, trainable, buffer}]}],
+     blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers}],
      total_params, trainable_params, non_trainable_params, total_buffers}
+
+``layers`` are the real layers, in source order; a layer inside a block is named by its
+path (``conv_block_1/conv2d``) and ``block`` names the block use it sits in. ``blocks``
+has one row per block use, with subtotals over everything inside it.
 
 ``convention`` is "keras" (every weight is a parameter; non-trainable state such as
 BatchNorm's moving statistics counts as non-trainable params) or "pytorch" (params are
@@ -51,7 +56,8 @@ class LayerRow:
     weights: tuple[WeightRow, ...] = ()
     buffers: int = 0  # PyTorch buffers (running statistics); never part of params
     buffers_formula: str = ""
-    note: str = ""  # what the convention counts differently here, and why
+    note: str = ""  # what the convention counts differently here, and why; weight sharing
+    block: str | None = None  # the innermost block use it belongs to
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,9 +72,29 @@ class LayerRow:
             "buffers": self.buffers,
             "buffers_formula": self.buffers_formula,
             "note": self.note,
+            "block": self.block,
             "inputs": list(self.inputs),
             "weights": [w.to_dict() for w in self.weights],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRow:
+    """One use of a block, with the subtotals of every layer inside it (nested blocks too)."""
+
+    name: str
+    type: str  # the block's name in the spec
+    parent: str | None
+    output_shape: tuple[int | None, ...]
+    params: int
+    trainable: int
+    non_trainable: int
+    buffers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "parent": self.parent,
+                "output_shape": list(self.output_shape), "params": self.params, "trainable": self.trainable,
+                "non_trainable": self.non_trainable, "buffers": self.buffers}
 
 
 @dataclass(frozen=True)
@@ -79,6 +105,7 @@ class Report:
     name: str | None = None
     data_format: str = "channels_last"
     convention: str = "keras"
+    blocks: tuple[BlockRow, ...] = ()
 
     @property
     def total_params(self) -> int:
@@ -109,6 +136,7 @@ class Report:
             "convention": self.convention,
             "data_format": self.data_format,
             "layers": [layer.to_dict() for layer in self.layers],
+            "blocks": [block.to_dict() for block in self.blocks],
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,

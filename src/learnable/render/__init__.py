@@ -29,5 +29,8 @@ def renderer(fmt: str, *, comparison: bool = False) -> Callable[..., str]:
     return getattr(import_module(f".{module}", __name__), function)
 
 
-def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = False) -> str:
-    return renderer(fmt, comparison=isinstance(report, Comparison))(report, explain=explain)
+def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = False, depth: int = 0) -> str:
+    """``depth``: how many levels of blocks to open in a table (0: each block one row)."""
+    if isinstance(report, Comparison):
+        return renderer(fmt, comparison=True)(report, explain=explain)
+    return renderer(fmt)(report, explain=explain, depth=depth)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .._text import shape_text
 from ..report import LayerRow, Report
@@ -17,7 +18,7 @@ CONVENTION_TEXT = {
 @dataclass(frozen=True, slots=True)
 class Column:
     header: str
-    cell: Callable[[LayerRow], str]
+    cell: Callable[[Any], str]  # of a LayerRow or a DisplayRow
     numeric: bool = False  # right-aligned
     wraps: bool = False  # long text that may fold on a narrow terminal
 
@@ -55,3 +56,60 @@ def totals(report: Report) -> list[str]:
         lines.append(f"Buffers (not params): {report.total_buffers:,}")
     lines.append(f"Convention: {CONVENTION_TEXT[report.convention]}")
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayRow:
+    """A line of a tabular rendering: a layer, or a block use with its subtotal."""
+
+    name: str
+    type: str
+    output_shape: tuple[int | None, ...]
+    params: int
+    buffers: int = 0
+    formula: str = ""
+    shape_formula: str = ""
+    buffers_formula: str = ""
+    note: str = ""
+
+
+def display_rows(report: Report, depth: int = 0) -> list[DisplayRow]:
+    """The rows to show: blocks nested deeper than ``depth`` collapse into one row with
+    their subtotal; the others open, their layers indented beneath them like a tree."""
+    blocks = {b.name: b for b in report.blocks}
+    shown: set[str] = set()
+    rows: list[DisplayRow] = []
+    for layer in report.layers:
+        chain = _ancestors(layer.block, blocks)
+        for level, name in enumerate(chain):
+            if name not in shown:
+                shown.add(name)
+                rows.append(_block_row(blocks[name], level))
+            if level >= depth:
+                break  # inside a collapsed block
+        else:
+            rows.append(_layer_row(layer, len(chain)))
+    return rows
+
+
+def _ancestors(block: str | None, blocks: dict) -> list[str]:
+    chain = []
+    while block is not None:
+        chain.append(block)
+        block = blocks[block].parent
+    return chain[::-1]
+
+
+def _indent(path: str, level: int) -> str:
+    return "  " * level + path.rpartition("/")[2]
+
+
+def _block_row(block, level: int) -> DisplayRow:
+    return DisplayRow(_indent(block.name, level), f"{block.type} (block)", block.output_shape, block.params,
+                      block.buffers)
+
+
+def _layer_row(layer: LayerRow, level: int) -> DisplayRow:
+    return DisplayRow(_indent(layer.name, level) if level else layer.name, layer.type, layer.output_shape,
+                      layer.params, layer.buffers, layer.formula, layer.shape_formula, layer.buffers_formula,
+                      layer.note)

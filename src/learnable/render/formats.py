@@ -12,24 +12,24 @@ import json
 
 from ..report import Report
 from .._text import shape_text
-from ._columns import columns, totals
+from ._columns import columns, display_rows, totals
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",
-               "formula", "shape_formula", "buffers_formula", "note")
+               "formula", "shape_formula", "buffers_formula", "note", "block")
 
 
-def render_json(report: Report, *, explain: bool = False) -> str:
+def render_json(report: Report, *, explain: bool = False, depth: int = 0) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_csv(report: Report, *, explain: bool = False) -> str:
+def render_csv(report: Report, *, explain: bool = False, depth: int = 0) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
         writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
                          row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
-                         row.note])
+                         row.note, row.block or ""])
     return out.getvalue()
 
 
@@ -37,12 +37,12 @@ def _cell(text: str) -> str:
     return " ".join(text.split("\n")).replace("|", "\\|")
 
 
-def render_markdown(report: Report, *, explain: bool = False) -> str:
+def render_markdown(report: Report, *, explain: bool = False, depth: int = 0) -> str:
     chosen = columns(report, explain)
     lines = [f"### {_cell(report.name)}", ""] if report.name else []
     lines.append("| " + " | ".join(c.header for c in chosen) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in chosen) + "|")
-    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in report.layers]
+    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in display_rows(report, depth)]
     lines.append("")
     lines += [f"**{label}:**{value}  " for label, value in (line.split(":", 1) for line in totals(report))]
     lines[-1] = lines[-1].rstrip()

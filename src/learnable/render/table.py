@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from ._columns import columns, totals
+from ._columns import columns, display_rows, totals
 
 
-def build_table(report: Report, *, explain: bool = False) -> Table:
+def build_table(report: Report, *, explain: bool = False, depth: int = 0) -> Table:
     # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
     title = Text(report.name) if report.name else None
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
@@ -28,7 +28,7 @@ def build_table(report: Report, *, explain: bool = False) -> Table:
             table.add_column(column.header, overflow="fold")
         else:
             table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
-    for row in report.layers:
+    for row in display_rows(report, depth):
         table.add_row(*(Text(column.cell(row)) for column in chosen))
     return table
 
@@ -37,9 +37,9 @@ def _totals(report: Report) -> Text:
     return Text("\n".join(totals(report)))
 
 
-def print_report(report: Report, *, explain: bool = False, file: IO[str] | None = None) -> None:
+def print_report(report: Report, *, explain: bool = False, depth: int = 0, file: IO[str] | None = None) -> None:
     """Print to a terminal (its width, colours) or to a pipe (natural width, plain)."""
-    group = Group(build_table(report, explain=explain), _totals(report))
+    group = Group(build_table(report, explain=explain, depth=depth), _totals(report))
     console = Console(file=file, highlight=False)
     if console.is_terminal:
         console.print(group)
@@ -47,9 +47,9 @@ def print_report(report: Report, *, explain: bool = False, file: IO[str] | None 
         console.file.write(plain_text(group))
 
 
-def render_text(report: Report, *, explain: bool = False) -> str:
+def render_text(report: Report, *, explain: bool = False, depth: int = 0) -> str:
     """The table as plain text at its natural width (``str(report)``)."""
-    return plain_text(Group(build_table(report, explain=explain), _totals(report)))
+    return plain_text(Group(build_table(report, explain=explain, depth=depth), _totals(report)))
 
 
 def plain_text(group: Group) -> str:

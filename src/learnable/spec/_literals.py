@@ -8,6 +8,7 @@ opaque text, acceptable only where it cannot change a count (an activation).
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Location, SpecError
@@ -16,26 +17,29 @@ from ..rules._args import LayerCall, Opaque
 _MAX_INT = 10**40  # arithmetic in arguments stays far below this; larger is a mistake
 
 
-def literal(node: ast.expr, where: Location) -> Any:
-    """A literal argument value, computed without evaluating any code."""
+def literal(node: ast.expr, where: Location, names: Mapping[str, Any] | None = None) -> Any:
+    """A literal argument value, computed without evaluating any code. ``names`` are the
+    parameters of the block being expanded, the only names an expression may use."""
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Name) and names and node.id in names:
+        return names[node.id]
     if isinstance(node, (ast.Tuple, ast.List)):
-        items = [literal(e, where) for e in node.elts]
+        items = [literal(e, where, names) for e in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else items
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = literal(node.operand, where)
+        operand = literal(node.operand, where, names)
         if _is_number(operand):
             return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-        return _arithmetic(node, where)
+        return _arithmetic(node, where, names)
     if isinstance(node, ast.Starred):
         raise SpecError("*args cannot be read in the compact form; write the arguments out", where)
     if isinstance(node, ast.Call) and dotted(node.func) and all(k.arg for k in node.keywords):
         # A layer as an argument, Bidirectional(LSTM(64)); elsewhere (an initializer) it
         # stays a value that only an argument taking layers will accept.
-        return LayerCall(dotted(node.func), tuple(literal(a, where) for a in node.args),
-                         tuple((k.arg, literal(k.value, where)) for k in node.keywords))
+        return LayerCall(dotted(node.func), tuple(literal(a, where, names) for a in node.args),
+                         tuple((k.arg, literal(k.value, where, names)) for k in node.keywords))
     return Opaque(ast.unparse(node))
 
 
@@ -53,8 +57,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _arithmetic(node: ast.BinOp, where: Location) -> Any:
-    left, right = literal(node.left, where), literal(node.right, where)
+def _arithmetic(node: ast.BinOp, where: Location, names: Mapping[str, Any] | None) -> Any:
+    left, right = literal(node.left, where, names), literal(node.right, where, names)
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
         return Opaque(ast.unparse(node))
     if isinstance(node.op, ast.FloorDiv) and right == 0:
@@ -64,3 +68,12 @@ def _arithmetic(node: ast.BinOp, where: Location) -> Any:
     if abs(result) > _MAX_INT:
         raise SpecError(f"{ast.unparse(node)!r} is too large", where)
     return result
+
+
+def evaluate(text: str, where: Location, names: Mapping[str, Any]) -> Any:
+    """``filters * 4`` with the block's parameters; Opaque when it is not such an expression."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return Opaque(text)
+    return literal(tree.body, where, names)

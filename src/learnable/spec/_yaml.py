@@ -19,8 +19,8 @@ MAX_DEPTH = 500  # nesting levels; a spec needs a handful
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
-def load_yaml(text: str, source: str | None) -> tuple[Any, list[int]]:
-    """The document as Python data, and the line of each item under ``layers:``."""
+def load_yaml(text: str, source: str | None) -> tuple[Any, dict[tuple[str, ...], list[int]]]:
+    """The document as Python data, and the line of each item of its layer lists."""
     import yaml
 
     _check_flow_depth(text, source)
@@ -126,12 +126,25 @@ def _yaml_error(err: Any, source: str | None) -> SpecError:
     return SpecError(f"YAML syntax error: {problem}", where)
 
 
-def _layer_lines(root: Any) -> list[int]:
-    """The line of each item under ``layers:``, to point messages at it."""
+def _layer_lines(root: Any) -> dict[tuple[str, ...], list[int]]:
+    """The line of each item of every layer list (``layers:``, and each block's), keyed by
+    its path: ("layers",) or ("blocks", name, "layers")."""
     import yaml
 
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if getattr(key, "value", None) == "layers" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
+    lines: dict[tuple[str, ...], list[int]] = {}
+    top = _mapping(root)
+    if isinstance(top.get("layers"), yaml.SequenceNode):
+        lines[("layers",)] = [item.start_mark.line + 1 for item in top["layers"].value]
+    for name, body in _mapping(top.get("blocks")).items():
+        layers = _mapping(body).get("layers")
+        if isinstance(layers, yaml.SequenceNode):
+            lines[("blocks", name, "layers")] = [item.start_mark.line + 1 for item in layers.value]
+    return lines
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {key.value: value for key, value in node.value if isinstance(key, yaml.ScalarNode)}

@@ -21,10 +21,11 @@ from ..errors import Location, SpecError
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
 from ._yaml import load_yaml
+from .blocks import parse_blocks
 from .compact import parse_call
 from .model import LayerSpec, ModelSpec, layer_spec
 
-TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "layers")
+TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "blocks", "layers")
 
 
 def parse_yaml(text: str, source: str | None) -> ModelSpec:
@@ -41,7 +42,7 @@ def parse_json(text: str, source: str | None) -> ModelSpec:
         raise SpecError(f"JSON error: {err}", Location(source)) from None
     except RecursionError:
         raise SpecError("the JSON is nested too deeply", Location(source)) from None
-    return spec_from_mapping(data, source, [])
+    return spec_from_mapping(data, source, {})
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def _no_constant(name: str) -> Any:
 # ---- structure --------------------------------------------------------------------------
 
 
-def spec_from_mapping(data: Any, source: str | None = None, lines: list[int] | None = None) -> ModelSpec:
+def spec_from_mapping(data: Any, source: str | None = None, lines: Mapping | None = None) -> ModelSpec:
     """A parsed spec (a dict, as from YAML or JSON) → ModelSpec."""
     where = Location(source)
     if not isinstance(data, Mapping):
@@ -71,17 +72,19 @@ def spec_from_mapping(data: Any, source: str | None = None, lines: list[int] | N
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise SpecError("'layers:' must be a non-empty list of layers", where)
-    lines = lines or []
-    items = [
-        _layer_item(item, i, Location(source, lines[i - 1] if i <= len(lines) else None))
-        for i, item in enumerate(layers, start=1)
-    ]
+
+    def parse_items(items: list, path: tuple[str, ...]) -> list[LayerSpec]:
+        at = (lines or {}).get(path, [])
+        return [_layer_item(item, i, Location(source, at[i - 1] if i <= len(at) else None))
+                for i, item in enumerate(items, start=1)]
+
     return ModelSpec(
-        layers=(*_inputs(data, where), *items),
+        layers=(*_inputs(data, where), *parse_items(layers, ("layers",))),
         name=_optional_str(data, "name", where),
         data_format=_choice(data, "data_format", DATA_FORMATS, where),
         convention=_choice(data, "convention", CONVENTIONS, where),
         source=source,
+        blocks=parse_blocks(data.get("blocks"), source, parse_items),
     )
 
 

@@ -1,0 +1,205 @@
+"""Layers and uses of blocks → graph nodes, in two passes over each scope.
+
+1. Plan: expand ``repeat``, fill in each block use's parameters, and give everything its
+   global name (``conv_block_1/conv2d``): names given in the spec, others as Keras names
+   them, counted per scope. A scope maps each local name to a global one (a block use's
+   name to its output's), so references may point forward, as in any spec.
+2. Emit: wire the inputs (a layer without ``inputs`` takes the previous output; a block's
+   layers see the block's inputs under its own names) and bind every layer to its rule.
+
+The nodes remember their innermost block, and the blocks their parents, so a report can
+show the tree with subtotals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import GraphError, LayerError, RuleError
+from ..graph import BlockInfo, Node, describe, make_node
+from ..rules import Rule, lookup
+from .blocks import bind_params, substitute
+from .model import BlockDef, LayerSpec
+
+MAX_DEPTH = 50  # blocks within blocks; deeper is a mistake (or a block that uses itself)
+
+
+@dataclass
+class _Planned:
+    spec: LayerSpec
+    name: str  # global: a layer's name, or a block use's path
+    rule: Rule | None = None
+    block: BlockDef | None = None
+    children: list[_Planned] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # the block's own scope: local → global
+    output: str = ""  # the global name of what comes out
+    trainable: bool = True
+
+
+class Expander:
+    def __init__(self, blocks: Mapping[str, BlockDef]):
+        self.blocks = blocks
+        self.nodes: list[Node] = []
+        self.block_infos: list[BlockInfo] = []
+        self.taken: set[str] = set()
+        self.counters: dict[str, int] = {}
+        self.by_name: dict[str, _Planned] = {}
+
+    def run(self, layers: Sequence[LayerSpec]) -> None:
+        planned, names = self.plan(layers, "", 0)
+        self.emit(planned, names, None, None, True)
+
+    # ---- pass 1: plan ---------------------------------------------------------------------
+
+    def plan(self, layers: Sequence[LayerSpec], prefix: str, depth: int) -> tuple[list[_Planned], dict[str, str]]:
+        if depth > MAX_DEPTH:
+            raise GraphError(f"blocks are nested more than {MAX_DEPTH} deep at '{prefix.rstrip('/')}'; "
+                             "does a block use itself?")
+        items = [copy for layer in layers for copy in _repeated(layer)]
+        self._reserve([prefix + item.name for item in items if item.name])
+        names: dict[str, str] = {}
+        planned = []
+        for item in items:
+            entry = self._plan_one(item, prefix, depth)
+            planned.append(entry)
+            names[item.name or entry.name[len(prefix):]] = entry.output
+            if item.repeat_of:  # "enc" names the last of the copies "enc_1" ... "enc_12"
+                names[item.repeat_of] = entry.output
+        return planned, names
+
+    def _plan_one(self, item: _Copy, prefix: str, depth: int) -> _Planned:
+        spec = item.spec
+        block = self.blocks.get(spec.type)
+        if block is None:
+            rule = _resolve(spec)
+            name = prefix + (item.name or self._auto(prefix + rule.default_name))
+            entry = _Planned(spec, name, rule=rule, output=name)
+        else:
+            name = prefix + (item.name or self._auto(prefix + block.name))
+            entry = self._plan_block(spec, block, name, depth)
+        self.by_name[name] = entry
+        return entry
+
+    def _plan_block(self, spec: LayerSpec, block: BlockDef, path: str, depth: int) -> _Planned:
+        given = dict(spec.kwargs)
+        trainable = given.pop("trainable", True)
+        if spec.args:
+            raise GraphError(f"{describe(block.name, path, spec.index, spec.location)}: give a block's "
+                             "parameters by name, e.g. {filters: 64}")
+        params = bind_params(block, given, spec.location)
+        inner = [substitute(layer, params, block.name).replace(index=spec.index) for layer in block.layers]
+        children, names = self.plan(inner, path + "/", depth + 1)
+        clash = set(block.inputs) & set(names)
+        if clash:
+            raise GraphError(f"block '{block.name}' names a layer '{sorted(clash)[0]}', which is one of its inputs")
+        output = names.get(block.output, "") if block.output else children[-1].output
+        if not output:
+            raise GraphError(f"block '{block.name}': its output '{block.output}' is not one of its layers")
+        return _Planned(spec, path, block=block, children=children, names=names, output=output,
+                        trainable=trainable)
+
+    def _reserve(self, names: list[str]) -> None:
+        repeated = sorted(n for n, count in Counter(names).items() if count > 1 or n in self.taken)
+        if repeated:
+            raise GraphError(f"layer name '{repeated[0]}' is used by more than one layer; names must be unique")
+        self.taken.update(names)
+
+    def _auto(self, base: str) -> str:
+        """Keras's naming: conv2d, conv2d_1, ... skipping names already taken."""
+        while True:
+            n = self.counters.get(base, 0)
+            self.counters[base] = n + 1
+            name = base if n == 0 else f"{base}_{n}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name.rpartition("/")[2]
+
+    # ---- pass 2: emit ---------------------------------------------------------------------
+
+    def emit(self, planned: list[_Planned], names: Mapping[str, str], previous: str | None,
+             block: str | None, trainable: bool) -> str | None:
+        for entry in planned:
+            if entry.block is not None:
+                previous = self._emit_block(entry, names, previous, block, trainable)
+            else:
+                self.nodes.append(self._node(entry, names, previous, block, trainable))
+                previous = entry.output
+        return previous
+
+    def _emit_block(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
+                    parent: str | None, trainable: bool) -> str:
+        spec, block = entry.spec, entry.block
+        inputs = [names.get(n, n) for n in spec.inputs] if spec.inputs else ([previous] if previous else [])
+        if len(inputs) != len(block.inputs):
+            raise GraphError(f"{describe(block.name, entry.name, spec.index, spec.location)} takes "
+                             f"{len(block.inputs)} input(s) ({', '.join(block.inputs)}), got {len(inputs)}")
+        scope = {**entry.names, **dict(zip(block.inputs, inputs))}
+        self.block_infos.append(BlockInfo(entry.name, block.name, parent, entry.output))
+        self.emit(entry.children, scope, inputs[0], entry.name, trainable and entry.trainable)
+        return entry.output
+
+    def _node(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
+              block: str | None, trainable: bool) -> Node:
+        spec, rule = entry.spec, entry.rule
+        kwargs = dict(spec.kwargs)
+        own = kwargs.pop("trainable", True)
+        shares = names.get(spec.shares, spec.shares) if spec.shares else None
+        args, kwargs = self._shared_args(entry, shares, kwargs)
+        return make_node(rule, entry.name, _inputs(entry, names, previous), args, kwargs,
+                         trainable=own if own is not True else trainable, location=spec.location,
+                         index=spec.index, block=block, shares=shares)
+
+    def _shared_args(self, entry: _Planned, shares: str | None, kwargs: dict) -> tuple[tuple, dict]:
+        """A layer that shares another's weights is that layer: its arguments are the other's."""
+        if shares is None:
+            return entry.spec.args, kwargs
+        other = self.by_name.get(shares)
+        if other is None or other.rule is None:
+            raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
+                             f"shares '{entry.spec.shares}', which is not a layer")
+        if other.rule is not entry.rule or entry.spec.args or kwargs:
+            raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
+                             f"a layer that shares '{shares}' is that same {other.rule.name}; give it only "
+                             "inputs (and a name), not arguments of its own")
+        other_kwargs = dict(other.spec.kwargs)
+        other_kwargs.pop("trainable", None)
+        return other.spec.args, other_kwargs
+
+
+@dataclass(frozen=True)
+class _Copy:
+    spec: LayerSpec
+    name: str | None
+    repeat_of: str | None = None
+
+
+def _repeated(layer: LayerSpec) -> list[_Copy]:
+    if layer.repeat == 1:
+        return [_Copy(layer, layer.name)]
+    return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name)
+            for i in range(1, layer.repeat + 1)]
+
+
+def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> tuple[str, ...]:
+    spec, rule = entry.spec, entry.rule
+    if rule.is_input:
+        if spec.inputs:
+            raise GraphError(f"{describe(rule.name, entry.name, spec.index, spec.location)} is an input and cannot take inputs")
+        return ()
+    if spec.inputs is not None:
+        return tuple(names.get(n, n) for n in spec.inputs)
+    if previous is None:
+        raise GraphError(
+            f"{describe(rule.name, entry.name, spec.index, spec.location)} has no input: start the spec with "
+            "'input: [shape]' (or Input(...) in the compact form)"
+        )
+    return (previous,)
+
+
+def _resolve(layer: LayerSpec) -> Rule:
+    try:
+        return lookup(layer.type)
+    except RuleError as err:
+        raise LayerError(describe(None, layer.name, layer.index, layer.location), str(err)) from None

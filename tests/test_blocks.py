@@ -1,0 +1,139 @@
+"""Blocks, repeats, shared layers and frozen parts, from hand arithmetic and from Keras."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import learnable
+from learnable.render import render
+
+IDENTITY = {
+    "params": {"filters": None, "kernel_size": 3},
+    "layers": [
+        {"Conv2D": {"filters": "$filters", "kernel_size": 1}},
+        {"Conv2D": {"filters": "$filters", "kernel_size": "$kernel_size", "padding": "same"}},
+        "Conv2D(filters * 4, 1, name='last')",
+        {"Add": {"inputs": ["input", "last"]}},
+        "ReLU",
+    ],
+}
+
+
+def resnet_like(**changes) -> dict:
+    spec = {
+        "name": "mini-resnet",
+        "input": [32, 32, 3],
+        "blocks": {"identity_block": IDENTITY},
+        "layers": [
+            {"Conv2D": {"filters": 64, "kernel_size": 3, "padding": "same", "name": "stem"}},
+            {"identity_block": {"filters": 16, "repeat": 2}},
+            {"identity_block": {"filters": 16, "name": "final", "trainable": False}},
+            {"GlobalAveragePooling2D": {"name": "gap"}},
+            {"Dense": {"units": 10, "name": "head"}},
+            {"Dense": {"shares": "head", "inputs": ["gap"]}},
+        ],
+    }
+    spec.update(changes)
+    return spec
+
+
+BLOCK = (1 * 1 * 64 * 16 + 16) + (3 * 3 * 16 * 16 + 16) + (1 * 1 * 16 * 64 + 64)
+
+
+def test_blocks_expand_with_their_parameters():
+    report = learnable.count(resnet_like())
+    assert [b.name for b in report.blocks] == ["identity_block", "identity_block_1", "final"]
+    assert [b.params for b in report.blocks] == [BLOCK] * 3
+    assert report.layer("final/last").params == 1 * 1 * 16 * 64 + 64  # filters * 4 = 64
+    assert report.layer("identity_block_1/add").inputs == ("identity_block/re_lu", "identity_block_1/last")
+    assert report.total_params == (3 * 3 * 3 * 64 + 64) + 3 * BLOCK + (64 * 10 + 10)
+
+
+def test_a_frozen_block_is_non_trainable():
+    report = learnable.count(resnet_like())
+    final = next(b for b in report.blocks if b.name == "final")
+    assert (final.trainable, final.non_trainable) == (0, BLOCK)
+    assert report.non_trainable_params == BLOCK
+
+
+def test_a_shared_layer_counts_once_and_says_where():
+    report = learnable.count(resnet_like())
+    assert report.layer("head").params == 64 * 10 + 10
+    assert report.layer("dense").params == 0
+    assert "shares the weights of 'head'" in report.layer("dense").note
+    assert "also used by 'dense'" in report.layer("head").note
+
+
+def test_depth_opens_blocks_as_a_tree():
+    report = learnable.count(resnet_like())
+    collapsed = render(report, "markdown")
+    assert "| identity_block | identity_block (block) | (32, 32, 64) | 4,448 |" in collapsed
+    assert "conv2d_1" not in collapsed
+    opened = render(report, "markdown", depth=1)
+    assert "|   conv2d_1 | Conv2D |" in opened
+
+
+def test_repeat_names_and_references():
+    spec = {"input": [4], "layers": [{"Dense": {"units": 4, "repeat": 3, "name": "enc"}},
+                                     {"Dense": {"units": 2, "inputs": ["enc"]}}]}
+    report = learnable.count(spec)
+    assert [r.name for r in report.layers] == ["input", "enc_1", "enc_2", "enc_3", "dense"]
+    assert report.layer("dense").inputs == ("enc_3",)
+    assert report.total_params == 3 * (4 * 4 + 4) + (4 * 2 + 2)
+
+
+def test_nested_blocks_and_an_explicit_output():
+    spec = {
+        "input": [8],
+        "blocks": {
+            "pair": {"params": {"units": None}, "output": "first",
+                     "layers": [{"Dense": {"units": "$units", "name": "first"}}, {"Dense": 1}]},
+            "stage": {"params": {"n": 2}, "layers": [{"pair": {"units": "$n * 2"}}, {"pair": {"units": "$n"}}]},
+        },
+        "layers": [{"stage": {"n": 3}}],
+    }
+    report = learnable.count(spec)
+    assert [b.name for b in report.blocks] == ["stage", "stage/pair", "stage/pair_1"]
+    assert report.layer("stage/pair_1/first").inputs == ("stage/pair/first",)  # a pair's output is 'first'
+    first = 8 * 6 + 6
+    assert report.blocks[0].params == first + (6 * 1 + 1) + (6 * 3 + 3) + (3 * 1 + 1)
+    assert render(report, "markdown", depth=2).count("(block)") == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"layers": [{"identity_block": {}}]}, "needs a value for its parameter 'filters'"),
+    ({"layers": [{"identity_block": {"filterz": 3}}]}, "has no parameter 'filterz'"),
+    ({"layers": [{"identity_block": [16]}]}, "give a block's parameters by name"),
+    ({"blocks": {"loop": {"layers": [{"loop": {}}]}}, "layers": [{"loop": {}}]}, "nested more than 50 deep"),
+    ({"blocks": {"b": {"layers": [{"Dense": "$units"}]}}, "layers": [{"b": {}}]}, "has no parameter 'units'"),
+    ({"blocks": {"b": {"inputs": ["x", "y"], "layers": ["Add"]}}, "layers": [{"b": {}}]}, "takes 2 input(s)"),
+    ({"blocks": {"b": {"layers": []}}}, "must have a non-empty 'layers:' list"),
+    ({"layers": [{"Dense": {"units": 3, "repeat": 0}}]}, "repeat must be a whole number"),
+    ({"layers": ["Flatten", {"Dense": {"units": 3, "name": "h"}}, {"Dense": {"shares": "h"}}]}, "needs weights of shapes"),
+    ({"layers": [{"Dense": {"units": 3, "name": "h"}}, {"Dense": {"units": 4, "shares": "h"}}]}, "not arguments of its own"),
+])
+def test_block_errors(change, message):
+    with pytest.raises(learnable.LearnableError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        learnable.count(resnet_like(**change))
+
+
+@pytest.mark.frameworks
+def test_sharing_and_freezing_agree_with_keras():
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((8,))
+    head = keras.layers.Dense(4)
+    frozen = keras.layers.Dense(8, trainable=False)
+    x = frozen(inputs)
+    a, b = head(inputs), head(x)  # one layer called twice
+    model = keras.Model(inputs, keras.layers.Add()([a, b]))
+    spec = {"input": [8], "layers": [
+        {"Dense": {"units": 8, "trainable": False, "name": "frozen"}},
+        {"Dense": {"units": 4, "name": "head", "inputs": ["input"]}},
+        {"Dense": {"shares": "head", "inputs": ["frozen"], "name": "head_again"}},
+        {"Add": {"inputs": ["head", "head_again"]}},
+    ]}
+    report = learnable.count(spec)
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    assert (report.total_params, report.trainable_params) == (model.count_params(), trainable)
