@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import RuleError
-from ..expr import num, quotient
+from ..expr import Expr, num, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
     CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape,
@@ -38,11 +38,15 @@ def convolve(
     c_in = known(channels, "number of input channels")
     _check_groups(c_in, filters, groups)
     sizes = window_output(spatial, kernel, strides, dilation, padding, "kernel")
-    kernel_dims = tuple(num(k, s) for k, s in zip(kernel, _KERNEL_SYMBOLS[rank]))
     per_group = quotient(num(c_in, "C_in"), num(groups, "groups"))
-    weights = kernel_and_bias(ctx, kernel_dims, per_group, num(filters, "filters"), use_bias)
+    weights = kernel_and_bias(ctx, kernel_dims(kernel), per_group, num(filters, "filters"), use_bias)
     shape = join_channels(filters, sizes_of(sizes), data_format)
     return Inference(shape, weights, spatial_notes(sizes))
+
+
+def kernel_dims(kernel: Sequence[int]) -> tuple[Expr, ...]:
+    """A kernel's sizes as named literals (``k_h``, ``k_w``), for every convolution family."""
+    return tuple(num(k, s) for k, s in zip(kernel, _KERNEL_SYMBOLS[len(kernel)]))
 
 
 def _check_groups(c_in: int, filters: int, groups: int) -> None:
