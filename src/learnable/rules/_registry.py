@@ -47,8 +47,12 @@ def _split_prefix(type_name: str) -> tuple[str | None, str]:
 
 
 @lru_cache(maxsize=4096)  # a network repeats a few type names many times
-def lookup(type_name: str) -> Rule:
-    """The rule for a type name, or a RuleError naming the closest known types."""
+def lookup(type_name: str, prefer: str = KERAS) -> Rule:
+    """The rule for a type name, or a RuleError naming the closest known types.
+
+    ``prefer`` decides names both frameworks spell alike (Dropout, ReLU, Flatten): a
+    network written in PyTorch's names means PyTorch's Dropout(p).
+    """
     hint, name = _split_prefix(type_name.strip())
     candidates = [r for r in _by_lower.get(name.lower(), ()) if hint in (None, r.framework)]
     if not candidates:
@@ -57,6 +61,17 @@ def lookup(type_name: str) -> Rule:
         raise RuleError(f"unknown layer type '{type_name}'{suggest(name, known)}")
     exact = [r for r in candidates if name in (r.name, *r.aliases)]
     pool = exact or candidates
-    preferred = [r for r in pool if r.framework == (hint or KERAS)]
+    preferred = [r for r in pool if r.framework == (hint or prefer)]
     return (preferred or pool)[0]
+
+
+def frameworks_of(type_name: str) -> frozenset[str]:
+    """Whose layer a name can be: {"keras"} for Conv2D, {"pytorch"} for Conv2d or
+    nn.Dropout, both for Dropout; empty when the name is unknown."""
+    hint, name = _split_prefix(type_name.strip())
+    if hint:
+        return frozenset({hint})
+    rules = _by_lower.get(name.lower(), ())
+    exact = [r for r in rules if name in (r.name, *r.aliases)] or rules
+    return frozenset(r.framework for r in exact)
 

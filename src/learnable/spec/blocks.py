@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..rules._args import LayerCall, Opaque
 from ._literals import evaluate
-from .model import REQUIRED, BlockDef, LayerSpec
+from .model import REQUIRED, BlockDef, LayerSpec, checked_repeat
 
 _BLOCK_KEYS = ("params", "inputs", "output", "layers", "description")
 _REFERENCE = re.compile(r"\$([A-Za-z_]\w*)")
@@ -83,6 +83,7 @@ def substitute(layer: LayerSpec, params: Mapping[str, Any], block: str) -> Layer
         name=fill(layer.name) if layer.name else None,
         inputs=tuple(fill(i) for i in layer.inputs) if layer.inputs else layer.inputs,
         shares=fill(layer.shares) if layer.shares else None,
+        repeat=checked_repeat(fill(layer.repeat), layer.location),
     )
 
 

@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from ..errors import GraphError, LayerError, RuleError
 from ..graph import Graph, Node, check_references, describe
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Rule, lookup
+from ..rules._registry import frameworks_of
 from .expand import Expander
 from .model import LayerSpec, ModelSpec
 
 
 def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str | None = None) -> Graph:
     """Expand blocks and repeats, resolve every layer's rule and arguments, wire the inputs."""
-    expander = Expander(spec.blocks)
+    expander = Expander(spec.blocks, _flavour(spec))
     expander.run(_keras2_inputs(list(spec.layers), spec.blocks))
     nodes = expander.nodes
     check_references(nodes)
@@ -27,6 +28,17 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
     convention = convention or spec.convention or _default_convention(rules)
     return Graph(tuple(nodes), name=spec.name, data_format=fmt, convention=convention,
                  blocks=tuple(expander.block_infos))
+
+
+def _flavour(spec: ModelSpec) -> str:
+    """PyTorch when the spec uses names only PyTorch has (Conv2d, Linear) and none only
+    Keras has (Conv2D, Dense): then Dropout and ReLU mean PyTorch's too."""
+    names = [layer.type for layer in spec.layers] + [
+        layer.type for block in spec.blocks.values() for layer in block.layers]
+    owners = [frameworks_of(n) for n in names if n not in spec.blocks and n not in ("Input", "InputLayer")]
+    torch_only = any(o == {PYTORCH} for o in owners)
+    keras_only = any(o == {KERAS} for o in owners)
+    return PYTORCH if torch_only and not keras_only else KERAS
 
 
 _SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")

@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import GraphError, LayerError, RuleError
+from ..errors import GraphError, LayerError, RuleError, SpecError
 from ..graph import BlockInfo, Node, describe, make_node
-from ..rules import Rule, lookup
+from ..rules import KERAS, Rule, lookup
 from .blocks import bind_params, substitute
 from .model import BlockDef, LayerSpec
 
@@ -39,8 +39,9 @@ class _Planned:
 
 
 class Expander:
-    def __init__(self, blocks: Mapping[str, BlockDef]):
+    def __init__(self, blocks: Mapping[str, BlockDef], prefer: str = KERAS):
         self.blocks = blocks
+        self.prefer = prefer  # whose layer a name both frameworks spell alike means
         self.nodes: list[Node] = []
         self.block_infos: list[BlockInfo] = []
         self.taken: set[str] = set()
@@ -73,7 +74,7 @@ class Expander:
         spec = item.spec
         block = self.blocks.get(spec.type)
         if block is None:
-            rule = _resolve(spec)
+            rule = _resolve(spec, self.prefer)
             name = prefix + (item.name or self._auto(prefix + rule.default_name))
             entry = _Planned(spec, name, rule=rule, output=name)
         else:
@@ -176,6 +177,8 @@ class _Copy:
 
 
 def _repeated(layer: LayerSpec) -> list[_Copy]:
+    if not isinstance(layer.repeat, int):  # "$n" outside any block
+        raise SpecError(f"repeat {layer.repeat!r} refers to a block parameter outside a block", layer.location)
     if layer.repeat == 1:
         return [_Copy(layer, layer.name)]
     return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name)
@@ -198,8 +201,8 @@ def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> 
     return (previous,)
 
 
-def _resolve(layer: LayerSpec) -> Rule:
+def _resolve(layer: LayerSpec, prefer: str = KERAS) -> Rule:
     try:
-        return lookup(layer.type)
+        return lookup(layer.type, prefer)
     except RuleError as err:
         raise LayerError(describe(None, layer.name, layer.index, layer.location), str(err)) from None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Location, SpecError
+from ..rules._args import Opaque
 
 # Keyword arguments that place a layer in the graph rather than configure it.
 GRAPH_KEYS = ("name", "inputs", "repeat", "shares")
@@ -28,7 +29,7 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None  # None: the previous layer's output
     location: Location | None = None
     index: int = 0  # 1-based position in the source's layer list
-    repeat: int = 1  # this many copies, one after the other
+    repeat: Any = 1  # this many copies, one after the other (in a block, maybe "$n" until filled in)
     shares: str | None = None  # the name of a layer whose weights this one reuses
 
     def replace(self, **changes: Any) -> LayerSpec:
@@ -86,9 +87,15 @@ def _is_name(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _repeat(value: Any, where: Location | None) -> int:
+def _repeat(value: Any, where: Location | None) -> Any:
     if value is None:
         return 1
+    if isinstance(value, str) and "$" in value or isinstance(value, Opaque):
+        return value  # a block parameter, checked once the block fills it in
+    return checked_repeat(value, where)
+
+
+def checked_repeat(value: Any, where: Location | None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
         raise SpecError(f"repeat must be a whole number from 1 to 100,000, got {value!r}", where)
     return value
