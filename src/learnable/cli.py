@@ -56,13 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--data-format", choices=DATA_FORMATS,
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
+    zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
+                              description="The model zoo: spec files to count, copy and edit.")
+    zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
+    zoo.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _count(args)
+        return _zoo(args) if args.command == "zoo" else _count(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -93,4 +97,15 @@ def _count(args: argparse.Namespace) -> int:
         from .render import render
 
         sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth))
+    return 0
+
+
+def _zoo(args: argparse.Namespace) -> int:
+    from .render.zoo import render_zoo
+    from .spec import zoo
+
+    if args.show:
+        sys.stdout.write(zoo.text(args.show))
+        return 0
+    sys.stdout.write(render_zoo(args.format))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, SpecError
+from . import zoo
 from .compact import parse_compact
 from .document import TOP_KEYS, parse_json, parse_yaml, spec_from_mapping
 from .model import LayerSpec, ModelSpec
@@ -30,6 +31,8 @@ def load(source: Any) -> ModelSpec:
         return load_file(Path(source))
     if not isinstance(source, str):
         raise SpecError(f"cannot count {type(source).__name__}: give a spec file, a spec string or a dict")
+    if source.startswith(zoo.PREFIX):
+        return parse_text(zoo.text(source), source, "yaml")
     if _looks_like_path(source):
         return load_file(Path(source))
     return parse_text(source, None)
