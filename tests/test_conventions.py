@@ -39,7 +39,7 @@ def test_both_side_by_side():
     result = run_cli("count", str(EXAMPLES / "simple_cnn.yaml"), "--convention", "both", "-f", "json")
     data = json.loads(result.stdout)
     assert data["convention"] == "both" and data["keras"]["total_params"] == data["pytorch"]["total_params"]
-    assert {"keras_params", "pytorch_params", "pytorch_buffers", "differs", "reason"} <= set(data["layers"][1])
+    assert {"keras_params", "pytorch_params", "pytorch_buffers", "differs", "note"} <= set(data["layers"][1])
     table = run_cli("count", str(EXAMPLES / "simple_cnn.yaml"), "--convention", "both")
     assert table.returncode == 0 and "PyTorch buffers" in table.stdout
 
@@ -59,3 +59,13 @@ def test_bad_convention():
 def test_calls_in_ignored_arguments_are_not_layers():
     report = learnable.count("Input(4) | Dense(3, kernel_initializer=keras.initializers.HeNormal(seed=1))")
     assert report.total_params == 4 * 3 + 3
+
+
+def test_embedding_input_dim_is_its_vocabulary_not_a_shape():
+    report = learnable.count("Input(10) | Embedding(input_dim=1000, output_dim=64)")
+    assert report.total_params == 1000 * 64
+
+
+def test_keras_lora_dense_freezes_the_kernel():
+    row = learnable.count("Input(7) | Dense(5, lora_rank=2)").layers[-1]
+    assert (row.params, row.trainable, row.non_trainable) == (7 * 5 + 5 + 7 * 2 + 2 * 5, 5 + 7 * 2 + 2 * 5, 7 * 5)

@@ -193,14 +193,14 @@ def test_compare_conventions_marks_batch_norm_and_explains_prelu():
                "| PReLU(shared_axes=[1, 2], name='act_c') | Flatten(name='flat') | Dense(10, name='out')")
     pairs = {pair.keras.name: pair for pair in learnable.compare_conventions(network).rows}
     assert [name for name, pair in pairs.items() if pair.differs] == ["bn"]
-    assert pairs["bn"].reason and "buffers" in pairs["bn"].reason
+    assert pairs["bn"].note and "buffers" in pairs["bn"].note
     bn = pairs["bn"]
     assert (bn.keras.params, bn.keras.non_trainable) == (4 * 8, 2 * 8)
     assert (bn.pytorch.params, bn.pytorch.buffers) == (2 * 8, 2 * 8 + 1)
     # A per-element alpha has no torch module; it counts the same, and the PyTorch row says why.
     assert "no exact equivalent" in pairs["act"].pytorch.note
     assert pairs["act"].keras.params == pairs["act"].pytorch.params == 14 * 14 * 8
-    assert not any(pairs[n].reason for n in ("conv", "act", "act_c", "flat", "out"))
+    assert not any(pairs[n].differs for n in ("conv", "act", "act_c", "flat", "out"))
 
 
 # ---- (2) differential tests: the frameworks are the oracle --------------------------------

@@ -2,7 +2,8 @@
 
 Rows are matched by layer name (both come from the same graph). A row differs when the
 conventions count its parameters, trainable split or buffers differently; the reason is
-the note the layer's rule gives in either convention.
+the note the layer's rule gives in either convention; a note is shown even where the counts
+agree (a layer one framework lacks).
 """
 
 from __future__ import annotations
@@ -26,17 +27,17 @@ class RowPair:
         return counts(self.keras) != counts(self.pytorch)
 
     @property
-    def reason(self) -> str:
-        if not self.differs:
-            return ""
-        return self.keras.note or self.pytorch.note
+    def note(self) -> str:
+        """Why the conventions differ here, or what one of them lacks (a note of either)."""
+        notes = [n for n in (self.keras.note, self.pytorch.note) if n]
+        return notes[0] if len(set(notes)) == 1 else "; ".join(notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.keras.name, "type": self.keras.type, "output_shape": list(self.keras.output_shape),
             "keras_params": self.keras.params, "keras_non_trainable": self.keras.non_trainable,
             "pytorch_params": self.pytorch.params, "pytorch_buffers": self.pytorch.buffers,
-            "differs": self.differs, "reason": self.reason,
+            "differs": self.differs, "note": self.note,
         }
 
 

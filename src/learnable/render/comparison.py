@@ -10,14 +10,14 @@ from .._text import shape_text
 from ..comparison import Comparison, RowPair
 
 HEADERS = ("Layer", "Type", "Output shape", "Keras params", "Keras non-trainable", "PyTorch params",
-           "PyTorch buffers", "Differs", "Why")
+           "PyTorch buffers", "Differs", "Note")
 NUMERIC = {"Keras params", "Keras non-trainable", "PyTorch params", "PyTorch buffers"}
 
 
 def _cells(pair: RowPair) -> list[str]:
     k, p = pair.keras, pair.pytorch
     return [k.name, k.type, shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
-            f"{p.params:,}", f"{p.buffers:,}", "≠" if pair.differs else "", pair.reason]
+            f"{p.params:,}", f"{p.buffers:,}", "≠" if pair.differs else "", pair.note]
 
 
 def _totals(comparison: Comparison) -> list[str]:
@@ -40,7 +40,7 @@ def render_table(comparison: Comparison, *, explain: bool = False) -> str:
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for header in HEADERS:
         table.add_column(header, justify="right" if header in NUMERIC else "left",
-                         overflow="fold" if header == "Why" else "ellipsis", no_wrap=header != "Why")
+                         overflow="fold" if header == "Note" else "ellipsis", no_wrap=header != "Note")
     for pair in comparison.rows:
         table.add_row(*(Text(cell) for cell in _cells(pair)))
     return plain_text(Group(table, Text("\n".join(_totals(comparison)))))

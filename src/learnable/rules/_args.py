@@ -25,8 +25,8 @@ COMMON_IGNORED = frozenset(
     {
         "dtype", "autocast", "batch_size", "sparse", "ragged", "optional",
         "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
-        "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank",
-        "lora_alpha", "quantization_config", "device", "inplace",
+        "activity_regularizer", "kernel_constraint", "bias_constraint",
+        "quantization_config", "device", "inplace",
     }
 )
 
@@ -101,7 +101,7 @@ def _convert(arg: Arg, raw: Mapping[str, Any]) -> Any:
         raise ArgumentError(arg.name, "is required but missing")
     # Defaults are written as a user would write them, so they pass the same converter.
     value = raw.get(arg.name, arg.default)
-    if isinstance(value, LayerCall) and arg.convert is not nested_layer:
+    if isinstance(value, LayerCall) and not getattr(arg.convert, "accepts_layers", False):
         value = Opaque(value.type + "(...)")  # a call where no layer belongs: an initializer, say
     if isinstance(value, Opaque):
         if arg.convert is anything:
@@ -180,6 +180,7 @@ def optional(convert: Converter) -> Converter:
     def optional_value(value: Any) -> Any:
         return None if value is None else convert(value)
 
+    optional_value.accepts_layers = getattr(convert, "accepts_layers", False)  # type: ignore[attr-defined]
     return optional_value
 
 
@@ -235,7 +236,11 @@ def nested_layer(value: Any) -> NestedLayer:
     if not isinstance(value, LayerCall):
         raise ArgumentError(None, f"must be a layer, such as LSTM(64) or {{LSTM: 64}}, got {_show(value)}")
     rule = lookup(value.type)
+    kwargs = {k: v for k, v in value.kwargs if k not in ("name", "trainable")}  # a wrapped layer's own name
     try:
-        return NestedLayer(rule, bind(rule.args, value.args, dict(value.kwargs), pack=rule.packs_positional))
+        return NestedLayer(rule, bind(rule.args, value.args, kwargs, pack=rule.packs_positional))
     except ArgumentError as err:
         raise ArgumentError(None, f"({rule.name}): {err}") from None
+
+
+nested_layer.accepts_layers = True  # type: ignore[attr-defined]

@@ -9,12 +9,13 @@ conv layer is the number of nodes". nn.Linear does the same with ``in_features``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import RuleError
 from ..expr import num
-from ._args import Arg, anything, boolean, positive
-from ._base import Context, Inference, Rule, Shape, kernel_and_bias, shape_text
+from ._args import Arg, anything, boolean, optional, positive
+from ._base import Context, Inference, Rule, Shape, Weight, kernel_and_bias, shape_text
 from ._registry import PYTORCH, register
 
 
@@ -32,7 +33,23 @@ def dense(x: Shape, units: int, use_bias: bool, ctx: Context) -> Inference:
 
 
 def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    return dense(shapes[0], a["units"], a["use_bias"], ctx)
+    inference = dense(shapes[0], a["units"], a["use_bias"], ctx)
+    return with_lora(inference, a["lora_rank"], ctx) if a["lora_rank"] else inference
+
+
+def with_lora(inference: Inference, rank: int, ctx: Context) -> Inference:
+    """Keras LoRA: the kernel (inputs × units) is frozen and two trainable factors are
+    added, lora_kernel_a (inputs × r) and lora_kernel_b (r × units)."""
+    kernel, *rest = inference.weights
+    d, units = kernel.dims[-2], kernel.dims[-1]
+    frozen = Weight(kernel.name, kernel.dims, trainable=False)
+    factors = (Weight("lora_kernel_a", (d, num(rank, "r"))), Weight("lora_kernel_b", (num(rank, "r"), units)))
+    note = "Keras LoRA freezes the kernel and trains two rank-r factors; PyTorch's nn.Linear has no LoRA"
+    if ctx.pytorch:
+        note += "; counted as Keras counts it"
+        kernel = Weight("kernel", (d, units), trainable=False)
+        return replace(inference, weights=(kernel, *rest, *factors), note=note)
+    return replace(inference, weights=(frozen, *rest, *factors), note=note)
 
 
 def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -46,8 +63,10 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
 
 register(Rule(
     name="Dense", family="dense", infer=_keras,
-    args=(Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True)),
-    doc="Keras Dense: kernel (inputs × units) + bias (units), on the last axis.",
+    args=(Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
+          Arg("lora_rank", optional(positive), None), Arg("lora_alpha", anything, None)),
+    doc="Keras Dense: kernel (inputs × units) + bias (units), on the last axis; with lora_rank r, "
+        "the kernel is frozen and lora_kernel_a (inputs × r) + lora_kernel_b (r × units) are trained.",
 ))
 register(Rule(
     name="Linear", family="dense", infer=_torch, framework=PYTORCH,

@@ -50,12 +50,15 @@ def _keras2_inputs(layers: list[LayerSpec], blocks: Mapping[str, object]) -> lis
     ``Input(batch_shape=(None, 28))`` name the shape of an input."""
     implicit: LayerSpec | None = None
     for i, layer in enumerate(layers):
-        given = [key for key in _SHAPE_KEYS if key in layer.kwargs]
-        if not given or layer.type in blocks:
+        if layer.type in blocks or not any(key in layer.kwargs for key in _SHAPE_KEYS):
+            continue
+        rule = _resolve(layer)
+        own = {arg.name for arg in rule.args}  # Embedding's input_dim is its vocabulary, not a shape
+        given = [key for key in _SHAPE_KEYS if key in layer.kwargs and key not in own]
+        if not given:
             continue
         kwargs = dict(layer.kwargs)
         shape = _shape_from(kwargs, given)
-        rule = _resolve(layer)
         if rule.is_input:
             layers[i] = layer.replace(kwargs={**kwargs, "shape": shape})
         elif i > 0 or layer.inputs:
