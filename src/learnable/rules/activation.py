@@ -1,13 +1,27 @@
 """Activation layers: elementwise, no parameters, the input's shape.
 
 (PReLU learns slopes and belongs with the layers that own weights.) Arguments are
-declared so a misspelt one is caught, even though none of them changes a count.
+declared so a misspelt one is caught, even though none of them changes a count. Keras
+3.15's layers add no other activation (PReLU aside); everything else is
+``Activation(name)``. PyTorch's list is ``torch.nn.modules.activation`` in torch 2.13.
+
+Two PyTorch activations change or check the shape: GLU halves its dim (a · σ(b) over the
+two halves, so the size must be even), and Softmax2d takes (C, H, W), or (C, L) that
+PyTorch reads as unbatched, since shapes here exclude the batch.
 """
 
 from __future__ import annotations
 
-from ._args import Arg, anything
-from ._registry import PYTORCH
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._text import shape_text
+from ..errors import RuleError
+from ..expr import num, quotient
+from ._args import REQUIRED, Arg, anything, integer
+from ._base import Context, Inference, Rule, Shape, ShapeNote
+from ._registry import PYTORCH, register
+from .merge import torch_dim
 from .structure import identity_rule
 
 
@@ -36,9 +50,40 @@ _TORCH = {
     "LeakyReLU": ("negative_slope", "inplace"), "ELU": ("alpha", "inplace"), "CELU": ("alpha", "inplace"),
     "GELU": ("approximate",), "Softmax": ("dim",), "LogSoftmax": ("dim",),
     "Softmin": ("dim",), "Softplus": ("beta", "threshold"),
-    "Hardtanh": ("min_val", "max_val", "inplace"), "Hardshrink": ("lambd",), "Softshrink": ("lambd",),
-    "Threshold": ("threshold", "value", "inplace"), "RReLU": ("lower", "upper", "inplace"),
+    # min_value/max_value: Hardtanh's deprecated spellings, still accepted by torch 2.13
+    "Hardtanh": ("min_val", "max_val", "inplace", "min_value", "max_value"),
+    "Hardshrink": ("lambd",), "Softshrink": ("lambd",), "RReLU": ("lower", "upper", "inplace"),
 }
 for _name, _names in _TORCH.items():
     identity_rule(_name, *_optional(*_names), framework=PYTORCH, family="activation",
                   doc=_DOC.format(f"PyTorch nn.{_name}"))
+identity_rule("Threshold", Arg("threshold", anything, REQUIRED), Arg("value", anything, REQUIRED),
+              *_optional("inplace"), framework=PYTORCH, family="activation",
+              doc=_DOC.format("PyTorch nn.Threshold (threshold and value are required)"))
+
+
+def _glu(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, dim = shapes[0], a["dim"]
+    i = torch_dim(dim, x)
+    if x[i] is None:
+        return Inference(x)
+    if x[i] % 2:
+        raise RuleError(f"halves dim {dim}, so its size must be even, but it is {x[i]}")
+    half = quotient(num(x[i], "n"), num(2))
+    return Inference((*x[:i], half.value, *x[i + 1:]), shape_notes=(ShapeNote(f"dim {dim}", half),))
+
+
+def _softmax2d(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    if len(shapes[0]) not in (2, 3):
+        raise RuleError(f"expects (channels, height, width), batch excluded, got shape {shape_text(shapes[0])}")
+    return Inference(shapes[0])
+
+
+register(Rule(
+    name="GLU", family="activation", framework=PYTORCH, infer=_glu, args=(Arg("dim", integer, -1),),
+    doc="PyTorch nn.GLU: no parameters; halves dim (the batch is dim 0; the last by default), whose size must be even.",
+))
+register(Rule(
+    name="Softmax2d", family="activation", framework=PYTORCH, infer=_softmax2d, args=(),
+    doc="PyTorch nn.Softmax2d: no parameters; a softmax over the channels of a (C, H, W) input.",
+))

@@ -7,6 +7,12 @@ and equal sizes on every axis but the joined one. Keras axes count the batch as 
 so ``axis=1`` is the first axis of an example; ``axis=-1`` the last; joining along the
 batch axis (``axis=0``) leaves an example's shape as it is. Axes that are not joined take
 the first input's size, as in Keras (so an unknown size there stays unknown).
+
+Dot follows Keras's ``Dot.compute_output_shape``: the first input's axes without the
+summed one, then the second's, or ``(1,)`` when none remain; a negative int ``axes``
+wraps modulo the rank (batch included), as Keras computes it. PyTorch's CosineSimilarity
+and PairwiseDistance broadcast their two inputs, then reduce one dim (the last, for
+PairwiseDistance).
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import RuleError
+from ..errors import ArgumentError, RuleError
 from ..expr import total
-from ._args import Arg, integer
+from ._args import Arg, anything, boolean, integer
 from ._base import Context, Inference, Rule, Shape, ShapeNote, shape_text
-from ._registry import register
+from ._registry import PYTORCH, register
 
 
 def _broadcast(a: Shape, b: Shape) -> Shape | None:
@@ -43,7 +49,8 @@ def _elementwise(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
         merged = _broadcast(out, other)
         if merged is None:
             listed = ", ".join(shape_text(s) for s in shapes)
-            raise RuleError(f"its inputs have incompatible shapes {listed}; they must be equal (or 1 where one broadcasts)")
+            raise RuleError(f"its inputs have incompatible shapes {listed}; "
+                            "they must be equal (or 1 where one broadcasts)")
         out = merged
     return Inference(out)
 
@@ -56,12 +63,21 @@ for _name, _arity in (("Add", (1, None)), ("Subtract", (2, 2)), ("Multiply", (1,
     ))
 
 
-def example_axis(axis: int, rank: int) -> int:
-    """Keras axis (batch = 0) → index into an example's shape; -1 for the batch axis."""
+def example_axis(axis: int, rank: int, word: str = "axis") -> int:
+    """Keras axis or PyTorch dim (both count the batch as 0) → index into an example's
+    shape; -1 for the batch axis."""
     index = axis + rank + 1 if axis < 0 else axis
     if not 0 <= index <= rank:
-        raise RuleError(f"axis={axis} is out of range for inputs of rank {rank} (plus batch)")
+        raise RuleError(f"{word}={axis} is out of range for inputs of rank {rank} (plus batch)")
     return index - 1
+
+
+def torch_dim(dim: int, shape: Shape) -> int:
+    """A PyTorch dim (the batch is dim 0) → an index into an example's shape; never the batch."""
+    index = example_axis(dim, len(shape), word="dim")
+    if index < 0:
+        raise RuleError(f"dim={dim} is the batch axis; shapes here exclude the batch, so use a dim from 1")
+    return index
 
 
 def _concatenate(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -79,7 +95,8 @@ def _concatenate(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
             out.append(None if joined is None else joined.value)
             continue
         if len({d for d in sizes if d is not None}) > 1:
-            raise RuleError(f"its inputs {listed} differ on axis {i + 1}, which is not the joined axis {a['axis']}; only the joined axis may differ")
+            raise RuleError(f"its inputs {listed} differ on axis {i + 1}, which is not the joined axis "
+                            f"{a['axis']}; only the joined axis may differ")
         out.append(sizes[0])  # as Keras: the first input's size, even when it is unknown
     notes = (ShapeNote(f"axis {a['axis']}", joined),) if joined is not None and len(shapes) > 1 else ()
     return Inference(tuple(out), shape_notes=notes)
@@ -89,4 +106,76 @@ register(Rule(
     name="Concatenate", family="merge", infer=_concatenate, arity=(1, None),
     args=(Arg("axis", integer, -1),),
     doc="Keras Concatenate: no parameters; joins inputs along one axis (the last by default).",
+))
+
+
+def _dot_axes(value: Any) -> int | tuple[int, int]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ArgumentError(None, f"must be an integer or a pair of integers (one per input), got {value!r}")
+        return (integer(value[0]), integer(value[1]))
+    return integer(value)
+
+
+def _dot_axis(axes: int | tuple[int, int], which: int, shape: Shape) -> int:
+    """Keras's reading of ``axes`` for one input, as an index into its example shape."""
+    rank = len(shape) + 1  # Keras counts the batch axis
+    axis = axes if isinstance(axes, int) else axes[which]
+    if isinstance(axes, int) and axis < 0:
+        index = axis % rank  # Keras wraps a negative int: axes=-5 on rank 3 is axis 1
+    else:
+        index = axis + rank if axis < 0 else axis
+    if not 0 <= index < rank:
+        raise RuleError(f"axes={axes} is out of range for an input of rank {rank - 1} (plus batch)")
+    if index == 0:
+        raise RuleError(f"axes={axes} would take the dot product over the batch axis, which Keras cannot do; "
+                        "use an axis from 1")
+    return index - 1
+
+
+def _dot(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    (x, y), axes = shapes, a["axes"]
+    i, j = _dot_axis(axes, 0, x), _dot_axis(axes, 1, y)
+    if x[i] != y[j]:  # an unknown size matches only an unknown one, as in Keras's check
+        raise RuleError(f"its inputs {shape_text(x)} and {shape_text(y)} differ on the summed axes: "
+                        f"{x[i]} (axis {i + 1}) against {y[j]} (axis {j + 1}); the sizes must be equal")
+    out = (*x[:i], *x[i + 1:], *y[:j], *y[j + 1:])
+    return Inference(out or (1,))
+
+
+register(Rule(
+    name="Dot", family="merge", infer=_dot, arity=(2, 2),
+    args=(Arg("axes", _dot_axes), Arg("normalize", boolean, False)),
+    doc="Keras Dot: no parameters; sums the product over one axis of each input; the output has the first "
+        "input's other axes, then the second's ((1,) if none remain).",
+))
+
+
+def _broadcast_two(shapes: Sequence[Shape]) -> Shape:
+    merged = _broadcast(*shapes)
+    if merged is None:
+        raise RuleError(f"its inputs {shape_text(shapes[0])} and {shape_text(shapes[1])} do not broadcast together")
+    return merged
+
+
+def _cosine_similarity(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    shape = _broadcast_two(shapes)
+    i = torch_dim(a["dim"], shape)
+    return Inference((*shape[:i], *shape[i + 1:]))
+
+
+def _pairwise_distance(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    shape = _broadcast_two(shapes)
+    return Inference((*shape[:-1], 1) if a["keepdim"] else shape[:-1])
+
+
+register(Rule(
+    name="CosineSimilarity", family="merge", infer=_cosine_similarity, arity=(2, 2), framework=PYTORCH,
+    args=(Arg("dim", integer, 1), Arg("eps", anything, 1e-8)),
+    doc="PyTorch nn.CosineSimilarity: no parameters; broadcasts its two inputs and reduces dim (batch = dim 0).",
+))
+register(Rule(
+    name="PairwiseDistance", family="merge", infer=_pairwise_distance, arity=(2, 2), framework=PYTORCH,
+    args=(Arg("p", anything, 2.0), Arg("eps", anything, 1e-6), Arg("keepdim", boolean, False)),
+    doc="PyTorch nn.PairwiseDistance: no parameters; broadcasts its two inputs and reduces the last dim.",
 ))
