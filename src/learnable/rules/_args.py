@@ -193,10 +193,13 @@ def choice(*options: str) -> Converter:
     return one_of
 
 
-def int_tuple(rank: int, minimum: int = 1) -> Converter:
-    """An int repeated ``rank`` times, or a list/tuple of exactly ``rank`` ints."""
+def int_tuple(rank: int, minimum: int = 1, *, broadcast: bool = False) -> Converter:
+    """An int repeated ``rank`` times, or a list/tuple of exactly ``rank`` ints; with
+    ``broadcast`` (PyTorch's stride and dilation), a list of one int is repeated too."""
 
     def ints(value: Any) -> tuple[int, ...]:
+        if broadcast and isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]
         if isinstance(value, (list, tuple)):
             if len(value) != rank:
                 raise ArgumentError(

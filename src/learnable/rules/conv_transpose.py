@@ -194,12 +194,12 @@ def _torch_args(rank: int) -> tuple[Arg, ...]:
         Arg("in_channels", positive),
         Arg("out_channels", positive),
         Arg("kernel_size", int_tuple(rank)),
-        Arg("stride", int_tuple(rank), 1),
+        Arg("stride", int_tuple(rank, broadcast=True), 1),
         Arg("padding", torch_padding(rank), 0),
         Arg("output_padding", int_tuple(rank, 0), 0),
         Arg("groups", positive, 1),
         Arg("bias", boolean, True),
-        Arg("dilation", int_tuple(rank), 1),
+        Arg("dilation", int_tuple(rank, broadcast=True), 1),
         Arg("padding_mode", choice("zeros", "reflect", "replicate", "circular"), "zeros"),
     )
 

@@ -61,11 +61,11 @@ def _torch_pool(rank: int, kind: str, a: Mapping[str, Any], shapes: Sequence[Sha
 def _torch_args(rank: int, *, dilation: bool) -> tuple[Arg, ...]:
     head = (
         Arg("kernel_size", int_tuple(rank)),
-        Arg("stride", optional(int_tuple(rank)), None),
+        Arg("stride", optional(int_tuple(rank, broadcast=True)), None),
         Arg("padding", torch_padding(rank), 0),
     )
     if dilation:  # MaxPool(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
-        return (*head, Arg("dilation", int_tuple(rank), 1), Arg("return_indices", boolean, False),
+        return (*head, Arg("dilation", int_tuple(rank, broadcast=True), 1), Arg("return_indices", boolean, False),
                 Arg("ceil_mode", boolean, False))
     # AvgPool(kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return (*head, Arg("ceil_mode", boolean, False), Arg("count_include_pad", boolean, True),
