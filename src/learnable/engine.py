@@ -71,11 +71,14 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
 
 def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
     try:
-        return node.rule.infer(node.args, inputs, context)
+        inference = node.rule.infer(node.args, inputs, context)
     except RuleError as err:
         received = ", ".join(shape_text(s) for s in inputs)
         place = node.describe() + (f" on input {received}" if received else "")
         raise LayerError(place, str(err)) from None
+    if inference.count is not None and inference.count.value != inference.weights_total:
+        raise AssertionError(f"{node.rule.name}: its count {inference.count} disagrees with its weights")
+    return inference
 
 
 def _row(node: Node, inference: Inference) -> LayerRow:

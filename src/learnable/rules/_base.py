@@ -69,10 +69,19 @@ class Inference:
     weights: tuple[Weight, ...] = ()
     shape_notes: tuple[ShapeNote, ...] = ()
     note: str = ""  # what this convention counts differently, or that the layer is foreign to it
+    # The parameter count written more compactly than the sum of the weights, as a stack
+    # of identical layers is ``6×(...)``; the engine checks that it equals that sum.
+    count: Expr | None = None
 
     @property
     def params(self) -> Expr:
+        if self.count is not None:
+            return self.count
         return total(*(w.expr for w in self.weights if not w.buffer))
+
+    @property
+    def weights_total(self) -> int:
+        return sum(w.count for w in self.weights if not w.buffer)
 
     @property
     def buffers(self) -> Expr:

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import RuleError
-from ..expr import num
+from ..expr import num, product, total
 from ._args import Arg, NestedLayer, anything, boolean, fraction, nested_layer, optional, positive
 from ._base import PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
 from ._registry import register
@@ -143,13 +143,15 @@ def _stack(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     arg, layer_type, name = _PARTS[decoder]
     one = _nested(a[arg], shapes, ctx, arg, layer_type)
     weights = tuple(w for i in range(a["num_layers"]) for w in _prefixed(f"layers.{i}.", one.weights))
+    count = [product(num(a["num_layers"], "num_layers"), one.params)]
     output_shape = one.output_shape
     norm = a["norm"]
     if norm is not None:
         normed = _nested(norm, [output_shape], ctx, "norm")
         weights += _prefixed("norm.", normed.weights)
+        count.append(normed.params)
         output_shape = normed.output_shape
-    return Inference(output_shape, weights, note=_foreign(name, ctx))
+    return Inference(output_shape, weights, note=_foreign(name, ctx), count=total(*count))
 
 
 register(Rule(
@@ -179,10 +181,11 @@ def _half(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context, decoder: 
         return _nested(custom, shapes, ctx, "custom_decoder" if decoder else "custom_encoder", _PARTS[decoder][2])
     _check_heads(a["d_model"], a["nhead"])
     one = layer_weights(a, decoder)
-    count = a["num_decoder_layers" if decoder else "num_encoder_layers"]
-    weights = tuple(w for i in range(count) for w in _prefixed(f"layers.{i}.", one))
-    weights += tuple(_layer_norm("norm.", a["d_model"], a["bias"]))
-    return Inference((shapes[0][0], a["d_model"]), weights)
+    layers = a["num_decoder_layers" if decoder else "num_encoder_layers"]
+    weights = tuple(w for i in range(layers) for w in _prefixed(f"layers.{i}.", one))
+    norm = tuple(_layer_norm("norm.", a["d_model"], a["bias"]))
+    count = total(product(num(layers, "layers"), total(*(w.expr for w in one))), *(w.expr for w in norm))
+    return Inference((shapes[0][0], a["d_model"]), weights + norm, count=count)
 
 
 def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -192,7 +195,8 @@ def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
     encoder = _half(a, [src], ctx, decoder=False)
     decoder = _half(a, [tgt, encoder.output_shape], ctx, decoder=True)
     weights = _prefixed("encoder.", encoder.weights) + _prefixed("decoder.", decoder.weights)
-    return Inference(decoder.output_shape, weights, note=_foreign("Transformer", ctx))
+    return Inference(decoder.output_shape, weights, note=_foreign("Transformer", ctx),
+                     count=total(encoder.params, decoder.params))
 
 
 register(Rule(
