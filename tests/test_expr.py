@@ -47,3 +47,20 @@ def test_every_rule_is_documented_and_well_formed():
         names = [a.name for a in rule.args]
         assert len(names) == len(set(names)), rule.name
         assert rule.framework in ("keras", "pytorch"), rule.name
+
+
+def test_readme_lists_every_layer_type():
+    """Every registered layer appears in README's Layers table, by name or in a run such
+    as ``Conv1D/2D/3D``."""
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for rule in all_rules():
+        ranked = re.fullmatch(r"(.+?)([123])([Dd])", rule.name)
+        run = ranked and re.search(rf"\b{ranked[1]}(?:[123]{ranked[3]}/)*{ranked[2]}{ranked[3]}\b", readme)
+        if not run and not re.search(rf"\b{re.escape(rule.name)}\b", readme):
+            missing.append(rule.name)
+    assert not missing, f"README's Layers table does not list {missing}"
