@@ -15,6 +15,8 @@ PUBLISHED = {
     "lenet5": 61_706,
     "alexnet": 61_100_840,  # torchvision AlexNet_Weights num_params
     "vgg16": 138_357_544,  # keras.applications.VGG16 and torchvision VGG16_Weights
+    "densenet121": 8_062_504,  # keras.applications.DenseNet121 (83,648 non-trainable)
+    "inception_v3": 23_851_784,  # keras.applications.InceptionV3 (34,432 non-trainable)
 }
 
 
