@@ -17,6 +17,9 @@ PUBLISHED = {
     "vgg16": 138_357_544,  # keras.applications.VGG16 and torchvision VGG16_Weights
     "densenet121": 8_062_504,  # keras.applications.DenseNet121 (83,648 non-trainable)
     "inception_v3": 23_851_784,  # keras.applications.InceptionV3 (34,432 non-trainable)
+    "resnet18": 11_689_512,  # torchvision ResNet18_Weights num_params (+ 9,620 buffers)
+    "resnet50": 25_636_712,  # keras.applications.ResNet50(weights=None).count_params()
+    "resnet50_torch": 25_557_032,  # torchvision ResNet50_Weights num_params (+ 53,173 buffers)
 }
 
 
