@@ -20,6 +20,8 @@ PUBLISHED = {
     "resnet18": 11_689_512,  # torchvision ResNet18_Weights num_params (+ 9,620 buffers)
     "resnet50": 25_636_712,  # keras.applications.ResNet50(weights=None).count_params()
     "resnet50_torch": 25_557_032,  # torchvision ResNet50_Weights num_params (+ 53,173 buffers)
+    "mobilenet_v2": 3_538_984,  # keras.applications.MobileNetV2(weights=None)
+    "efficientnet_b0": 5_330_571,  # keras.applications.EfficientNetB0(weights=None)
 }
 
 

@@ -125,10 +125,13 @@ class Rule:
 
     @property
     def default_name(self) -> str:
-        """The layer's name when none is given, as Keras derives it (``MaxPooling2D`` →
-        ``max_pooling2d``; an input is ``input_layer``)."""
+        """The layer's name when none is given: as Keras derives it (``MaxPooling2D`` →
+        ``max_pooling2d``; an input is ``input_layer``), or for a PyTorch module its class
+        name in lower case, as PyTorch code names them (``relu``, ``batchnorm2d``)."""
         if self.is_input:
             return "input_layer"
+        if self.framework == PYTORCH:
+            return self.name.lower()
         name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", self.name)
         return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 

@@ -1,6 +1,6 @@
 """Normalization: BatchNormalization, LayerNormalization, GroupNormalization,
-RMSNormalization, UnitNormalization (Keras); BatchNorm, InstanceNorm, LayerNorm, GroupNorm,
-RMSNorm (PyTorch). Each keeps its input's shape.
+RMSNormalization, UnitNormalization, Normalization (Keras); BatchNorm, InstanceNorm,
+LayerNorm, GroupNorm, RMSNorm (PyTorch). Each keeps its input's shape.
 
 What each convention lists (CONVENTIONS.md §1, checked against keras 3.15 and torch 2.13):
   Keras    gamma (scale), beta (center) trainable; BatchNormalization adds moving_mean and
@@ -14,7 +14,10 @@ tensors of its exact equivalent; where there is none (Keras center=True with sca
 renorm, LayerNormalization over axes that are not the trailing ones, ...) the row says so
 and the layer is counted as its own framework counts it.
 Keras axes count the batch as axis 0. LayerNormalization and RMSNormalization sort their
-axis list as given, so ``axis=[-1, 1]`` on (10, 512) makes gamma (512, 10), as Keras does.
+axis list as given, so ``axis=[-1, 1]`` on (10, 512) makes gamma (512, 10), as Keras does;
+the preprocessing layer Normalization sorts its kept axes by position instead, so
+``axis=[-1, 1]`` on (5, 6, 3) makes mean and variance (5, 3), and adds a 0-d count, all
+non-trainable (no weights at all when mean and variance are given as constants).
 """
 
 from __future__ import annotations
@@ -372,6 +375,58 @@ register(Rule(
     args=(Arg("num_groups", positive), Arg("num_channels", positive), Arg("eps", number, 1e-5),
           Arg("affine", boolean, True), *_DEVICE, Arg("bias", boolean, True)),
     doc="PyTorch nn.GroupNorm: weight (C) + bias (C) when affine, whatever num_groups is; no buffers.",
+))
+
+
+# ---- Normalization (Keras preprocessing) --------------------------------------------------
+
+
+def _kept_axes(value: Any) -> tuple[int, ...]:
+    """Normalization's axis: the axes that keep their own statistics (None: none, one overall)."""
+    if value is None:
+        return ()
+    return _axes(value) if isinstance(value, (list, tuple)) else (integer(value),)
+
+
+def _constant_shape(value: Any, what: str) -> tuple[int, ...]:
+    """The shape of a constant mean or variance: a number or a rectangular nested list."""
+    if isinstance(value, (list, tuple)):
+        shapes = {_constant_shape(v, what) for v in value}
+        if len(shapes) > 1:
+            raise RuleError(f"{what} must be a number or a rectangular list of numbers, got {value!r}")
+        return (len(value), *(shapes.pop() if shapes else ()))
+    number(value)
+    return ()
+
+
+def _keras_normalization(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, mean, variance = shapes[0], a["mean"], a["variance"]
+    indices = sorted(keras_axis(axis, x) for axis in a["axis"])  # Keras sorts the kept axes by position
+    if len(set(indices)) < len(indices):
+        raise RuleError(f"axis={list(a['axis'])} names the same axis twice")
+    dims = sizes_on(x, indices)
+    if (mean is None) != (variance is None):
+        raise RuleError(f"give both mean and variance, or neither (got mean={mean!r}, variance={variance!r})")
+    if mean is not None:
+        rank = _constant_shape(mean, "mean")
+        if rank != _constant_shape(variance, "variance"):
+            raise RuleError(f"mean and variance must have the same shape, got {list(rank)} and "
+                            f"{list(_constant_shape(variance, 'variance'))}")
+        if len(rank) > len(indices):
+            raise RuleError(f"mean has rank {len(rank)}, more than the number of axes kept ({len(indices)})")
+        return Inference(x, note="mean and variance are given as constants, so Keras creates no weights "
+                                 "(and torch.nn has no Normalization layer)")
+    weights = (Weight("mean", dims, False), Weight("variance", dims, False), Weight("count", (), False))
+    why = "torch.nn has no Normalization layer; Keras keeps mean, variance and count as non-trainable weights"
+    return Inference(x, weights, note=foreign("Keras", "PyTorch", why) if ctx.pytorch else "")
+
+
+register(Rule(
+    name="Normalization", family="norm", infer=_keras_normalization,
+    args=(Arg("axis", _kept_axes, -1), Arg("mean", anything, None), Arg("variance", anything, None),
+          Arg("invert", boolean, False)),
+    doc="Keras Normalization (preprocessing): mean + variance, shaped like the kept axes, and a 0-d count; "
+        "all non-trainable, and none when mean and variance are given as constants.",
 ))
 
 
