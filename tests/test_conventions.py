@@ -69,3 +69,17 @@ def test_embedding_input_dim_is_its_vocabulary_not_a_shape():
 def test_keras_lora_dense_freezes_the_kernel():
     row = learnable.count("Input(7) | Dense(5, lora_rank=2)").layers[-1]
     assert (row.params, row.trainable, row.non_trainable) == (7 * 5 + 5 + 7 * 2 + 2 * 5, 5 + 7 * 2 + 2 * 5, 7 * 5)
+
+
+def test_both_explains_batch_norm_lstm_and_prelu():
+    network = "Input(10, 16) | LSTM(32, return_sequences=True) | BatchNormalization() | PReLU() | Flatten() | Dense(2)"
+    pairs = {pair.keras.type: pair for pair in learnable.compare_conventions(network).rows}
+    lstm, bn, prelu = pairs["LSTM"], pairs["BatchNormalization"], pairs["PReLU"]
+    # LSTM: Keras 4[u(d + u) + u], PyTorch 4[h(d + h) + 2h]
+    assert (lstm.keras.params, lstm.pytorch.params) == (4 * (32 * (16 + 32) + 32), 4 * (32 * (16 + 32) + 2 * 32))
+    assert lstm.differs and "two" in lstm.note
+    # BatchNormalization: Keras 4C (2C non-trainable); PyTorch 2C + buffers 2C + 1
+    assert (bn.keras.params, bn.keras.non_trainable, bn.pytorch.params, bn.pytorch.buffers) == (4 * 32, 2 * 32, 2 * 32, 2 * 32 + 1)
+    assert bn.differs and "buffers" in bn.note
+    # PReLU: Keras learns one slope per element (10×32); PyTorch's module cannot, and says so
+    assert prelu.keras.params == 10 * 32 and "one slope or one per channel" in prelu.note
