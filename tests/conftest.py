@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+def sweep(n: int) -> range:
+    """Seeds for a randomized sweep: n in CI; LEARNABLE_SWEEP=20 runs twenty times as many."""
+    return range(n * max(1, int(os.environ.get("LEARNABLE_SWEEP", "1"))))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/golden/* from the current output (review the diff before committing)")

@@ -18,7 +18,7 @@ import warnings
 from typing import Any
 
 import pytest
-from conftest import assert_formulas_hold, run_cli
+from conftest import assert_formulas_hold, run_cli, sweep
 
 import learnable
 
@@ -244,7 +244,7 @@ def keras_mha_case(rng: random.Random) -> tuple[dict[str, Any], list]:
 
 
 @pytest.mark.frameworks
-@pytest.mark.parametrize("seed", range(70))
+@pytest.mark.parametrize("seed", sweep(70))
 def test_keras_multi_head_attention_sweep(seed):
     kwargs, shapes = keras_mha_case(random.Random(seed))
     keras_shapes = shapes * 2 if len(shapes) == 1 else shapes  # Keras calls self-attention as layer(x, x)
@@ -371,7 +371,7 @@ def torch_qkv(shapes: list) -> list:
 
 
 @pytest.mark.frameworks
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", sweep(60))
 def test_torch_multihead_attention_sweep(seed):
     torch = pytest.importorskip("torch")
     from frameworks import assert_row_matches_torch
@@ -421,7 +421,7 @@ def transformer_case(rng: random.Random) -> tuple[str, dict[str, Any], list, Any
 
 @pytest.mark.frameworks
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch's nested-tensor advice for batch_first=False
-@pytest.mark.parametrize("seed", range(50))
+@pytest.mark.parametrize("seed", sweep(50))
 def test_torch_transformer_sweep(seed):
     from frameworks import assert_row_matches_torch
 

@@ -16,7 +16,7 @@ import pytest
 os.environ["KERAS_BACKEND"] = "torch"  # before Keras is imported (the fixtures import it)
 
 import learnable
-from conftest import assert_formulas_hold
+from conftest import assert_formulas_hold, sweep
 from frameworks import assert_row_matches_keras, assert_row_matches_torch  # import no framework themselves
 
 
@@ -360,8 +360,8 @@ def random_torch_layer(rng: random.Random) -> tuple[str, dict, tuple]:
     return f"ConvTranspose{rank}d", kw, (kw["in_channels"], *spatial)
 
 
-KERAS_SWEEP = [random_keras_layer(random.Random(f"keras-{i}")) for i in range(120)]
-TORCH_SWEEP = [random_torch_layer(random.Random(f"torch-{i}")) for i in range(90)]
+KERAS_SWEEP = [random_keras_layer(random.Random(f"keras-{i}")) for i in sweep(120)]
+TORCH_SWEEP = [random_torch_layer(random.Random(f"torch-{i}")) for i in sweep(90)]
 
 
 def must_reject(spec_item: Any, input_shape, why: str, convention: str) -> None:

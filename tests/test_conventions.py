@@ -83,3 +83,15 @@ def test_both_explains_batch_norm_lstm_and_prelu():
     assert bn.differs and "buffers" in bn.note
     # PReLU: Keras learns one slope per element (10×32); PyTorch's module cannot, and says so
     assert prelu.keras.params == 10 * 32 and "one slope or one per channel" in prelu.note
+
+
+def test_plain_operations_do_not_make_a_pytorch_spec_keras():
+    spec = {"inputs": {"a": [4], "b": [4]}, "layers": [
+        {"Embedding": {"num_embeddings": 10, "embedding_dim": 8, "inputs": ["a"], "name": "x"}},
+        {"Embedding": {"num_embeddings": 10, "embedding_dim": 8, "inputs": ["b"], "name": "y"}},
+        {"Add": {"inputs": ["x", "y"]}},
+        {"Linear": [8, 2]},
+    ]}
+    report = learnable.count(spec)
+    assert report.convention == "pytorch"
+    assert report.total_params == 2 * (10 * 8) + (8 * 2 + 2)

@@ -24,7 +24,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import learnable
-from conftest import assert_formulas_hold
+from conftest import assert_formulas_hold, sweep
 
 pytestmark = pytest.mark.frameworks
 
@@ -780,7 +780,7 @@ def random_stack(seed: int) -> tuple[list[int], list[Any]]:
     return input_shape, layers
 
 
-RANDOM_SEEDS = range(150)
+RANDOM_SEEDS = sweep(150)
 
 
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)

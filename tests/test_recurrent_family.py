@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import learnable
-from conftest import assert_formulas_hold, run_cli
+from conftest import assert_formulas_hold, run_cli, sweep
 
 d, u = 32, 64  # CONVENTIONS.md's example: 32 input features, 64 units
 
@@ -439,13 +439,13 @@ def random_torch_item(rng: random.Random) -> tuple[dict, list]:
 
 
 @pytest.mark.frameworks
-@pytest.mark.parametrize("seed", range(90))
+@pytest.mark.parametrize("seed", sweep(90))
 def test_random_keras_layers(seed):
     check_keras_item(*random_keras_item(random.Random(seed)))
 
 
 @pytest.mark.frameworks
-@pytest.mark.parametrize("seed", range(90))
+@pytest.mark.parametrize("seed", sweep(90))
 def test_random_torch_modules(seed):
     check_torch_item(*random_torch_item(random.Random(seed)))
 

@@ -19,7 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import learnable
-from conftest import assert_formulas_hold
+from conftest import assert_formulas_hold, sweep
 
 pytestmark = pytest.mark.frameworks
 
@@ -410,7 +410,7 @@ def random_network(seed: int) -> tuple[list[int], list[Any]]:
     return input_shape, layers
 
 
-RANDOM_SEEDS = range(150)
+RANDOM_SEEDS = sweep(150)
 
 
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)

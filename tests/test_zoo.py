@@ -22,6 +22,8 @@ PUBLISHED = {
     "resnet50_torch": 25_557_032,  # torchvision ResNet50_Weights num_params (+ 53,173 buffers)
     "mobilenet_v2": 3_538_984,  # keras.applications.MobileNetV2(weights=None)
     "efficientnet_b0": 5_330_571,  # keras.applications.EfficientNetB0(weights=None)
+    "bert_base": 109_482_240,  # HF BertModel("bert-base-uncased"), pooler included
+    "gpt2_small": 124_439_808,  # HF GPT2Model("gpt2"); the LM head is tied to wte
 }
 
 

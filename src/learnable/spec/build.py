@@ -35,10 +35,20 @@ def _flavour(spec: ModelSpec) -> str:
     Keras has (Conv2D, Dense): then Dropout and ReLU mean PyTorch's too."""
     names = [layer.type for layer in spec.layers] + [
         layer.type for block in spec.blocks.values() for layer in block.layers]
-    owners = [frameworks_of(n) for n in names if n not in spec.blocks and n not in ("Input", "InputLayer")]
+    owners = [frameworks_of(n) for n in names if n not in spec.blocks and not _neutral(n)]
     torch_only = any(o == {PYTORCH} for o in owners)
     keras_only = any(o == {KERAS} for o in owners)
     return PYTORCH if torch_only and not keras_only else KERAS
+
+
+def _neutral(type_name: str) -> bool:
+    """Keras layers PyTorch writes as plain operations (Add, Concatenate, ZeroPadding2D,
+    Input) say nothing about whose names a spec uses."""
+    try:
+        rule = lookup(type_name)
+    except RuleError:
+        return False
+    return rule.is_input or (rule.framework == KERAS and rule.family in _NEUTRAL_FAMILIES)
 
 
 _SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")
