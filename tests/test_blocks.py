@@ -137,3 +137,25 @@ def test_sharing_and_freezing_agree_with_keras():
     report = learnable.count(spec)
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     assert (report.total_params, report.trainable_params) == (model.count_params(), trainable)
+
+
+def test_a_chain_of_shares_leads_to_the_owner():
+    spec = {"input": [4], "layers": [
+        {"Dense": {"units": 8, "name": "a"}},
+        {"Dense": {"shares": "a", "name": "b", "inputs": ["input"]}},
+        {"Dense": {"shares": "b", "name": "c", "inputs": ["input"]}},
+    ]}
+    report = learnable.count(spec)
+    assert [r.params for r in report.layers] == [0, 4 * 8 + 8, 0, 0]
+    assert report.layer("a").note == "its weights are also used by 'b', 'c'"
+    assert "shares the weights of 'a'" in report.layer("c").note
+
+
+def test_nested_layers_frozen_named_and_written_as_call_strings():
+    lstm = 4 * (4 * (8 + 4) + 4)  # Keras LSTM(4) on 8 features
+    frozen = learnable.count("Input(10, 8) | Bidirectional(LSTM(4, trainable=False, name='enc'))").layers[-1]
+    assert (frozen.params, frozen.trainable) == (2 * lstm, 0)
+    as_yaml = learnable.count({"input": [10, 8], "layers": [{"Bidirectional": {"layer": "LSTM(4)"}}]})
+    assert as_yaml.total_params == 2 * lstm
+    with pytest.raises(learnable.LearnableError, match=r"Bidirectional 'bidirectional' \(layer 2, .*names an unknown layer type 'LSTMM'"):
+        learnable.count("Input(10, 8) | Bidirectional(LSTMM(4))")

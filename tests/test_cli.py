@@ -85,3 +85,23 @@ def test_version_and_help():
 def test_usage_error_exits_2():
     result = run_cli("count", SEED, "--format", "xml")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_readme_json_example_has_exactly_the_real_keys():
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", readme, re.S).group(1))
+    real = learnable.count(SEED).to_dict()
+    conv_2 = next(layer for layer in real["layers"] if layer["name"] == "conv_2")
+    assert set(example) == set(real)
+    assert example["layers"][0] == conv_2  # every key and value of the row shown
+
+
+def test_both_refuses_options_of_one_report():
+    for option in ("--explain", "--depth=1"):
+        result = run_cli("count", SEED, "--convention", "both", option)
+        assert result.returncode == 2 and "count with --convention keras or pytorch" in result.stderr
+    assert run_cli("count", SEED, "--depth", "-1").returncode == 2

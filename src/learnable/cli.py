@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import LearnableError
+from .errors import LearnableError, SpecError
 from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add the arithmetic of each count and output size to the table or Markdown "
                             "(JSON and CSV always carry it)")
     count.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
-    count.add_argument("--depth", type=int, default=0, metavar="N",
+    count.add_argument("--depth", type=_depth, default=0, metavar="N",
                        help="open blocks N levels deep in the table, their layers indented beneath them "
                             "(default 0: each block use is one row with its subtotal)")
     count.add_argument("--convention", choices=(*CONVENTIONS, "both"),
@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
     zoo.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
     return parser
+
+
+def _depth(text: str) -> int:
+    depth = int(text) if text.isdigit() else -1
+    if depth < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 0, got {text!r}")
+    return depth
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +90,9 @@ def _count(args: argparse.Namespace) -> int:
 
     source = parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if args.source == "-" else args.source
     if args.convention == "both":
+        if args.explain or args.depth:
+            raise SpecError("--convention both lists every layer of both reports side by side; "
+                            "for --explain or --depth, count with --convention keras or pytorch")
         from .api import compare_conventions
         from .render import render
 

@@ -40,6 +40,7 @@ def run(graph: Graph) -> Report:
 
 def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
     """A layer used at several places owns its weights once: where it is first defined."""
+    users: dict[str, list[str]] = {}
     for node in graph.nodes:
         if node.shares is None:
             continue
@@ -50,8 +51,11 @@ def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
         rows[node.name] = replace(row, params=0, trainable=0, non_trainable=0, buffers=0, weights=(),
                                   formula="0", buffers_formula="",
                                   note=f"shares the weights of '{node.shares}' (counted there, once)")
-        reuse = f"its weights are also used by '{node.name}'"
-        rows[node.shares] = replace(owner, note=f"{owner.note}; {reuse}" if owner.note else reuse)
+        users.setdefault(node.shares, []).append(node.name)
+    for owner, names in users.items():
+        reuse = "its weights are also used by " + ", ".join(f"'{n}'" for n in names)
+        note = rows[owner].note
+        rows[owner] = replace(rows[owner], note=f"{note}; {reuse}" if note else reuse)
 
 
 def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Shape]) -> tuple[BlockRow, ...]:

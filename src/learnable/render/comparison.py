@@ -22,8 +22,11 @@ def _cells(pair: RowPair) -> list[str]:
 
 def _totals(comparison: Comparison) -> list[str]:
     k, p = comparison.keras, comparison.pytorch
+    # A PyTorch-only layer counted as PyTorch counts it keeps its buffers in the Keras report too.
+    keras_buffers = f" + {k.total_buffers:,} buffers" if k.total_buffers else ""
     return [
-        f"Keras: {k.total_params:,} params ({k.trainable_params:,} trainable, {k.non_trainable_params:,} non-trainable)",
+        f"Keras: {k.total_params:,} params ({k.trainable_params:,} trainable, {k.non_trainable_params:,} "
+        f"non-trainable){keras_buffers}",
         f"PyTorch: {p.total_params:,} params ({p.trainable_params:,} trainable) + {p.total_buffers:,} buffers",
     ]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, RuleError
 
 REQUIRED: Any = object()
 
@@ -59,6 +59,7 @@ class NestedLayer:
 
     rule: Any  # Rule (not imported here, to keep this module free of the registry)
     args: dict[str, Any]
+    trainable: bool = True  # Bidirectional(LSTM(64, trainable=False)) freezes that direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +239,19 @@ def nested_layer(value: Any) -> NestedLayer:
             value = LayerCall(str(type_name), tuple(given) if isinstance(given, list) else () if given is None else (given,))
     if not isinstance(value, LayerCall):
         raise ArgumentError(None, f"must be a layer, such as LSTM(64) or {{LSTM: 64}}, got {_show(value)}")
-    rule = lookup(value.type)
-    kwargs = {k: v for k, v in value.kwargs if k not in ("name", "trainable")}  # a wrapped layer's own name
     try:
-        return NestedLayer(rule, bind(rule.args, value.args, kwargs, pack=rule.packs_positional))
+        rule = lookup(value.type)
+    except RuleError as err:  # placed by the engine like any argument's problem
+        raise ArgumentError(None, f"names an {err}") from None
+    given = dict(value.kwargs)
+    given.pop("name", None)  # a wrapped layer's own name names nothing in the report
+    trainable = given.pop("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ArgumentError(None, f"({rule.name}): trainable must be true or false, got {_show(trainable)}")
+    if rule.any_args:
+        return NestedLayer(rule, {}, trainable)
+    try:
+        return NestedLayer(rule, bind(rule.args, value.args, given, pack=rule.packs_positional), trainable)
     except ArgumentError as err:
         raise ArgumentError(None, f"({rule.name}): {err}") from None
 

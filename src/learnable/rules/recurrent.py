@@ -262,10 +262,21 @@ def _bidirectional(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) 
     shape, shape_notes, merge_note = _merge(a["merge_mode"], f.output_shape, b.output_shape)
     pair = _pair(forward, backward, shapes[0])
     weights, note = tensors(pair, ctx) if pair else (f.weights + b.weights, "")
+    weights = _frozen(weights, forward.trainable, backward.trainable, len(f.weights) if not pair else None)
     if ctx.pytorch and not pair:
         note = f"PyTorch has no single module for this Bidirectional({forward.rule.name}); counted as Keras counts it."
     state = _state_note(forward.args, forward.rule.name, f.output_shape, twice=True)
     return Inference(shape, weights, shape_notes, _join(note, merge_note, state))
+
+
+def _frozen(weights: tuple[Weight, ...], forward: bool, backward: bool, split: int | None) -> tuple[Weight, ...]:
+    """Mark a frozen direction's weights non-trainable: the first ``split`` weights are the
+    forward layer's, or (one PyTorch module) those named ``*_reverse`` are the backward's."""
+    def is_backward(i: int, w: Weight) -> bool:
+        return i >= split if split is not None else w.name.endswith("_reverse")
+
+    return tuple(replace(w, trainable=w.trainable and (backward if is_backward(i, w) else forward))
+                 for i, w in enumerate(weights))
 
 
 def _pair(forward: NestedLayer, backward: NestedLayer, x: Shape) -> Recurrent | None:

@@ -77,3 +77,18 @@ def evaluate(text: str, where: Location, names: Mapping[str, Any]) -> Any:
     except (SyntaxError, ValueError):
         return Opaque(text)
     return literal(tree.body, where, names)
+
+
+def call_value(text: str, where: Location) -> Any:
+    """A YAML string written as a call, ``"LSTM(32)"``, as the compact form reads it (a
+    layer given as an argument); any other string stays a string."""
+    stripped = text.strip()
+    if "(" not in stripped or not stripped.endswith(")"):
+        return text
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except (SyntaxError, ValueError):
+        return text
+    if not (isinstance(tree.body, ast.Call) and dotted(tree.body.func)):
+        return text
+    return literal(tree.body, where)

@@ -22,8 +22,9 @@ from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
 from ._yaml import load_yaml
 from .blocks import parse_blocks
+from ._literals import call_value
 from .compact import parse_call
-from .model import LayerSpec, ModelSpec, layer_spec
+from .model import GRAPH_KEYS, LayerSpec, ModelSpec, layer_spec
 
 TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "blocks", "layers")
 
@@ -144,14 +145,19 @@ def _layer_item(item: Any, index: int, where: Location) -> LayerSpec:
 
 
 def _arguments(value: Any, index: int, where: Location) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """``{k: v}`` are keyword arguments; a list or a scalar are positional."""
+    """``{k: v}`` are keyword arguments; a list or a scalar are positional. A string written
+    as a call (``layer: "LSTM(32)"``) is a layer given as an argument."""
     if value is None:
         return (), {}
     if isinstance(value, Mapping):
         bad = [k for k in value if not isinstance(k, str)]
         if bad:
             raise SpecError(f"layer {index}: argument names must be strings, got {bad[0]!r}", where)
-        return (), dict(value)
+        return (), {k: v if k in GRAPH_KEYS else _value(v, where) for k, v in value.items()}
     if isinstance(value, list):
-        return tuple(value), {}
-    return (value,), {}
+        return tuple(_value(v, where) for v in value), {}
+    return (_value(value, where),), {}
+
+
+def _value(value: Any, where: Location) -> Any:
+    return call_value(value, where) if isinstance(value, str) else value

@@ -148,16 +148,29 @@ class Expander:
         own = kwargs.pop("trainable", True)
         shares = names.get(spec.shares, spec.shares) if spec.shares else None
         args, kwargs = self._shared_args(entry, shares, kwargs)
+        shares = self._owner(shares)
         return make_node(rule, entry.name, _inputs(entry, names, previous), args, kwargs,
                          trainable=own if own is not True else trainable, location=spec.location,
                          index=spec.index, block=block, shares=shares)
+
+    def _owner(self, name: str | None) -> str | None:
+        """The layer that really owns shared weights: through b shares a, c shares b, to a."""
+        seen: set[str] = set()
+        while name is not None and name not in seen and name in self.by_name and self.by_name[name].spec.shares:
+            seen.add(name)
+            name = _qualified(self.by_name[name], self.by_name[name].spec.shares)
+        return name
 
     def _shared_args(self, entry: _Planned, shares: str | None, kwargs: dict) -> tuple[tuple, dict]:
         """A layer that shares another's weights is that layer: its arguments are the other's."""
         if shares is None:
             return entry.spec.args, kwargs
         other = self.by_name.get(shares)
-        if other is None or other.rule is None:
+        seen = {entry.name}
+        while other is not None and other.spec.shares and other.name not in seen:  # b shares a, c shares b
+            seen.add(other.name)
+            other = self.by_name.get(other.spec.shares) or self.by_name.get(_qualified(other, other.spec.shares))
+        if other is None or other.rule is None or other.spec.shares:
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"shares '{entry.spec.shares}', which is not a layer")
         if other.rule is not entry.rule or entry.spec.args or kwargs:
@@ -183,6 +196,12 @@ def _repeated(layer: LayerSpec) -> list[_Copy]:
         return [_Copy(layer, layer.name)]
     return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name)
             for i in range(1, layer.repeat + 1)]
+
+
+def _qualified(entry: _Planned, local: str) -> str:
+    """``local`` in the scope of ``entry`` (a name in the same block)."""
+    prefix = entry.name.rpartition("/")[0]
+    return f"{prefix}/{local}" if prefix else local
 
 
 def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> tuple[str, ...]:
