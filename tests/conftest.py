@@ -99,9 +99,12 @@ def stated_result(formula: str) -> int | None:
 
 def assert_formulas_hold(row) -> None:
     """A row's printed arithmetic evaluates to its numbers: the params formula to params,
-    each "axis: arithmetic = n" of the shape formula to n, and n is in the output shape."""
+    the buffers formula to buffers, each "axis: arithmetic = n" of the shape formula to n,
+    and n is in the output shape."""
     assert evaluate_formula(row.formula) == row.params, (row.name, row.formula)
     assert stated_result(row.formula) in (None, row.params), (row.name, row.formula)
+    if row.buffers_formula:
+        assert evaluate_formula(row.buffers_formula) == row.buffers, (row.name, row.buffers_formula)
     for part in filter(None, row.shape_formula.split("; ")):
         stated = stated_result(part)
         assert evaluate_formula(part) == stated, (row.name, part)

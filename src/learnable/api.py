@@ -6,8 +6,8 @@ from typing import Any
 
 from . import engine
 from .comparison import Comparison
-from .report import Report
 from .errors import SpecError
+from .report import Report
 from .rules import CONVENTIONS, DATA_FORMATS
 from .spec import load
 from .spec.build import build_graph

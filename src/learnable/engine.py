@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ._text import shape_text
 from .errors import LayerError, RuleError
 from .expr import equation
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
 from .rules._base import ShapeNote
-from ._text import shape_text
 
 
 def run(graph: Graph) -> Report:

@@ -10,8 +10,8 @@ import csv
 import io
 import json
 
-from ..report import Report
 from .._text import shape_text
+from ..report import Report
 from ._columns import columns, display_rows, totals
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",

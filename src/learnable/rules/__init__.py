@@ -4,11 +4,34 @@ Importing this package registers every family; :func:`lookup` finds a rule by ty
 """
 
 from . import (  # noqa: F401  (registration)
-    activation, attention, conv, conv_transpose, dense, embedding, merge, norm, pooling, prelu, recurrent, resample,
-    separable, structure, transformer,
+    activation,
+    attention,
+    conv,
+    conv_transpose,
+    dense,
+    embedding,
+    layer_norm,
+    merge,
+    norm,
+    pooling,
+    prelu,
+    recurrent,
+    resample,
+    separable,
+    structure,
+    transformer,
 )
 from ._base import (
-    CHANNELS_FIRST, CHANNELS_LAST, CONVENTIONS, DATA_FORMATS, KERAS, PYTORCH, Context, Inference, Rule, Shape,
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    CONVENTIONS,
+    DATA_FORMATS,
+    KERAS,
+    PYTORCH,
+    Context,
+    Inference,
+    Rule,
+    Shape,
     Weight,
 )
 from ._registry import all_rules, lookup

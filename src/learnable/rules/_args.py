@@ -170,6 +170,14 @@ def anything(value: Any) -> Any:
     return value
 
 
+def number(value: Any) -> float:
+    """epsilon, momentum, a dropout rate Keras clips: never part of a count, but a typo
+    should still be caught."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(None, f"must be a number, got {_show(value)}")
+    return value
+
+
 def fraction(value: Any) -> float:
     """A rate such as Dropout's; it never reaches a count."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:

@@ -16,7 +16,6 @@ from ..errors import RuleError
 from ._args import suggest
 from ._base import KERAS, PYTORCH, Rule
 
-
 _by_lower: dict[str, list[Rule]] = defaultdict(list)
 _rules: list[Rule] = []
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._text import dims_text
 from ..errors import ArgumentError, RuleError
 from ..expr import CEIL, Division, Expr, ceil_div, floor_div, minus, num, product, total
-from .._text import dims_text
 from ._args import integer
 from ._base import Shape
 
@@ -92,6 +92,13 @@ def resolve_padding(n: int, k: int, s: int, d: int, padding: str | tuple[int, in
         total = max((-(-n // s) - 1) * s + k_eff - n, 0)
         return (total // 2, total - total // 2)
     return padding
+
+
+def keras_strides_or_dilation(strides: Sequence[int], dilation: Sequence[int]) -> None:
+    """Keras's convolutions refuse strides > 1 together with dilation > 1 (PyTorch allows it)."""
+    if max(strides) > 1 and max(dilation) > 1:
+        raise RuleError(f"strides {tuple(strides)} together with dilation_rate {tuple(dilation)} is not supported "
+                        "by Keras; use one or the other")
 
 
 def _pads(padding: Padding, axis: int) -> str | tuple[int, int]:

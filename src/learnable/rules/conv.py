@@ -20,11 +20,23 @@ from ..errors import RuleError
 from ..expr import Expr, num, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
-    CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape,
-    feature_map, join_channels, kernel_and_bias, known, layout_desc, layout_of, shape_text, spatial_notes,
+    CHANNELS_LAST,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    feature_map,
+    join_channels,
+    kernel_and_bias,
+    known,
+    layout_desc,
+    layout_of,
+    shape_text,
+    spatial_notes,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, resolve_padding, sizes_of, torch_padding, window_output
+from ._spatial import keras_padding, keras_strides_or_dilation, resolve_padding, sizes_of, torch_padding, window_output
 
 _KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
 
@@ -61,9 +73,7 @@ def _check_groups(c_in: int, filters: int, groups: int) -> None:
 
 def _keras_conv(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     strides, dilation = a["strides"], a["dilation_rate"]
-    if max(strides) > 1 and max(dilation) > 1:
-        # Keras refuses this combination (PyTorch allows it).
-        raise RuleError(f"strides {strides} together with dilation_rate {dilation} is not supported by Keras; use one or the other")
+    keras_strides_or_dilation(strides, dilation)
     return convolve(
         rank, shapes[0], ctx, layout_of(a, ctx), filters=a["filters"],
         kernel=a["kernel_size"], strides=strides, padding=a["padding"], dilation=dilation,

@@ -23,11 +23,20 @@ from ..errors import ArgumentError, RuleError
 from ..expr import Expr, minus, num, product, quotient, total
 from ._args import Arg, anything, boolean, choice, int_tuple, optional, positive
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, Weight, feature_map, join_channels, known, layout_of,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    Weight,
+    feature_map,
+    join_channels,
+    known,
+    layout_of,
     spatial_notes,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, sizes_of, torch_padding
+from ._spatial import keras_padding, keras_strides_or_dilation, sizes_of, torch_padding
 from .conv import check_in_channels, kernel_dims
 
 
@@ -93,9 +102,7 @@ def _check_output(spatial: Shape, sizes: Sequence[Expr | None], kernel: Sequence
 
 def _keras_transpose(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     strides, dilation, op = a["strides"], a["dilation_rate"], a["output_padding"]
-    if max(strides) > 1 and max(dilation) > 1:
-        raise RuleError(f"strides {strides} together with dilation_rate {dilation} is not supported by Keras; "
-                        "use one or the other")
+    keras_strides_or_dilation(strides, dilation)
     if op is not None and any(o >= s for o, s in zip(op, strides)):
         raise RuleError(f"output_padding {op} must be smaller than strides {strides} on every axis (Keras)")
     fmt = layout_of(a, ctx)

@@ -17,10 +17,10 @@ from typing import Any
 
 from ..errors import RuleError
 from ..expr import num
-from ._args import Arg, anything, boolean, choice, integer, optional, positive
+from ._args import Arg, anything, boolean, choice, integer, number, optional, positive
 from ._base import Context, Inference, Rule, Shape, Weight, shape_text
 from ._registry import PYTORCH, register
-from .norm import foreign, number
+from .norm import foreign
 
 
 def _table(rows: int, width: int, ctx: Context, trainable: bool = True) -> Weight:

@@ -17,7 +17,15 @@ from .._text import dims_text
 from ..errors import ArgumentError, RuleError
 from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional, positive
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, feature_map, join_channels, layout_of, spatial_notes,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    feature_map,
+    join_channels,
+    layout_of,
+    spatial_notes,
 )
 from ._registry import PYTORCH, register
 from ._spatial import check_torch_pool_padding, keras_padding, sizes_of, torch_padding, window_output

@@ -16,10 +16,10 @@ from typing import Any
 
 from ..errors import ArgumentError
 from ..expr import num
-from ._args import Arg, anything, integer, positive
+from ._args import Arg, anything, integer, number, positive
 from ._base import CHANNELS_FIRST, Context, Inference, Rule, Shape, Weight, known, shape_text
 from ._registry import PYTORCH, register
-from .norm import check_features, foreign, number, torch_channels
+from .norm import check_features, foreign, torch_channels
 
 
 def _shared_axes(value: Any) -> tuple[int, ...] | None:

@@ -29,15 +29,40 @@ from .._text import shape_text
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, equation, num, product, total
 from ._args import (
-    Arg, NestedLayer, Opaque, anything, boolean, choice, fraction, int_tuple, nested_layer, non_negative, optional,
+    Arg,
+    NestedLayer,
+    Opaque,
+    anything,
+    boolean,
+    choice,
+    fraction,
+    int_tuple,
+    nested_layer,
+    non_negative,
+    number,
+    optional,
     positive,
 )
 from ._base import (
-    DATA_FORMAT, KERAS, Context, Inference, Rule, Shape, ShapeNote, Weight, feature_map, join_channels, known,
-    layout_desc, layout_of, require_rank, spatial_notes,
+    DATA_FORMAT,
+    KERAS,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    ShapeNote,
+    Weight,
+    feature_map,
+    join_channels,
+    known,
+    layout_desc,
+    layout_of,
+    require_rank,
+    spatial_notes,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, sizes_of, window_output
+from ._spatial import keras_padding, keras_strides_or_dilation, sizes_of, window_output
+from .conv import kernel_dims
 
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 _TORCH_NAME = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
@@ -134,13 +159,6 @@ def _act_name(a: Mapping[str, Any], arg: str, torch_name: str) -> str:
                              f"{torch_name}(input_size, hidden_size, ...) write nn.{torch_name}")
 
 
-def _rate(value: Any) -> float:
-    # Keras clips dropout rates into [0, 1] rather than refusing them.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentError(None, f"must be a number, got {value!r}")
-    return value
-
-
 def _ignored(*names: str) -> tuple[Arg, ...]:
     return tuple(Arg(n, anything, None) for n in names)
 
@@ -148,7 +166,7 @@ def _ignored(*names: str) -> tuple[Arg, ...]:
 _INIT = _ignored("kernel_initializer", "recurrent_initializer", "bias_initializer")
 _REGULARIZE = _ignored("kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
                        "kernel_constraint", "recurrent_constraint", "bias_constraint")
-_DROPOUT = (Arg("dropout", _rate, 0.0), Arg("recurrent_dropout", _rate, 0.0))
+_DROPOUT = (Arg("dropout", number, 0.0), Arg("recurrent_dropout", number, 0.0))  # Keras clips them
 _SEQUENCE = tuple(Arg(n, boolean, False) for n in ("return_sequences", "return_state", "go_backwards", "stateful"))
 _UNROLL = Arg("unroll", boolean, False)
 # Activations are checked where they matter, in describe(): a converter never sees an
@@ -368,9 +386,6 @@ for _kind, _args in _TORCH_ARGS.items():
 
 # ---- Keras ConvLSTM1D/2D/3D ---------------------------------------------------------------
 
-_KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
-
-
 def _conv_lstm(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     x, fmt = shapes[0], layout_of(a, ctx)
     require_rank(x, rank + 2, "timesteps, " + layout_desc(rank, fmt))
@@ -379,10 +394,9 @@ def _conv_lstm(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     if None in spatial:
         raise RuleError(f"needs known spatial sizes (Keras's ConvLSTM layers need static shapes), got {shape_text(x)}")
     strides, dilation = a["strides"], a["dilation_rate"]
-    if max(strides) > 1 and max(dilation) > 1:
-        raise RuleError(f"strides {strides} with dilation_rate {dilation} is not supported by Keras; use one or the other")
+    keras_strides_or_dilation(strides, dilation)
     sizes = window_output(spatial, a["kernel_size"], strides, dilation, a["padding"], "kernel")
-    k = tuple(num(n, s) for n, s in zip(a["kernel_size"], _KERNEL_SYMBOLS[rank]))
+    k = kernel_dims(a["kernel_size"])
     f = num(a["filters"], "filters")
     g = product(num(4), f)
     weights = (Weight("kernel", (*k, num(c_in, "C_in"), g)), Weight("recurrent_kernel", (*k, f, g)))

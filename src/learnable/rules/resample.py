@@ -27,8 +27,19 @@ from ..errors import ArgumentError, RuleError
 from ..expr import Expr, equation, floor_div, minus, num, product, quotient
 from ._args import Arg, anything, boolean, choice, int_tuple, integer, optional, positive
 from ._base import (
-    CHANNELS_LAST, DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, axis_names, feature_map,
-    join_channels, layout_of, spatial_notes, split_channels,
+    CHANNELS_LAST,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    ShapeNote,
+    axis_names,
+    feature_map,
+    join_channels,
+    layout_of,
+    spatial_notes,
+    split_channels,
 )
 from ._registry import PYTORCH, register
 from ._spatial import sizes_of

@@ -21,7 +21,16 @@ from typing import Any
 from ..expr import Expr, num, product
 from ._args import Arg, anything, boolean, int_tuple, positive
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, Weight, feature_map, join_channels, known, layout_of,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    Weight,
+    feature_map,
+    join_channels,
+    known,
+    layout_of,
     spatial_notes,
 )
 from ._registry import register

@@ -13,13 +13,22 @@ from functools import partial
 from math import prod
 from typing import Any
 
-from ..errors import ArgumentError, RuleError
 from .._text import dims_text
+from ..errors import ArgumentError, RuleError
 from ..expr import Expr, minus, num, product, total
 from ._args import Arg, anything, fraction, integer, shape
 from ._base import (
-    DATA_FORMAT, Context, Inference, Rule, Shape, ShapeNote, feature_map, join_channels, layout_of,
-    shape_text, spatial_notes,
+    DATA_FORMAT,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    ShapeNote,
+    feature_map,
+    join_channels,
+    layout_of,
+    shape_text,
+    spatial_notes,
 )
 from ._registry import PYTORCH, register
 from ._spatial import sizes_of

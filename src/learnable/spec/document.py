@@ -20,9 +20,9 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
+from ._literals import call_value
 from ._yaml import load_yaml
 from .blocks import parse_blocks
-from ._literals import call_value
 from .compact import parse_call
 from .model import GRAPH_KEYS, LayerSpec, ModelSpec, layer_spec
 
