@@ -13,18 +13,29 @@ from .spec import load
 from .spec.build import build_graph
 
 
-def count(source: Any, *, data_format: str | None = None, convention: str | None = None) -> Report:
+def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
+          convention: str | None = None) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
 
     ``source`` is a spec file path (``.yaml``, ``.yml``, ``.json``, or compact text), a
     YAML/JSON spec string, a compact-form string such as
-    ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, or a spec dict.
-    ``data_format`` ("channels_last" or "channels_first") and ``convention`` ("keras" or
-    "pytorch") override the spec's. Raises :class:`learnable.LearnableError` for any
-    problem with the input.
+    ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, a spec dict, or a
+    model: a PyTorch ``nn.Module``, a Keras model, an ONNX model or file, or a checkpoint
+    (``.safetensors``, ``.pt``). ``input_shape`` is one example's shape, batch excluded,
+    for a PyTorch module (without it: counts and formulas, no shapes). ``data_format``
+    ("channels_last" or "channels_first") and ``convention`` ("keras" or "pytorch")
+    override the source's. Raises :class:`learnable.LearnableError` for any problem with
+    the input.
     """
     _check_option("data_format", data_format, DATA_FORMATS)
     _check_option("convention", convention, CONVENTIONS)
+    from .importers import import_graph
+
+    graph = import_graph(source, input_shape=input_shape, convention=convention)
+    if graph is not None:
+        return engine.run(graph)
+    if input_shape is not None:
+        raise SpecError("input_shape is for a framework model; a spec states its input itself")
     return engine.run(build_graph(load(source), data_format, convention))
 
 

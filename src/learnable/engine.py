@@ -23,7 +23,7 @@ def run(graph: Graph) -> Report:
     shapes: dict[str, Shape] = {}
     rows: dict[str, LayerRow] = {}
     for node in graph.topological_order():
-        inputs = [shapes[name] for name in node.inputs]
+        inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
         inference = _infer(node, inputs, context)
         shapes[node.name] = inference.output_shape
         rows[node.name] = _row(node, inference)
@@ -94,7 +94,7 @@ def _row(node: Node, inference: Inference) -> LayerRow:
     trainable = sum(w.size for w in weights if w.trainable)
     return LayerRow(
         name=node.name,
-        type=node.rule.name,
+        type=node.display_type,
         output_shape=inference.output_shape,
         params=params.value,
         trainable=trainable,

@@ -27,9 +27,17 @@ class Node:
     index: int = 0
     block: str | None = None  # the innermost block use it belongs to, e.g. "conv_block_1"
     shares: str | None = None  # the layer whose weights it reuses (they count there, once)
+    # From an importer: the shapes a traced model fed this layer (instead of wiring inputs),
+    # and the framework's own class name when it differs from the rule's (a module with no rule).
+    input_shapes: tuple[tuple[int | None, ...], ...] | None = None
+    type_name: str | None = None
+
+    @property
+    def display_type(self) -> str:
+        return self.type_name or self.rule.name
 
     def describe(self) -> str:
-        return describe(self.rule.name, self.name, self.index, self.location)
+        return describe(self.display_type, self.name, self.index, self.location)
 
 
 def describe(type_name: str | None, name: str | None, index: int, location: Location | None) -> str:
@@ -108,7 +116,7 @@ class Graph:
 def make_node(
     rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
     *, trainable: Any = True, location: Location | None = None, index: int = 0, block: str | None = None,
-    shares: str | None = None,
+    shares: str | None = None, input_shapes: tuple | None = None, type_name: str | None = None,
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
@@ -118,7 +126,7 @@ def make_node(
     if not isinstance(trainable, bool):
         raise LayerError(describe(rule.name, name, index, location),
                          f"argument 'trainable' must be true or false, got {trainable!r}")
-    return Node(name, rule, bound, inputs, trainable, location, index, block, shares)
+    return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name)
 
 
 def check_references(nodes: Sequence[Node]) -> None:
@@ -126,10 +134,11 @@ def check_references(nodes: Sequence[Node]) -> None:
     names = {n.name for n in nodes}
     for node in nodes:
         lo, hi = node.rule.arity
-        if len(node.inputs) < lo or (hi is not None and len(node.inputs) > hi):
+        given = len(node.input_shapes) if node.input_shapes is not None else len(node.inputs)
+        if given < lo or (hi is not None and given > hi):
             expected = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
             plural = "" if expected == "1" else "s"
-            raise GraphError(f"{node.describe()} takes {expected} input{plural}, got {len(node.inputs)}")
+            raise GraphError(f"{node.describe()} takes {expected} input{plural}, got {given}")
         if node.shares is not None and node.shares not in names:
             raise GraphError(f"{node.describe()}: shares '{node.shares}', which is not the name of any layer")
         for source in node.inputs:

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration)
     conv_transpose,
     dense,
     embedding,
+    imported,
     layer_norm,
     merge,
     norm,

@@ -1,0 +1,67 @@
+"""Importers: a framework's model or a model file → the same Graph a spec becomes.
+
+Each importer lives in its own module and imports its framework there, only when a user
+hands over such an object or file; nothing else in learnable imports a framework. An
+importer is a table (framework class or op → rule + how to read its attributes), so an
+imported ``nn.Conv2d`` goes through the same rule as a spec's ``Conv2d``; what has no rule
+is still counted, from its own tensors (the ``Tensors`` rule).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..graph import Graph
+
+# framework → (module, package to install, class-module prefixes that identify its objects)
+_FRAMEWORKS = {
+    "torch": ("torch_module", "torch", ("torch.",)),
+    "keras": ("keras_model", "keras", ("keras.", "keras_core.", "tf_keras.")),
+    "onnx": ("onnx_model", "onnx", ("onnx.",)),
+}
+# model files → (importer module, the extra that reads them)
+_FILES = {
+    ".onnx": ("onnx_model", "onnx"),
+    ".safetensors": ("checkpoint", None),
+    ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
+    ".ckpt": ("checkpoint", "torch"),
+}
+
+
+def framework_of(source: Any) -> str | None:
+    """Whose object this is, judged by its classes' modules (no framework is imported)."""
+    modules = [getattr(cls, "__module__", "") or "" for cls in type(source).__mro__]
+    for name, (_, _, prefixes) in _FRAMEWORKS.items():
+        if any(m == prefixes[0].rstrip(".") or m.startswith(prefixes) for m in modules):
+            return name
+    return None
+
+
+def model_file(source: Any) -> Path | None:
+    path = Path(source) if isinstance(source, (str, Path)) else None
+    return path if path is not None and path.suffix.lower() in _FILES else None
+
+
+def import_graph(source: Any, **options: Any) -> Graph | None:
+    """The Graph of a framework object or model file, or None when ``source`` is neither."""
+    path = model_file(source)
+    if path is not None:
+        module, extra = _FILES[path.suffix.lower()]
+        return _importer(module, extra).file_graph(path, **options)
+    framework = framework_of(source)
+    if framework is None:
+        return None
+    module, extra, _ = _FRAMEWORKS[framework]
+    return _importer(module, extra).to_graph(source, **options)
+
+
+def _importer(module: str, extra: str | None) -> Any:
+    try:
+        return import_module(f".{module}", __name__)
+    except ImportError as err:
+        if extra and err.name and err.name.split(".")[0] == extra:
+            raise SpecError(f"reading this needs {extra}: pip install 'learnable[{extra}]'") from None
+        raise
