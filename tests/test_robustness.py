@@ -95,7 +95,7 @@ def test_yaml_flow_and_quoted_keys_are_specs(source):
 
 @pytest.mark.parametrize("path, fragment", [
     ("model.keras", "model.keras: is a .keras model file"),
-    ("weights.safetensors", "is a .safetensors model file"),
+    ("weights.safetensors", "weights.safetensors: no such file"),
     ("examples/simple_cnn", "examples/simple_cnn: no such file"),
 ])
 def test_paths_that_are_not_specs(path, fragment):

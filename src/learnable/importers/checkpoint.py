@@ -1,0 +1,141 @@
+"""Checkpoints: tensors grouped by module prefix into a tree, without loading any weight.
+
+- ``.safetensors``: only the header is read (an 8-byte length, then JSON of names, dtypes
+  and shapes), checked before use; the weights after it are never touched.
+- ``.pt`` / ``.pth`` / ``.bin`` / ``.ckpt``: ``torch.load(weights_only=True, mmap=True)``,
+  so no arbitrary object is ever unpickled and tensors stay in the mapped file, unread.
+  Tensors stored once under two names (tied weights) are counted once.
+
+Each module prefix (``layer1.0.conv1``) becomes one row, counted from its tensors; the
+prefixes above it (``layer1``, ``layer1.0``) become blocks with subtotals (``--depth``).
+Names PyTorch uses for running statistics are buffers. A checkpoint has no shapes to
+follow, so rows show none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import Location, SpecError
+from ..graph import BlockInfo, Graph, make_node
+from ..rules import PYTORCH, lookup
+
+MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
+_BUFFERS = {"running_mean", "running_var", "num_batches_tracked"}
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I64": 8, "I32": 4,
+                "I16": 2, "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
+
+# (name, shape, dtype, bytes)
+Tensor = tuple[str, tuple[int, ...], str, int]
+
+
+def file_graph(path: Path, **options) -> Graph:
+    if not path.is_file():
+        raise SpecError("no such file", Location(str(path)))
+    tensors = _safetensors(path) if path.suffix.lower() == ".safetensors" else _torch_file(path)
+    return tensor_graph(tensors, name=path.name)
+
+
+def _safetensors(path: Path) -> list[Tensor]:
+    where = Location(str(path))
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        head = file.read(8)
+        if len(head) < 8:
+            raise SpecError("is too short to be a safetensors file", where)
+        (length,) = struct.unpack("<Q", head)
+        if length > min(size - 8, MAX_HEADER):
+            raise SpecError(f"declares a {length:,}-byte header in a {size:,}-byte file; not a safetensors file", where)
+        raw = file.read(length)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SpecError("has a header that is not JSON; not a safetensors file", where) from None
+    if not isinstance(header, dict):
+        raise SpecError("has a header that is not a JSON object; not a safetensors file", where)
+    return [_safetensor(name, entry, size - 8 - length, where) for name, entry in header.items()
+            if name != "__metadata__"]
+
+
+def _safetensor(name: str, entry: object, data_size: int, where: Location) -> Tensor:
+    if not isinstance(entry, dict):
+        raise SpecError(f"tensor '{name}' has no description in the header", where)
+    dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if dtype not in _DTYPE_BYTES or not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise SpecError(f"tensor '{name}' has a bad dtype or shape in the header: {dtype!r}, {shape!r}", where)
+    nbytes = math.prod(shape) * _DTYPE_BYTES[dtype]
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not 0 <= offsets[0] <= offsets[1] <= data_size
+            or offsets[1] - offsets[0] != nbytes):
+        raise SpecError(f"tensor '{name}' has data offsets {offsets!r} that do not fit its shape and the file", where)
+    return name, tuple(shape), dtype, nbytes
+
+
+def _torch_file(path: Path) -> list[Tensor]:
+    import torch
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as err:  # pickle.UnpicklingError for anything but tensors and containers
+        raise SpecError(f"cannot be read as a PyTorch state dict with weights_only=True: {err}",
+                        Location(str(path))) from None
+    tensors, seen = [], set()
+    for name, tensor in _state_items(data):
+        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
+        if key in seen and tensor.numel():  # tied: the same storage under a second name
+            continue
+        seen.add(key)
+        tensors.append((name, tuple(tensor.shape), str(tensor.dtype).removeprefix("torch."),
+                        tensor.numel() * tensor.element_size()))
+    if not tensors:
+        raise SpecError("holds no tensors", Location(str(path)))
+    return tensors
+
+
+def _state_items(data: object, prefix: str = "") -> Iterable[tuple[str, object]]:
+    """Every tensor in a (possibly nested) state dict: {"model": {...}}, {"state_dict": {...}}."""
+    import torch
+
+    if isinstance(data, torch.Tensor):
+        yield prefix.rstrip("."), data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _state_items(value, f"{prefix}{key}.")
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            yield from _state_items(value, f"{prefix}{i}.")
+
+
+def tensor_graph(tensors: list[Tensor], name: str | None = None) -> Graph:
+    """One node per module prefix, blocks for the prefixes above them."""
+    groups: dict[str, list[Tensor]] = {}
+    for tensor in tensors:
+        groups.setdefault(tensor[0].rpartition(".")[0], []).append(tensor)
+    rule = lookup("Tensors")
+    nodes, blocks = [], {}
+    for module, members in groups.items():
+        parent = _ensure_blocks(module.rpartition(".")[0], blocks, module)
+        local = [(t[0].rpartition(".")[2], t[1], t[0].rpartition(".")[2] not in _BUFFERS,
+                  t[0].rpartition(".")[2] in _BUFFERS) for t in members]
+        nodes.append(make_node(rule, module or "(top level)", (), (), {
+            "tensors": local, "output_shape": (), "note": _dtypes(members)}, input_shapes=(),
+            block=parent, type_name="tensors"))
+    return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()))
+
+
+def _ensure_blocks(prefix: str, blocks: dict[str, BlockInfo], last: str) -> str | None:
+    """The block for ``prefix`` and those above it; ``last`` is the latest node inside."""
+    if not prefix:
+        return None
+    parent = _ensure_blocks(prefix.rpartition(".")[0], blocks, last)
+    blocks[prefix] = BlockInfo(prefix, "module", parent, last or "(top level)")
+    return prefix
+
+
+def _dtypes(members: list[Tensor]) -> str:
+    dtypes = sorted({t[2] for t in members})
+    return f"{', '.join(dtypes)}; {sum(t[3] for t in members):,} bytes"
