@@ -44,9 +44,13 @@ def _check_option(name: str, value: str | None, options: tuple[str, ...]) -> Non
         raise SpecError(f"{name} must be {' or '.join(options)}, got {value!r}")
 
 
-def compare_conventions(source: Any, *, data_format: str | None = None) -> Comparison:
+def compare_conventions(source: Any, *, input_shape: Any = None, data_format: str | None = None) -> Comparison:
     """The network counted as Keras counts it and as PyTorch counts it, side by side, with
     the reason wherever they differ."""
-    spec = load(source)
-    keras, pytorch = (count(spec, data_format=data_format, convention=c) for c in CONVENTIONS)
+    from .importers import framework_of, model_file
+
+    if framework_of(source) is None and model_file(source) is None:
+        source = load(source)  # parse a spec once
+    keras, pytorch = (count(source, input_shape=input_shape, data_format=data_format, convention=c)
+                      for c in CONVENTIONS)
     return Comparison(keras, pytorch)

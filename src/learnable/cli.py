@@ -23,6 +23,8 @@ examples:
   learnable count examples/simple_cnn.yaml --explain
   learnable count "Input(28, 28, 1) | Conv2D(32, 3) | MaxPooling2D(2) | Flatten() | Dense(10)"
   learnable count model.yaml --format json
+  learnable count model.onnx
+  learnable count models.py:Net --input 3x224x224 --depth 1
 """
 
 
@@ -41,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     count.add_argument("source", metavar="SOURCE",
-                       help="a spec file (.yaml/.yml/.json), a compact-form file or string, or - for stdin")
+                       help="a spec file (.yaml/.yml/.json), a compact-form file or string, - for stdin, "
+                            "zoo:NAME, a model file (.onnx, .safetensors, .pt), or FILE.py:NAME for a model "
+                            "defined in your own Python file (which is run)")
+    count.add_argument("--input", metavar="SHAPE",
+                       help="one example's shape for a PyTorch model, batch excluded, e.g. 3x224x224")
     count.add_argument("--explain", action="store_true",
                        help="add the arithmetic of each count and output size to the table or Markdown "
                             "(JSON and CSV always carry it)")
@@ -84,11 +90,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _model_options(args: argparse.Namespace) -> dict:
+    from .importers.python_file import parse_shape
+
+    return {"input_shape": parse_shape(args.input)} if args.input else {}
+
+
 def _count(args: argparse.Namespace) -> int:
     from .api import count
+    from .importers.python_file import is_reference, load_model
     from .spec import decode, parse_text
 
     source = parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if args.source == "-" else args.source
+    options = _model_options(args)
+    if is_reference(source):
+        source = load_model(source)
     if args.convention == "both":
         if args.explain or args.depth:
             raise SpecError("--convention both lists every layer of both reports side by side; "
@@ -96,9 +112,10 @@ def _count(args: argparse.Namespace) -> int:
         from .api import compare_conventions
         from .render import render
 
-        sys.stdout.write(render(compare_conventions(source, data_format=args.data_format), args.format))
+        comparison = compare_conventions(source, data_format=args.data_format, **options)
+        sys.stdout.write(render(comparison, args.format))
         return 0
-    report = count(source, data_format=args.data_format, convention=args.convention)
+    report = count(source, data_format=args.data_format, convention=args.convention, **options)
     if args.format == "table":
         from .render.table import print_report
 
