@@ -32,11 +32,15 @@ _FILES = {
 
 
 def framework_of(source: Any) -> str | None:
-    """Whose object this is, judged by its classes' modules (no framework is imported)."""
-    modules = [getattr(cls, "__module__", "") or "" for cls in type(source).__mro__]
-    for name, (_, _, prefixes) in _FRAMEWORKS.items():
-        if any(m == prefixes[0].rstrip(".") or m.startswith(prefixes) for m in modules):
-            return name
+    """Whose object this is, judged by its classes' modules (no framework is imported).
+
+    The class nearest the object decides: on the torch backend a Keras model is also an
+    nn.Module, but it is Keras's."""
+    for cls in type(source).__mro__:
+        module = getattr(cls, "__module__", "") or ""
+        for name, (_, _, prefixes) in _FRAMEWORKS.items():
+            if module == prefixes[0].rstrip(".") or module.startswith(prefixes):
+                return name
     return None
 
 
