@@ -26,7 +26,7 @@ COMMON_IGNORED = frozenset(
         "dtype", "autocast", "batch_size", "sparse", "ragged", "optional",
         "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
         "activity_regularizer", "kernel_constraint", "bias_constraint",
-        "quantization_config", "device", "inplace",
+        "device", "inplace",
     }
 )
 
