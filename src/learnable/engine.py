@@ -45,7 +45,8 @@ def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
         if node.shares is None:
             continue
         row, owner = rows[node.name], rows[node.shares]
-        if [w.shape for w in row.weights] != [w.shape for w in owner.weights]:
+        # Sizes, not shapes: Keras stores a tied Linear kernel transposed from its Embedding.
+        if sorted(w.size for w in row.weights) != sorted(w.size for w in owner.weights):
             raise LayerError(node.describe(), f"shares the weights of '{node.shares}', but its input needs weights "
                              f"of shapes {[w.shape for w in row.weights]}, not {[w.shape for w in owner.weights]}")
         rows[node.name] = replace(row, params=0, trainable=0, non_trainable=0, buffers=0, weights=(),

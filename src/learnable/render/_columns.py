@@ -100,16 +100,20 @@ def _ancestors(block: str | None, blocks: dict) -> list[str]:
     return chain[::-1]
 
 
-def _indent(path: str, level: int) -> str:
-    return "  " * level + path.rpartition("/")[2]
+def _indent(path: str, parent: str | None, level: int) -> str:
+    """The name within its parent, indented: ``conv2d`` for ``stage/conv2d`` in ``stage``,
+    ``conv1`` for PyTorch's ``layer1.0.conv1`` in ``layer1.0``."""
+    if parent and path.startswith(parent) and path[len(parent):len(parent) + 1] in ("/", "."):
+        path = path[len(parent) + 1:]
+    return "  " * level + path
 
 
 def _block_row(block, level: int) -> DisplayRow:
-    return DisplayRow(_indent(block.name, level), f"{block.type} (block)", block.output_shape, block.params,
-                      block.buffers)
+    return DisplayRow(_indent(block.name, block.parent, level), f"{block.type} (block)", block.output_shape,
+                      block.params, block.buffers)
 
 
 def _layer_row(layer: LayerRow, level: int) -> DisplayRow:
-    return DisplayRow(_indent(layer.name, level) if level else layer.name, layer.type, layer.output_shape,
+    return DisplayRow(_indent(layer.name, layer.block, level), layer.type, layer.output_shape,
                       layer.params, layer.buffers, layer.formula, layer.shape_formula, layer.buffers_formula,
                       layer.note)
