@@ -34,3 +34,18 @@ def test_import_loads_nothing_heavy():
     check = f"import sys, learnable; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_a_model_file_without_its_framework_names_the_extra(tmp_path):
+    (tmp_path / "model.pt").write_bytes(b"PK\x03\x04 not really")
+    script = f"""
+import sys
+sys.modules["torch"] = None
+import learnable
+try:
+    learnable.count({str(tmp_path / "model.pt")!r})
+except learnable.LearnableError as err:
+    print(err)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "pip install 'learnable[torch]'" in result.stdout, result.stderr

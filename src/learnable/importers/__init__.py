@@ -69,3 +69,12 @@ def _importer(module: str, extra: str | None) -> Any:
         if extra and err.name and err.name.split(".")[0] == extra:
             raise SpecError(f"reading this needs {extra}: pip install 'learnable[{extra}]'") from None
         raise
+
+
+def require(module: str, extra: str) -> Any:
+    """A framework an importer needs only for some inputs (torch, for .pt checkpoints but
+    not .safetensors), or an error naming the extra to install."""
+    try:
+        return import_module(module)
+    except ImportError:
+        raise SpecError(f"reading this needs {extra}: pip install 'learnable[{extra}]'") from None

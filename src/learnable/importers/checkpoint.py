@@ -23,6 +23,7 @@ from pathlib import Path
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
+from . import require
 
 MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
 _BUFFERS = {"running_mean", "running_var", "num_batches_tracked"}
@@ -76,7 +77,7 @@ def _safetensor(name: str, entry: object, data_size: int, where: Location) -> Te
 
 
 def _torch_file(path: Path) -> list[Tensor]:
-    import torch
+    torch = require("torch", "torch")
 
     try:
         data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -98,7 +99,7 @@ def _torch_file(path: Path) -> list[Tensor]:
 
 def _state_items(data: object, prefix: str = "") -> Iterable[tuple[str, object]]:
     """Every tensor in a (possibly nested) state dict: {"model": {...}}, {"state_dict": {...}}."""
-    import torch
+    torch = require("torch", "torch")
 
     if isinstance(data, torch.Tensor):
         yield prefix.rstrip("."), data
