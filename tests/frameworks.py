@@ -58,3 +58,15 @@ def assert_row_matches_torch(row: Any, module: Any, output_shape: tuple | None =
     if output_shape is not None:
         assert row.output_shape == tuple(output_shape), f"{where}: {row.output_shape} != torch {tuple(output_shape)}"
     assert_formulas_hold(row)
+
+
+def keras_totals(model: Any) -> tuple[int, int, int]:
+    """(total, trainable, non-trainable) as Keras counts a model."""
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
+    return model.count_params(), trainable, frozen
+
+
+def assert_totals_match_keras(report: Any, model: Any) -> None:
+    ours = (report.total_params, report.trainable_params, report.non_trainable_params)
+    assert ours == keras_totals(model), f"learnable {ours} != Keras {keras_totals(model)}"

@@ -6,12 +6,12 @@ per-layer counts are compared as sorted lists (and, stronger, each layer's weigh
 
 from __future__ import annotations
 
-import math
 
 import pytest
 from conftest import assert_formulas_hold
 
 import learnable
+from frameworks import assert_totals_match_keras
 
 # zoo name → (keras.applications function, total, non-trainable); CONVENTIONS.md §3.1
 MODELS = {
@@ -40,10 +40,7 @@ def pair(request):
 @pytest.mark.frameworks
 def test_counts_match_keras_applications(pair):
     report, model = pair
-    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
-    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
-        model.count_params(), trainable, frozen)
+    assert_totals_match_keras(report, model)
 
 
 @pytest.mark.frameworks

@@ -9,11 +9,11 @@ counts are compared as sorted lists, and, stronger, each layer's tensors as a mu
 
 from __future__ import annotations
 
-import math
 
 import pytest
 
 import learnable
+from frameworks import assert_totals_match_keras
 from conftest import assert_formulas_hold
 
 # zoo name → (convention, total params, non-trainable params, buffers); CONVENTIONS.md §3
@@ -56,10 +56,7 @@ def keras_pair():
 @pytest.mark.frameworks
 def test_resnet50_counts_match_keras(keras_pair):
     report, model = keras_pair
-    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
-    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
-        model.count_params(), trainable, frozen)
+    assert_totals_match_keras(report, model)
 
 
 @pytest.mark.frameworks
