@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import engine
+from .audit import AuditResult, audit_file  # at the top: learnable.audit must stay the function
 from .comparison import Comparison
 from .errors import SpecError
 from .report import Report
@@ -54,3 +55,10 @@ def compare_conventions(source: Any, *, input_shape: Any = None, data_format: st
     keras, pytorch = (count(source, input_shape=input_shape, data_format=data_format, convention=c)
                       for c in CONVENTIONS)
     return Comparison(keras, pytorch)
+
+
+def audit(source: Any, claims: Any, **options: Any) -> AuditResult:
+    """Check a claimed parameter table (a Markdown or CSV file of layer → count and/or a
+    total) against the network: each row ✓ or ✗ with the correct number and its
+    arithmetic. ``options`` are those of :func:`count`."""
+    return audit_file(count(source, **options), claims)

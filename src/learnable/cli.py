@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--data-format", choices=DATA_FORMATS,
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
+    audit = commands.add_parser(
+        "audit", help="check a published parameter table against the network (exit 1 if any row is wrong)",
+        description="Check a claimed parameter table (Markdown or CSV: Layer | Parameters, and/or a Total) "
+                    "against the network: each row ✓ or ✗ with the correct number and its arithmetic.")
+    audit.add_argument("source", metavar="SOURCE", help="the network, as for learnable count")
+    audit.add_argument("claims", metavar="CLAIMS", help="the claimed table: a Markdown or CSV file")
+    audit.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
+    audit.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
+    audit.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -79,7 +88,7 @@ def _depth(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _zoo(args) if args.command == "zoo" else _count(args)
+        return {"zoo": _zoo, "audit": _audit}.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -136,3 +145,14 @@ def _zoo(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(render_zoo(args.format))
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .api import audit
+    from .importers.python_file import is_reference, load_model
+    from .render.audit import render_audit
+
+    source = load_model(args.source) if is_reference(args.source) else args.source
+    result = audit(source, args.claims, convention=args.convention, **_model_options(args))
+    sys.stdout.write(render_audit(result, args.format))
+    return 0 if result.ok else 1
