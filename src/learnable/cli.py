@@ -71,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     audit.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     audit.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
+    explain = commands.add_parser(
+        "explain", help="how a layer type is counted: arguments, formulas, Keras and PyTorch, a worked example",
+        description="Print a layer type's rule: its arguments, the parameter and output-shape formulas, what "
+                    "Keras and PyTorch each count, and a worked example with its arithmetic.")
+    explain.add_argument("type", metavar="TYPE", help="a layer type, e.g. Conv2D, nn.LSTM, BatchNormalization")
+    explain.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
+    compare = commands.add_parser(
+        "compare", help="two networks side by side, layer by layer, differences marked and explained",
+        description="Two networks side by side, layer by layer: the differing rows marked, and explained "
+                    "when the difference is one of convention. For one network in the two conventions, use "
+                    "learnable count SOURCE --convention both.")
+    compare.add_argument("first", metavar="A", help="a network, as for learnable count")
+    compare.add_argument("second", metavar="B", help="another network")
+    compare.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
+    compare.add_argument("--explain", action="store_true", help="add each model's arithmetic")
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -88,7 +103,7 @@ def _depth(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"zoo": _zoo, "audit": _audit}.get(args.command, _count)(args)
+        return {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare}.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -156,3 +171,31 @@ def _audit(args: argparse.Namespace) -> int:
     result = audit(source, args.claims, convention=args.convention, **_model_options(args))
     sys.stdout.write(render_audit(result, args.format))
     return 0 if result.ok else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .render.explain import print_explanation, render_json, render_markdown
+
+    explanation = explain(args.type)
+    if args.format == "table":
+        print_explanation(explanation)
+    else:
+        sys.stdout.write((render_markdown if args.format == "markdown" else render_json)(explanation))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .api import count
+    from .compare import compare_reports
+    from .importers.python_file import is_reference, load_model
+    from .render import compare as renderers
+
+    reports = [count(load_model(s) if is_reference(s) else s) for s in (args.first, args.second)]
+    labels = tuple(Path(s).name if Path(s).suffix else s[:24] for s in (args.first, args.second))
+    comparison = compare_reports(*reports, labels=labels if labels[0] != labels[1] else None)
+    render = {"table": renderers.render_table, "markdown": renderers.render_markdown, "json": renderers.render_json}
+    sys.stdout.write(render[args.format](comparison, explain=args.explain))
+    return 0

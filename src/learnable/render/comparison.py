@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Collection, Sequence
 
 from .._text import shape_text
 from ..comparison import Comparison, RowPair
@@ -32,6 +33,27 @@ def _totals(comparison: Comparison) -> list[str]:
 
 
 def render_table(comparison: Comparison, *, explain: bool = False) -> str:
+    return side_by_side_table(comparison.name, HEADERS, NUMERIC, [_cells(p) for p in comparison.rows],
+                              _totals(comparison))
+
+
+def render_markdown(comparison: Comparison, *, explain: bool = False) -> str:
+    return side_by_side_markdown(comparison.name, HEADERS, NUMERIC, [_cells(p) for p in comparison.rows],
+                                 _totals(comparison))
+
+
+# ---- shared with render/compare.py (two models side by side) ------------------------------
+
+
+
+def _folds(header: str) -> bool:
+    """Long text (notes, arithmetic) may fold on a narrow terminal; the other cells never wrap."""
+    return header == "Note" or header.endswith("arithmetic")
+
+
+def side_by_side_table(title: str | None, headers: Sequence[str], numeric: Collection[str],
+                       rows: Sequence[Sequence[str]], totals: Sequence[str]) -> str:
+    """A rich table at its natural width, plain text, then the totals lines."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -39,23 +61,23 @@ def render_table(comparison: Comparison, *, explain: bool = False) -> str:
 
     from .table import plain_text
 
-    title = Text(comparison.name) if comparison.name else None
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in NUMERIC else "left",
-                         overflow="fold" if header == "Note" else "ellipsis", no_wrap=header != "Note")
-    for pair in comparison.rows:
-        table.add_row(*(Text(cell) for cell in _cells(pair)))
-    return plain_text(Group(table, Text("\n".join(_totals(comparison)))))
+    table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left", pad_edge=False)
+    for header in headers:
+        table.add_column(header, justify="right" if header in numeric else "left",
+                         overflow="fold" if _folds(header) else "ellipsis", no_wrap=not _folds(header))
+    for cells in rows:
+        table.add_row(*(Text(cell) for cell in cells))
+    return plain_text(Group(table, Text("\n".join(totals))))
 
 
-def render_markdown(comparison: Comparison, *, explain: bool = False) -> str:
-    lines = [f"### {comparison.name}", ""] if comparison.name else []
-    lines.append("| " + " | ".join(HEADERS) + " |")
-    lines.append("|" + "|".join("---:" if h in NUMERIC else "---" for h in HEADERS) + "|")
-    for pair in comparison.rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(pair)) + " |")
-    return "\n".join([*lines, "", *(f"{line}  " for line in _totals(comparison))]).rstrip() + "\n"
+def side_by_side_markdown(title: str | None, headers: Sequence[str], numeric: Collection[str],
+                          rows: Sequence[Sequence[str]], totals: Sequence[str]) -> str:
+    lines = [f"### {title}", ""] if title else []
+    lines.append("| " + " | ".join(headers) + " |")
+    lines.append("|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|")
+    for cells in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join([*lines, "", *(f"{line}  " for line in totals)]).rstrip() + "\n"
 
 
 def render_json(comparison: Comparison, *, explain: bool = False) -> str:

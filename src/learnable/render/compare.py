@@ -1,0 +1,97 @@
+"""Renderers for ``learnable compare A B``: two models side by side (table, Markdown, JSON),
+laid out as ``--convention both`` lays out one model in two conventions."""
+
+from __future__ import annotations
+
+import json
+
+from .._text import shape_text
+from ..compare import LayerMatch, ModelComparison
+from ..report import LayerRow, Report
+from .comparison import side_by_side_markdown, side_by_side_table
+
+BOTH = " ↔ "  # between A's value and B's where they differ
+
+
+def _headers(comparison: ModelComparison, explain: bool) -> tuple[tuple[str, ...], set[str]]:
+    a, b = comparison.labels
+    numeric = [f"{a} params", f"{b} params"]
+    rows = [r for m in comparison.rows for r in (m.a, m.b) if r is not None]
+    if any(r.non_trainable for r in rows):
+        numeric += [f"{a} non-trainable", f"{b} non-trainable"]
+    if any(r.buffers for r in rows):
+        numeric += [f"{a} buffers", f"{b} buffers"]
+    arithmetic = [f"{a} arithmetic", f"{b} arithmetic"] if explain else []
+    return ("Layer", "Type", "Output shape", *numeric, "Differs", *arithmetic, "Note"), set(numeric)
+
+
+def _either(a: str | None, b: str | None) -> str:
+    """One value when both sides agree, ``a ↔ b`` when they do not, ``a ↔ —`` for a missing side."""
+    if a == b:
+        return a or ""
+    return f"{a or '—'}{BOTH}{b or '—'}"
+
+
+def _number(row: LayerRow | None, field: str) -> str:
+    return "—" if row is None else f"{getattr(row, field):,}"
+
+
+def _note(match: LayerMatch, labels: tuple[str, str]) -> str:
+    if match.b is None:
+        return f"only in {labels[0]}"
+    if match.a is None:
+        return f"only in {labels[1]}"
+    if match.convention:
+        return "convention: " + match.convention_note
+    return ""
+
+
+def _cells(match: LayerMatch, headers: tuple[str, ...], labels: tuple[str, str]) -> list[str]:
+    a, b = match.a, match.b
+    by_header = {
+        "Layer": _either(a and a.name, b and b.name),
+        "Type": _either(a and a.type, b and b.type),
+        "Output shape": _either(a and shape_text(a.output_shape), b and shape_text(b.output_shape)),
+        "Differs": "≠" if match.differs else "",
+        "Note": _note(match, labels),
+    }
+    for row, label in ((a, labels[0]), (b, labels[1])):
+        by_header[f"{label} params"] = _number(row, "params")
+        by_header[f"{label} non-trainable"] = _number(row, "non_trainable")
+        by_header[f"{label} buffers"] = _number(row, "buffers")
+        by_header[f"{label} arithmetic"] = row.formula if row is not None and row.params else ""
+    return [by_header[h] for h in headers]
+
+
+def _totals(comparison: ModelComparison) -> list[str]:
+    def line(label: str, report: Report) -> str:
+        buffers = f" + {report.total_buffers:,} buffers" if report.total_buffers else ""
+        return (f"{label} ({report.convention}): {report.total_params:,} params ({report.trainable_params:,} "
+                f"trainable, {report.non_trainable_params:,} non-trainable){buffers}")
+
+    (la, lb), diff = comparison.labels, comparison.params_difference
+    differing = len(comparison.differing)
+    return [
+        line(la, comparison.a), line(lb, comparison.b),
+        f"Difference ({lb} − {la}): {diff:+,} params; {differing} of {len(comparison.rows)} layers differ",
+    ]
+
+
+def _title(comparison: ModelComparison) -> str:
+    return f"{comparison.labels[0]} vs {comparison.labels[1]}"
+
+
+def render_table(comparison: ModelComparison, *, explain: bool = False) -> str:
+    headers, numeric = _headers(comparison, explain)
+    rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
+    return side_by_side_table(_title(comparison), headers, numeric, rows, _totals(comparison))
+
+
+def render_markdown(comparison: ModelComparison, *, explain: bool = False) -> str:
+    headers, numeric = _headers(comparison, explain)
+    rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
+    return side_by_side_markdown(_title(comparison), headers, numeric, rows, _totals(comparison))
+
+
+def render_json(comparison: ModelComparison, *, explain: bool = False) -> str:
+    return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n"
