@@ -152,3 +152,8 @@ class Report:
         from .render.formats import render_markdown
 
         return render_markdown(self, explain=True)
+
+    def _repr_html_(self) -> str:
+        from .render.html import render_html_fragment
+
+        return render_html_fragment(self, diagram=False)

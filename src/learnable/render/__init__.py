@@ -10,6 +10,7 @@ from collections.abc import Callable
 from importlib import import_module
 
 from ..comparison import Comparison
+from ..errors import LearnableError
 from ..report import Report
 
 # format → (module, function); modules are imported only when their format is asked for.
@@ -18,13 +19,19 @@ _RENDERERS = {
     "json": ("formats", "render_json"),
     "markdown": ("formats", "render_markdown"),
     "csv": ("formats", "render_csv"),
+    "latex": ("latex", "render_latex"),
+    "html": ("html", "render_html"),
 }
 FORMATS = tuple(_RENDERERS)
 # The same formats for two conventions side by side (--convention both).
-_COMPARISON_RENDERERS = {fmt: ("comparison", f"render_{'table' if fmt == 'table' else fmt}") for fmt in FORMATS}
+_COMPARISON_RENDERERS = {fmt: ("comparison", f"render_{'table' if fmt == 'table' else fmt}")
+                         for fmt in ("table", "json", "markdown", "csv")}
 
 
 def renderer(fmt: str, *, comparison: bool = False) -> Callable[..., str]:
+    if comparison and fmt not in _COMPARISON_RENDERERS:
+        raise LearnableError(f"--convention both has no {fmt} output; use one of "
+                             f"{', '.join(_COMPARISON_RENDERERS)}, or count with --convention keras or pytorch")
     module, function = (_COMPARISON_RENDERERS if comparison else _RENDERERS)[fmt]
     return getattr(import_module(f".{module}", __name__), function)
 
