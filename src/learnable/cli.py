@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("second", metavar="B", help="another network")
     compare.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     compare.add_argument("--explain", action="store_true", help="add each model's arithmetic")
+    plot = commands.add_parser(
+        "plot", help="a bar chart of parameters per layer (.png or .svg; needs learnable[plot])",
+        description="Draw parameters per layer as a bar chart: the largest labelled, log scale when the "
+                    "spread calls for it, PyTorch buffers hatched.")
+    plot.add_argument("source", metavar="SOURCE", help="the network, as for learnable count")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE", help="params.png or params.svg")
+    plot.add_argument("--depth", type=_depth, default=0, metavar="N", help="open blocks N levels deep")
+    plot.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
+    plot.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -103,7 +112,8 @@ def _depth(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare}.get(args.command, _count)(args)
+        commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot}
+        return commands.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -198,4 +208,15 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare_reports(*reports, labels=labels if labels[0] != labels[1] else None)
     render = {"table": renderers.render_table, "markdown": renderers.render_markdown, "json": renderers.render_json}
     sys.stdout.write(render[args.format](comparison, explain=args.explain))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .api import count
+    from .importers.python_file import is_reference, load_model
+    from .render.plot import plot
+
+    source = load_model(args.source) if is_reference(args.source) else args.source
+    plot(count(source, convention=args.convention, **_model_options(args)), args.output, depth=args.depth)
+    print(f"wrote {args.output}")
     return 0
