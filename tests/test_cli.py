@@ -105,3 +105,12 @@ def test_both_refuses_options_of_one_report():
         result = run_cli("count", SEED, "--convention", "both", option)
         assert result.returncode == 2 and "count with --convention keras or pytorch" in result.stderr
     assert run_cli("count", SEED, "--depth", "-1").returncode == 2
+
+
+def test_readme_sample_is_the_real_output():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ learnable count examples/simple_cnn.yaml --explain\n"
+    sample = readme.split(command, 1)[1].split("```", 1)[0]
+    assert sample == run_cli("count", SEED, "--explain").stdout
