@@ -154,7 +154,7 @@ def read_claims(path: str | Path) -> str:
 
     name = str(path)
     try:
-        return decode(Path(path).read_bytes(), name)
+        return decode(Path(path).read_bytes(), name, "a table of claims (Markdown or CSV)")
     except FileNotFoundError:
         raise SpecError("no such file", Location(name)) from None
     except IsADirectoryError:

@@ -70,10 +70,10 @@ def load_file(path: Path) -> ModelSpec:
     return parse_text(decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
 
 
-def decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str, expected: str = "a spec (YAML, JSON or compact text)") -> str:
     """Bytes from a file or standard input → text, or a clear error for binary data."""
     if b"\0" in data:
-        raise SpecError("is a binary file, not a spec (YAML, JSON or compact text)", Location(name))
+        raise SpecError(f"is a binary file, not {expected}", Location(name))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
