@@ -18,6 +18,10 @@ from .errors import LearnableError, SpecError
 from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
 
+# The --dtype and --optimizer choices (memory.py; kept here so --help imports nothing more).
+DTYPES = ("fp32", "fp16", "bf16", "int8", "int4")
+OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "adamw")
+
 EXAMPLES = """\
 examples:
   learnable count examples/simple_cnn.yaml --explain
@@ -62,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--data-format", choices=DATA_FORMATS,
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
+    _add_cost_options(count)
     audit = commands.add_parser(
         "audit", help="check a published parameter table against the network (exit 1 if any row is wrong)",
         description="Check a claimed parameter table (Markdown or CSV: Layer | Parameters, and/or a Total) "
@@ -99,7 +104,54 @@ def build_parser() -> argparse.ArgumentParser:
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
     zoo.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+    serve = commands.add_parser(
+        "serve", help="a calculator in the browser: type a network, watch the parameters add up",
+        description="Serve the calculator page on this machine (docs/serve.md): an editor for a spec, the "
+                    "table, totals, chart and graph updating as you type, links that reproduce a spec, "
+                    "and exports. Needs no network. Ctrl-C stops it.")
+    serve.add_argument("--port", type=int, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    serve.add_argument("--host", default="127.0.0.1", metavar="H",
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
     return parser
+
+
+def _add_cost_options(parser: argparse.ArgumentParser) -> None:
+    cost = parser.add_argument_group("compute and memory (docs/compute.md says what is counted)")
+    cost.add_argument("--macs", action="store_true",
+                      help="add each layer's multiply-accumulates for one example, and the FLOPs")
+    cost.add_argument("--flops-per-mac", type=int, choices=(1, 2), default=2,
+                      help="FLOPs per MAC in the total: 2 (torch.utils.flop_counter, default) or 1 (fvcore, "
+                           "most papers)")
+    cost.add_argument("--receptive-field", action="store_true",
+                      help="add each layer's receptive field (size, jump, start) in input pixels")
+    cost.add_argument("--memory", action="store_true",
+                      help="estimate memory: each layer's activations, inference peak, and training with "
+                           "--optimizer")
+    cost.add_argument("--batch", type=_positive, default=1, metavar="N", help="batch size for --memory (default 1)")
+    cost.add_argument("--dtype", choices=tuple(DTYPES), default="fp32",
+                      help="number format for --memory (default fp32; fp16/bf16 training is mixed precision)")
+    cost.add_argument("--optimizer", choices=tuple(OPTIMIZER_NAMES),
+                      help="add a training estimate: weights, gradients, optimizer state, activations")
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
+    return value
+
+
+def _show(args: argparse.Namespace, report):
+    """What to add to the table, from the compute and memory options."""
+    from .render._columns import Show
+
+    memory = None
+    if args.memory or args.optimizer or args.batch != 1 or args.dtype != "fp32":
+        from .memory import estimate
+
+        memory = estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer)
+    return Show(macs=args.macs, flops_per_mac=args.flops_per_mac, receptive_field=args.receptive_field,
+                memory=memory)
 
 
 def _depth(text: str) -> int:
@@ -112,7 +164,8 @@ def _depth(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot}
+        commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot,
+                    "serve": _serve}
         return commands.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
@@ -150,14 +203,15 @@ def _count(args: argparse.Namespace) -> int:
         sys.stdout.write(render(comparison, args.format))
         return 0
     report = count(source, data_format=args.data_format, convention=args.convention, **options)
+    show = _show(args, report)
     if args.format == "table":
         from .render.table import print_report
 
-        print_report(report, explain=args.explain, depth=args.depth)
+        print_report(report, explain=args.explain, depth=args.depth, show=show)
     else:
         from .render import render
 
-        sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth))
+        sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth, show=show))
     return 0
 
 
@@ -220,3 +274,9 @@ def _plot(args: argparse.Namespace) -> int:
     plot(count(source, convention=args.convention, **_model_options(args)), args.output, depth=args.depth)
     print(f"wrote {args.output}")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.host, args.port)

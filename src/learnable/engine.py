@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import receptive
 from ._text import shape_text
 from .errors import LayerError, RuleError
 from .expr import equation
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
-from .rules._base import ShapeNote
+from .rules._base import ShapeNote, axis_names
 
 
 def run(graph: Graph) -> Report:
     context = Context(data_format=graph.data_format, convention=graph.convention)
     shapes: dict[str, Shape] = {}
+    fields: dict[str, receptive.State] = {}
     rows: dict[str, LayerRow] = {}
+    network_input = _network_input(graph)
     for node in graph.topological_order():
         inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
         inference = _infer(node, inputs, context)
         shapes[node.name] = inference.output_shape
-        rows[node.name] = _row(node, inference)
+        fields[node.name] = _field(node, inference, inputs, fields, graph.data_format)
+        sees_all = receptive.sees_whole(fields[node.name], network_input, graph.data_format)
+        rows[node.name] = _row(node, inference, fields[node.name], sees_all)
     _count_shared_once(graph, rows)
     layers = tuple(rows[node.name] for node in graph.nodes)
     return Report(
@@ -36,6 +41,21 @@ def run(graph: Graph) -> Report:
         convention=graph.convention,
         blocks=block_rows(graph, layers, shapes),
     )
+
+
+def _network_input(graph: Graph) -> Shape | None:
+    """The one input's shape, which a receptive field is compared with; None if several."""
+    inputs = [n for n in graph.nodes if n.rule.is_input]
+    return inputs[0].args["shape"] if len(inputs) == 1 else None
+
+
+def _field(node: Node, inference: Inference, inputs: list[Shape], fields: dict[str, receptive.State],
+           data_format: str) -> receptive.State:
+    if node.rule.is_input:
+        return receptive.input_field(inference.output_shape, data_format)
+    if node.input_shapes is not None:  # traced by an importer, not wired: no fields to follow
+        return None
+    return receptive.propagate(node.rule, inference, [fields[n] for n in node.inputs], inputs, data_format)
 
 
 def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
@@ -63,15 +83,22 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
     """Each block use's subtotals: every layer counts toward its block and all the blocks
     around it."""
     parent = {b.name: b.parent for b in graph.blocks}
-    sums = {b.name: [0, 0, 0, 0] for b in graph.blocks}
+    sums = {b.name: [0, 0, 0, 0, 0] for b in graph.blocks}
+    unknown: set[str] = set()  # blocks with a layer whose MACs are not known
     for row in layers:
         block = row.block
         while block is not None:
             totals = sums[block]
-            for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers)):
+            for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers, row.macs or 0)):
                 totals[i] += value
+            if row.macs is None:
+                unknown.add(block)
             block = parent[block]
-    return tuple(BlockRow(b.name, b.type, b.parent, shapes[b.output], *sums[b.name]) for b in graph.blocks)
+    return tuple(
+        BlockRow(b.name, b.type, b.parent, shapes[b.output], *sums[b.name][:4],
+                 macs=None if b.name in unknown else sums[b.name][4])
+        for b in graph.blocks
+    )
 
 
 def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
@@ -86,7 +113,7 @@ def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
     return inference
 
 
-def _row(node: Node, inference: Inference) -> LayerRow:
+def _row(node: Node, inference: Inference, field: receptive.State, sees_all: bool) -> LayerRow:
     weights = tuple(
         WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable and not w.buffer, w.buffer)
         for w in inference.weights
@@ -108,7 +135,19 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         buffers_formula=equation(buffers) if buffers.value else "",
         note=inference.note,
         block=node.block,
+        macs=None if inference.macs is None else inference.macs.value,
+        macs_formula="" if inference.macs is None else equation(inference.macs),
+        receptive_field=field,
+        receptive_formula=_field_arithmetic(field),
+        sees_whole_input=sees_all,
     )
+
+
+def _field_arithmetic(field: receptive.State) -> str:
+    if not isinstance(field, receptive.Field) or not field.formulas:
+        return ""
+    notes = tuple(ShapeNote(label, f) for label, f in zip(axis_names(len(field.formulas)), field.formulas))
+    return shape_arithmetic(notes)
 
 
 def shape_arithmetic(notes: tuple[ShapeNote, ...]) -> str:

@@ -6,9 +6,17 @@ JSON keys (a contract, ``schema_version`` 1)::
     {name, convention, data_format, schema_version,
      layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
                shape_formula, buffers, buffers_formula, note, block, inputs,
-               weights: [{name, shape, size, trainable, buffer}]}],
-     blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers}],
-     total_params, trainable_params, non_trainable_params, total_buffers}
+               weights: [{name, shape, size, trainable, buffer}],
+               macs, macs_formula, receptive_field, receptive_formula, sees_whole_input}],
+     blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs}],
+     total_params, trainable_params, non_trainable_params, total_buffers,
+     total_macs, macs_unknown}
+
+``macs`` are multiply-accumulates for one example (null: not known, and then the layer is
+in ``macs_unknown`` and ``total_macs`` is partial). ``receptive_field`` is
+``{size, jump, start}`` (lists per spatial axis; a fractional start is a string such as
+"1/2"), "whole input", or null (not known, or no spatial axes). Keys are only ever added
+within a schema version.
 
 ``layers`` are the real layers, in source order; a layer inside a block is named by its
 path (``conv_block_1/conv2d``) and ``block`` names the block use it sits in. ``blocks``
@@ -22,7 +30,10 @@ what ``module.parameters()`` yields; running statistics are buffers, never param
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from typing import Any
+
+from .receptive import Field
 
 SCHEMA_VERSION = 1
 
@@ -58,6 +69,16 @@ class LayerRow:
     buffers_formula: str = ""
     note: str = ""  # what the convention counts differently here, and why; weight sharing
     block: str | None = None  # the innermost block use it belongs to
+    macs: int | None = None  # multiply-accumulates for one example; None: not known (never zero)
+    macs_formula: str = ""  # e.g. "(24×24×64)×(3×3×32) = 10,616,832"
+    receptive_field: Field | str | None = None  # a Field, "whole input", or None (not known / not spatial)
+    receptive_formula: str = ""  # e.g. "height, width: 3 + (3 − 1) = 5"
+    sees_whole_input: bool = False  # one output position's field covers the network's whole input
+
+    @property
+    def activations(self) -> int | None:
+        """Values in this layer's output for one example (None if a size is unknown)."""
+        return None if any(d is None for d in self.output_shape) else prod(self.output_shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,7 +96,16 @@ class LayerRow:
             "block": self.block,
             "inputs": list(self.inputs),
             "weights": [w.to_dict() for w in self.weights],
+            "macs": self.macs,
+            "macs_formula": self.macs_formula,
+            "receptive_field": _field_dict(self.receptive_field),
+            "receptive_formula": self.receptive_formula,
+            "sees_whole_input": self.sees_whole_input,
         }
+
+
+def _field_dict(field: Field | str | None) -> dict[str, Any] | str | None:
+    return field.to_dict() if isinstance(field, Field) else field
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +120,12 @@ class BlockRow:
     trainable: int
     non_trainable: int
     buffers: int
+    macs: int | None = None  # None when a layer inside has unknown MACs
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "parent": self.parent,
                 "output_shape": list(self.output_shape), "params": self.params, "trainable": self.trainable,
-                "non_trainable": self.non_trainable, "buffers": self.buffers}
+                "non_trainable": self.non_trainable, "buffers": self.buffers, "macs": self.macs}
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,16 @@ class Report:
     def total_buffers(self) -> int:
         return sum(layer.buffers for layer in self.layers)
 
+    @property
+    def total_macs(self) -> int:
+        """The MACs of the layers whose cost is known; see :attr:`macs_unknown`."""
+        return sum(layer.macs for layer in self.layers if layer.macs is not None)
+
+    @property
+    def macs_unknown(self) -> tuple[str, ...]:
+        """The layers whose MACs are not known: when any, :attr:`total_macs` is partial."""
+        return tuple(layer.name for layer in self.layers if layer.macs is None)
+
     def layer(self, name: str) -> LayerRow:
         for row in self.layers:
             if row.name == name:
@@ -141,6 +182,8 @@ class Report:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "total_buffers": self.total_buffers,
+            "total_macs": self.total_macs,
+            "macs_unknown": list(self.macs_unknown),
         }
 
     def __str__(self) -> str:

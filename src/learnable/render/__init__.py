@@ -12,6 +12,7 @@ from importlib import import_module
 from ..comparison import Comparison
 from ..errors import LearnableError
 from ..report import Report
+from ._columns import PARAMS_ONLY, Show
 
 # format → (module, function); modules are imported only when their format is asked for.
 _RENDERERS = {
@@ -36,8 +37,10 @@ def renderer(fmt: str, *, comparison: bool = False) -> Callable[..., str]:
     return getattr(import_module(f".{module}", __name__), function)
 
 
-def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = False, depth: int = 0) -> str:
-    """``depth``: how many levels of blocks to open in a table (0: each block one row)."""
+def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = False, depth: int = 0,
+           show: Show = PARAMS_ONLY) -> str:
+    """``depth``: how many levels of blocks to open in a table (0: each block one row);
+    ``show``: MACs, receptive fields and a memory estimate besides the parameters."""
     if isinstance(report, Comparison):
         return renderer(fmt, comparison=True)(report, explain=explain)
-    return renderer(fmt)(report, explain=explain, depth=depth)
+    return renderer(fmt)(report, explain=explain, depth=depth, show=show)

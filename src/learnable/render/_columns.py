@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._text import shape_text
+from ..memory import MemoryEstimate, human
+from ..receptive import WHOLE, Field
 from ..report import LayerRow, Report
 
 CONVENTION_TEXT = {
@@ -33,20 +35,42 @@ PARAMS_ARITHMETIC = Column("Params arithmetic", lambda r: r.formula if r.params 
 SHAPE_ARITHMETIC = Column("Shape arithmetic", lambda r: r.shape_formula, wraps=True)
 BUFFERS_ARITHMETIC = Column("Buffers arithmetic", lambda r: r.buffers_formula, wraps=True)
 NOTE = Column("Note", lambda r: r.note, wraps=True)
+MACS = Column("MACs", lambda r: "unknown" if r.macs is None else f"{r.macs:,}", numeric=True)
+MACS_ARITHMETIC = Column("MACs arithmetic", lambda r: r.macs_formula if r.macs else "", wraps=True)
+RECEPTIVE_FIELD = Column("Receptive field", lambda r: r.receptive_field)
+RECEPTIVE_ARITHMETIC = Column("Receptive field arithmetic", lambda r: r.receptive_formula, wraps=True)
 
 
-def columns(report: Report, explain: bool) -> tuple[Column, ...]:
-    """The basic columns, a Buffers column when there are any, and with ``explain`` the
-    arithmetic (and the conventions' notes, when a layer has one)."""
+@dataclass(frozen=True, slots=True)
+class Show:
+    """What a rendering adds to parameters and shapes: MACs (FLOPs at ``flops_per_mac``),
+    receptive fields, and a memory estimate."""
+
+    macs: bool = False
+    flops_per_mac: int = 2
+    receptive_field: bool = False
+    memory: MemoryEstimate | None = None
+
+
+PARAMS_ONLY = Show()
+
+
+def columns(report: Report, explain: bool, show: Show = PARAMS_ONLY) -> tuple[Column, ...]:
+    """The basic columns, a Buffers column when there are any, those ``show`` asks for,
+    and with ``explain`` the arithmetic (and the conventions' notes, when a layer has one)."""
     buffers = report.total_buffers > 0
-    chosen = [LAYER, TYPE, SHAPE, PARAMS] + [BUFFERS] * buffers
+    chosen = [LAYER, TYPE, SHAPE, PARAMS] + [BUFFERS] * buffers + [MACS] * show.macs
+    chosen += [RECEPTIVE_FIELD] * show.receptive_field
+    if show.memory is not None:
+        chosen.append(Column(f"Activations (batch {show.memory.batch:,})", lambda r: r.activation_text, numeric=True))
     if explain:
         chosen += [PARAMS_ARITHMETIC, SHAPE_ARITHMETIC] + [BUFFERS_ARITHMETIC] * buffers
+        chosen += [MACS_ARITHMETIC] * show.macs + [RECEPTIVE_ARITHMETIC] * show.receptive_field
         chosen += [NOTE] * any(row.note for row in report.layers)
     return tuple(chosen)
 
 
-def totals(report: Report) -> list[str]:
+def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
     lines = [
         f"Total params: {report.total_params:,}",
         f"Trainable params: {report.trainable_params:,}",
@@ -54,8 +78,61 @@ def totals(report: Report) -> list[str]:
     ]
     if report.total_buffers:
         lines.append(f"Buffers (not params): {report.total_buffers:,}")
+    if show.macs:
+        lines += compute_lines(report, show.flops_per_mac)
+    if show.memory is not None:
+        lines += memory_lines(show.memory)
     lines.append(f"Convention: {CONVENTION_TEXT[report.convention]}")
     return lines
+
+
+def compute_lines(report: Report, flops_per_mac: int) -> list[str]:
+    """MACs and FLOPs for one example; a total with unknown layers says it is partial."""
+    partial = ""
+    if report.macs_unknown:
+        names = ", ".join(report.macs_unknown[:5]) + (", ..." if len(report.macs_unknown) > 5 else "")
+        partial = f" (partial: unknown for {len(report.macs_unknown):,} layer(s): {names})"
+    flops = report.total_macs * flops_per_mac
+    convention = "2 per MAC, as torch.utils.flop_counter counts" if flops_per_mac == 2 else \
+        "1 per MAC, as fvcore and most papers count"
+    return [f"Total MACs: {report.total_macs:,} per example{partial}",
+            f"Total FLOPs: {flops:,} per example ({convention}){partial and ' (partial)'}"]
+
+
+def memory_lines(memory: MemoryEstimate) -> list[str]:
+    """Each estimate's total, then its terms with their arithmetic, in bytes."""
+    what = f"batch {memory.batch:,}, {memory.dtype}"
+    lines = [f"Inference memory: {human(memory.inference_bytes)} ({memory.inference_bytes:,} bytes; {what})"]
+    lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.inference]
+    if memory.training:
+        total = memory.training_bytes
+        lines.append(f"Training memory: {human(total)} ({total:,} bytes; {what}, {memory.optimizer})")
+        lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.training]
+    if memory.unknown:
+        lines.append(f"Memory leaves out {len(memory.unknown):,} layer(s) of unknown output size: "
+                     + ", ".join(memory.unknown[:5]))
+    return lines
+
+
+def _bytes_equation(term) -> str:
+    text = str(term.bytes)
+    value = term.bytes.value
+    return f"{text} = {value:,} B" if text != f"{value:,}" else f"{value:,} B"
+
+
+def receptive_text(field: Field | str | None) -> str:
+    """``6×6, jump 2, start 5/2``; "whole input"; "" when not known."""
+    if field == WHOLE:
+        return WHOLE
+    if not isinstance(field, Field):
+        return ""
+    jump, start = (_axes(values) for values in (field.jump, field.start))
+    return f"{'×'.join(str(n) for n in field.size)}, jump {jump}, start {start}"
+
+
+def _axes(values) -> str:
+    """One value when every axis has it, else one per axis: ``2``, ``2×1``."""
+    return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +148,20 @@ class DisplayRow:
     shape_formula: str = ""
     buffers_formula: str = ""
     note: str = ""
+    macs: int | None = 0
+    macs_formula: str = ""
+    receptive_field: str = ""
+    receptive_formula: str = ""
+    activation_text: str = ""
 
 
-def display_rows(report: Report, depth: int = 0) -> list[DisplayRow]:
+def display_rows(report: Report, depth: int = 0, memory: MemoryEstimate | None = None) -> list[DisplayRow]:
     """The rows to show: blocks nested deeper than ``depth`` collapse into one row with
     their subtotal; the others open, their layers indented beneath them like a tree."""
     blocks = {b.name: b for b in report.blocks}
     shown: set[str] = set()
     rows: list[DisplayRow] = []
+    activations = dict(zip((r.name for r in report.layers), memory.activations)) if memory else {}
     for layer in report.layers:
         chain = _ancestors(layer.block, blocks)
         for level, name in enumerate(chain):
@@ -88,7 +171,7 @@ def display_rows(report: Report, depth: int = 0) -> list[DisplayRow]:
             if level >= depth:
                 break  # inside a collapsed block
         else:
-            rows.append(_layer_row(layer, len(chain)))
+            rows.append(_layer_row(layer, len(chain), activations.get(layer.name)))
     return rows
 
 
@@ -110,10 +193,16 @@ def _indent(path: str, parent: str | None, level: int) -> str:
 
 def _block_row(block, level: int) -> DisplayRow:
     return DisplayRow(_indent(block.name, block.parent, level), f"{block.type} (block)", block.output_shape,
-                      block.params, block.buffers)
+                      block.params, block.buffers, macs=block.macs)
 
 
-def _layer_row(layer: LayerRow, level: int) -> DisplayRow:
+def _layer_row(layer: LayerRow, level: int, activation: int | None = None) -> DisplayRow:
     return DisplayRow(_indent(layer.name, layer.block, level), layer.type, layer.output_shape,
                       layer.params, layer.buffers, layer.formula, layer.shape_formula, layer.buffers_formula,
-                      layer.note)
+                      layer.note, layer.macs, layer.macs_formula, _receptive_cell(layer),
+                      layer.receptive_formula, "" if activation is None else human(activation))
+
+
+def _receptive_cell(layer: LayerRow) -> str:
+    text = receptive_text(layer.receptive_field)
+    return f"{text} (sees all the input)" if layer.sees_whole_input and text != WHOLE else text

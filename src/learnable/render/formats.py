@@ -12,24 +12,30 @@ import json
 
 from .._text import shape_text
 from ..report import Report
-from ._columns import columns, display_rows, totals
+from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, totals
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",
-               "formula", "shape_formula", "buffers_formula", "note", "block")
+               "formula", "shape_formula", "buffers_formula", "note", "block", "macs", "macs_formula",
+               "receptive_field", "receptive_formula")
 
 
-def render_json(report: Report, *, explain: bool = False, depth: int = 0) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+def render_json(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
+    """Every count, formula, MACs and receptive field; with a memory estimate, that too."""
+    data = report.to_dict()
+    if show.memory is not None:
+        data["memory"] = show.memory.to_dict()
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_csv(report: Report, *, explain: bool = False, depth: int = 0) -> str:
+def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
         writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
                          row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
-                         row.note, row.block or ""])
+                         row.note, row.block or "", "" if row.macs is None else row.macs, row.macs_formula,
+                         receptive_text(row.receptive_field), row.receptive_formula])
     return out.getvalue()
 
 
@@ -37,13 +43,14 @@ def _cell(text: str) -> str:
     return " ".join(text.split("\n")).replace("|", "\\|")
 
 
-def render_markdown(report: Report, *, explain: bool = False, depth: int = 0) -> str:
-    chosen = columns(report, explain)
+def render_markdown(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
+    chosen = columns(report, explain, show)
     lines = [f"### {_cell(report.name)}", ""] if report.name else []
     lines.append("| " + " | ".join(c.header for c in chosen) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in chosen) + "|")
-    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in display_rows(report, depth)]
+    rows = display_rows(report, depth, show.memory)
+    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in rows]
     lines.append("")
-    lines += [f"**{label}:**{value}  " for label, value in (line.split(":", 1) for line in totals(report))]
+    lines += [f"**{label}:**{value}  " for label, value in (line.split(":", 1) for line in totals(report, show))]
     lines[-1] = lines[-1].rstrip()
     return "\n".join(lines) + "\n"

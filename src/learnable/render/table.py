@@ -15,31 +15,32 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from ._columns import columns, display_rows, totals
+from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
 
-def build_table(report: Report, *, explain: bool = False, depth: int = 0) -> Table:
+def build_table(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> Table:
     # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
     title = Text(report.name) if report.name else None
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    chosen = columns(report, explain)
+    chosen = columns(report, explain, show)
     for column in chosen:
         if column.wraps:  # the long cells fold on a narrow terminal; the rest never do
             table.add_column(column.header, overflow="fold")
         else:
             table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
-    for row in display_rows(report, depth):
+    for row in display_rows(report, depth, show.memory):
         table.add_row(*(Text(column.cell(row)) for column in chosen))
     return table
 
 
-def _totals(report: Report) -> Text:
-    return Text("\n".join(totals(report)))
+def _totals(report: Report, show: Show) -> Text:
+    return Text("\n".join(totals(report, show)))
 
 
-def print_report(report: Report, *, explain: bool = False, depth: int = 0, file: IO[str] | None = None) -> None:
+def print_report(report: Report, *, explain: bool = False, depth: int = 0, file: IO[str] | None = None,
+                 show: Show = PARAMS_ONLY) -> None:
     """Print to a terminal (its width, colours) or to a pipe (natural width, plain)."""
-    group = Group(build_table(report, explain=explain, depth=depth), _totals(report))
+    group = Group(build_table(report, explain=explain, depth=depth, show=show), _totals(report, show))
     console = Console(file=file, highlight=False)
     if console.is_terminal:
         console.print(group)
@@ -47,9 +48,9 @@ def print_report(report: Report, *, explain: bool = False, depth: int = 0, file:
         console.file.write(plain_text(group))
 
 
-def render_text(report: Report, *, explain: bool = False, depth: int = 0) -> str:
+def render_text(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     """The table as plain text at its natural width (``str(report)``)."""
-    return plain_text(Group(build_table(report, explain=explain, depth=depth), _totals(report)))
+    return plain_text(Group(build_table(report, explain=explain, depth=depth, show=show), _totals(report, show)))
 
 
 def plain_text(group: Group) -> str:

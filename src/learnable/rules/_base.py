@@ -1,9 +1,16 @@
 """What a layer rule is: declared arguments plus a pure function of attributes and shapes.
 
 A rule never sees a framework object. Given its bound arguments, the shapes of its inputs
-(one example, batch excluded) and the data format, it returns the output shape and the
-weight tensors the layer owns, each as a product of exact dimensions. The parameter count
-and its arithmetic both come from those tensors.
+(one example, batch excluded) and the data format, it returns the output shape, the
+weight tensors the layer owns (each a product of exact dimensions), the multiply-
+accumulates one example takes, and for a sliding window the window itself (for the
+receptive field). The counts and their arithmetic come from the same expressions.
+
+A MAC is one multiply followed by one add (``a·b + c``), counted for one example. Rules
+count the products of a layer (convolution, matmul, the scale-and-shift of a
+normalization, the sums of average pooling, interpolation weights) and not bias adds,
+comparisons or nonlinearities, which peers count in different ways (docs/compute.md).
+``macs`` is None where a layer's cost is not known: never silently zero.
 """
 
 from __future__ import annotations
@@ -27,6 +34,15 @@ DATA_FORMAT = Arg("data_format", optional(choice(*DATA_FORMATS)), None)
 
 KERAS, PYTORCH = "keras", "pytorch"
 CONVENTIONS = (KERAS, PYTORCH)
+
+# How a layer's receptive field follows from its inputs' (see receptive.py):
+WINDOW = "window"  # a sliding window over the spatial axes (Inference.window)
+POINTWISE = "pointwise"  # each output position sees the same position of its inputs
+GLOBAL = "global"  # each output sees its whole input (dense on a flat vector, global pooling)
+# "" (the default): not known, e.g. a Reshape that reorders positions.
+
+# A layer that only moves, copies or selects data does no multiply-accumulates.
+NO_MACS = Num(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,17 @@ class ShapeNote:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A sliding window along one spatial axis, as the receptive field needs it: ``pad``
+    is the zeros actually added before the input (after 'same' is resolved)."""
+
+    kernel: int
+    stride: int
+    dilation: int = 1
+    pad: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Inference:
     output_shape: Shape
     weights: tuple[Weight, ...] = ()
@@ -72,6 +99,8 @@ class Inference:
     # The parameter count written more compactly than the sum of the weights, as a stack
     # of identical layers is ``6×(...)``; the engine checks that it equals that sum.
     count: Expr | None = None
+    macs: Expr | None = None  # multiply-accumulates for one example; None: not known
+    window: tuple[Window, ...] | None = None  # per spatial axis, for a rule whose field is WINDOW
 
     @property
     def params(self) -> Expr:
@@ -118,6 +147,7 @@ class Rule:
     layout: bool = False  # does the data format matter (conv, pooling, ...)?
     packs_positional: bool = False  # Input(28, 28, 1): all positional values form the first argument
     any_args: bool = False  # takes and ignores any arguments (nn.Identity)
+    field: str = ""  # how the receptive field propagates: WINDOW, POINTWISE, GLOBAL, or "" unknown
 
     @property
     def is_input(self) -> bool:
@@ -147,6 +177,23 @@ def kernel_and_bias(ctx: Context, window: tuple, inputs: Expr, outputs: Expr, us
         return (kernel, Weight("bias", (outputs,))) if use_bias else (kernel,)
     kernel = Weight("kernel", (*window, inputs, outputs))
     return (kernel, Weight("bias", (outputs,))) if use_bias else (kernel,)
+
+
+def known_dims(shape: Shape) -> tuple[Expr, ...] | None:
+    """A shape's sizes as literals for a MACs product; None when one is unknown."""
+    return None if any(d is None for d in shape) else tuple(Num(d) for d in shape)
+
+
+def per_value_macs(shape: Shape) -> Expr | None:
+    """One multiply-accumulate per value (a scale and shift, ``x·a + b``): the shape's size."""
+    dims = known_dims(shape)
+    return None if dims is None else product(*dims)
+
+
+def output_macs(outputs: Sequence[Expr | int], per_output: Sequence[Expr | int]) -> Expr:
+    """``(24×24×64)×(3×3×32)``: the output values, times the multiply-accumulates each one
+    takes (the seeds' "each output is a dot product over the kernel")."""
+    return product(product(*outputs), product(*per_output))
 
 
 def require_rank(shape: Shape, rank: int, what: str) -> None:

@@ -19,7 +19,7 @@ from .._text import dims_text
 from ..errors import ArgumentError, RuleError
 from ..expr import CEIL, Division, Expr, ceil_div, floor_div, minus, num, product, total
 from ._args import integer
-from ._base import Shape
+from ._base import Shape, Window
 
 # A padding is "valid", "same", "causal", or explicit (before, after) amounts per axis.
 Padding = str | tuple[tuple[int, int], ...]
@@ -92,6 +92,25 @@ def resolve_padding(n: int, k: int, s: int, d: int, padding: str | tuple[int, in
         total = max((-(-n // s) - 1) * s + k_eff - n, 0)
         return (total // 2, total - total // 2)
     return padding
+
+
+def windows(spatial: Shape, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+            padding: Padding) -> tuple[Window, ...] | None:
+    """The window along each axis with the padding it actually gets, for the receptive
+    field; None when an input size is unknown ('same' pads by the size)."""
+    if any(n is None for n in spatial):
+        return None
+    return tuple(
+        Window(window[i], strides[i], dilation[i], resolve_padding(n, window[i], strides[i], dilation[i],
+                                                                   _pads(padding, i))[0])
+        for i, n in enumerate(spatial)
+    )
+
+
+def positions(sizes: Sizes | Shape) -> tuple[Expr, ...] | None:
+    """The output's spatial sizes as plain literals for a MACs product; None if unknown."""
+    values = [s.value if isinstance(s, Expr) else s for s in sizes]
+    return None if any(v is None for v in values) else tuple(num(v) for v in values)
 
 
 def keras_strides_or_dilation(strides: Sequence[int], dilation: Sequence[int]) -> None:

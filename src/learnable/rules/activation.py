@@ -1,4 +1,5 @@
-"""Activation layers: elementwise, no parameters, the input's shape.
+"""Activation layers: elementwise, no parameters, the input's shape, no multiply-accumulates
+(a nonlinearity is not a MAC; docs/compute.md says how peers count it).
 
 (PReLU learns slopes and belongs with the layers that own weights.) Arguments are
 declared so a misspelt one is caught, even though none of them changes a count. Keras
@@ -19,7 +20,7 @@ from .._text import shape_text
 from ..errors import RuleError
 from ..expr import num, quotient
 from ._args import REQUIRED, Arg, anything, integer
-from ._base import Context, Inference, Rule, Shape, ShapeNote
+from ._base import NO_MACS, POINTWISE, Context, Inference, Rule, Shape, ShapeNote
 from ._registry import PYTORCH, register
 from .merge import torch_dim
 from .structure import identity_rule
@@ -66,24 +67,24 @@ def _glu(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inferen
     x, dim = shapes[0], a["dim"]
     i = torch_dim(dim, x)
     if x[i] is None:
-        return Inference(x)
+        return Inference(x, macs=NO_MACS)
     if x[i] % 2:
         raise RuleError(f"halves dim {dim}, so its size must be even, but it is {x[i]}")
     half = quotient(num(x[i], "n"), num(2))
-    return Inference((*x[:i], half.value, *x[i + 1:]), shape_notes=(ShapeNote(f"dim {dim}", half),))
+    return Inference((*x[:i], half.value, *x[i + 1:]), shape_notes=(ShapeNote(f"dim {dim}", half),), macs=NO_MACS)
 
 
 def _softmax2d(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     if len(shapes[0]) not in (2, 3):
         raise RuleError(f"expects (channels, height, width), batch excluded, got shape {shape_text(shapes[0])}")
-    return Inference(shapes[0])
+    return Inference(shapes[0], macs=NO_MACS)
 
 
 register(Rule(
-    name="GLU", family="activation", framework=PYTORCH, infer=_glu, args=(Arg("dim", integer, -1),),
+    name="GLU", family="activation", framework=PYTORCH, infer=_glu, args=(Arg("dim", integer, -1),), field=POINTWISE,
     doc="PyTorch nn.GLU: no parameters; halves dim (the batch is dim 0; the last by default), whose size must be even.",
 ))
 register(Rule(
-    name="Softmax2d", family="activation", framework=PYTORCH, infer=_softmax2d, args=(),
+    name="Softmax2d", family="activation", framework=PYTORCH, infer=_softmax2d, args=(), field=POINTWISE,
     doc="PyTorch nn.Softmax2d: no parameters; a softmax over the channels of a (C, H, W) input.",
 ))

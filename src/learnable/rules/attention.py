@@ -16,19 +16,44 @@ Keras's Attention owns at most two scalars (scale with use_scale, concat_score_w
 score_mode='concat'); AdditiveAttention owns scale (one per query feature) with use_scale.
 Weight names follow each framework: Keras's path below the layer (``query/kernel``),
 PyTorch's ``named_parameters()`` (``in_proj_weight``, ``out_proj.weight``).
+
+MACs, the same in both conventions: each projection's kernel once per position of its
+input; the scores ``H×L_q×L_k×key_dim`` and the weighted sum ``H×L_q×L_k×value_dim``
+(softmax and scaling not counted), as torch's flop counter counts
+scaled_dot_product_attention.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from math import prod
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, num, product
+from ..expr import Expr, num, product, total
 from ._args import Arg, anything, boolean, choice, fraction, integer, optional, positive
 from ._base import Context, Inference, Rule, Shape, Weight, known, shape_text
 from ._registry import PYTORCH, register
+
+# ---- multiply-accumulates --------------------------------------------------------------
+
+
+def attention_macs(projections: Sequence[tuple[int | None, Expr]], heads: int, queries: int | None,
+                   keys: int | None, key_dim: int, value_dim: int) -> Expr | None:
+    """Projections ((positions, kernel elements) each), then per head the scores and the
+    weighted sum of values: ``H×L_q×L_k×d_k + H×L_q×L_k×d_v``."""
+    if queries is None or keys is None or any(n is None for n, _ in projections):
+        return None
+    h, lq, lk = num(heads, "H"), num(queries, "L_q"), num(keys, "L_k")
+    terms = [product(num(n), kernel) for n, kernel in projections]
+    terms += [product(h, lq, lk, num(key_dim)), product(h, lq, lk, num(value_dim))]
+    return total(*terms)
+
+
+def _count(dims: Sequence[int | None]) -> int | None:
+    return None if any(d is None for d in dims) else prod(dims)
+
 
 # ---- the two frameworks' tensors ------------------------------------------------------
 
@@ -175,7 +200,24 @@ def _keras_mha(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
         note = f"no exact PyTorch equivalent ({reason}); counted as Keras counts it"
     value_dim = a["value_dim"] or a["key_dim"]
     weights = keras_mha_weights(a["num_heads"], a["key_dim"], value_dim, (q, v, k), out, a["use_bias"], a["use_gate"])
-    return Inference(output_shape, weights, note=note)
+    return Inference(output_shape, weights, note=note, macs=_keras_mha_macs(a, query, value, key, out, axes))
+
+
+def _keras_mha_macs(a: Mapping[str, Any], query: Shape, value: Shape, key: Shape, out: tuple[int, ...],
+                    axes: tuple[int, ...]) -> Expr | None:
+    """The axes that are not attention axes act as a batch: the scores pair each query
+    position with the key positions along the attention axes only."""
+    heads, key_dim = a["num_heads"], a["key_dim"]
+    value_dim = a["value_dim"] or key_dim
+    n_q, n_k, n_v = (_count(x[:-1]) for x in (query, key, value))
+    q, k, v = query[-1], key[-1], value[-1]
+    hk, hv = num(heads * key_dim), num(heads * value_dim)
+    projections = [(n_q, product(num(q), hk)), (n_k, product(num(k), hk)), (n_v, product(num(v), hv))]
+    if a["use_gate"]:
+        projections.append((n_q, product(num(q), hv)))
+    projections.append((n_q, product(hv, num(prod(out)))))
+    keys = _count([key[i] for i in axes])
+    return attention_macs(projections, heads, n_q, keys, key_dim, value_dim)
 
 
 _IGNORED = ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
@@ -220,15 +262,27 @@ def _torch_mha(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     output_shape = (query[0], embed)
     foreign = [name for name in ("add_bias_kv", "add_zero_attn") if a[name]]
     torch_weights = torch_mha_weights("", embed, kdim, vdim, a["bias"], a["add_bias_kv"])
+    macs = torch_mha_macs(embed, heads, kdim, vdim, query[0], key[0], a["add_bias_kv"] + a["add_zero_attn"])
     if ctx.pytorch:
-        return Inference(output_shape, torch_weights)
+        return Inference(output_shape, torch_weights, macs=macs)
     if foreign:
         note = f"Keras's MultiHeadAttention has no {' or '.join(foreign)}; counted as PyTorch counts it"
-        return Inference(output_shape, torch_weights, note=note)
+        return Inference(output_shape, torch_weights, note=note, macs=macs)
     weights = keras_mha_weights(heads, embed // heads, embed // heads, (embed, vdim, kdim), (embed,), a["bias"])
     keras_call = f"MultiHeadAttention({heads}, key_dim={embed // heads}{'' if a['bias'] else ', use_bias=False'})"
     note = f"listed as Keras's {keras_call} stores them, per head; PyTorch packs q, k and v into in_proj"
-    return Inference(output_shape, weights, note=note)
+    return Inference(output_shape, weights, note=note, macs=macs)
+
+
+def torch_mha_macs(embed: int, heads: int, kdim: int, vdim: int, queries: int | None, keys: int | None,
+                   extra_keys: int = 0) -> Expr | None:
+    """nn.MultiheadAttention: q, k, v projections to E, H heads of E/H, out_proj E×E;
+    add_bias_kv and add_zero_attn each append one key position."""
+    e = num(embed, "E")
+    projections = [(queries, product(e, e)), (keys, product(num(kdim), e)), (keys, product(num(vdim), e)),
+                   (queries, product(e, e))]
+    keys = None if keys is None else keys + extra_keys
+    return attention_macs(projections, heads, queries, keys, embed // heads, embed // heads)
 
 
 register(Rule(
@@ -280,7 +334,13 @@ def _dot_attention(additive: bool, a: Mapping[str, Any], shapes: Sequence[Shape]
     if concat:
         weights.append(Weight("concat_score_weight", ()))
     note = "PyTorch has no such module; counted as Keras counts it" if ctx.pytorch else ""
-    return Inference((*query[:-1], value[-1]), tuple(weights), note=note)
+    out = (*query[:-1], value[-1])
+    # One head, no projections: a score per (query, key) pair over the features (a dot
+    # product, or the sum of scale·tanh(q + k)), then the weighted sum of the values.
+    macs = attention_macs([], 1, _count(query[:-1]), key[-2] if len(key) > 1 else 1, query[-1] or 0, value[-1] or 0)
+    if query[-1] is None or value[-1] is None:
+        macs = None
+    return Inference(out, tuple(weights), note=note, macs=macs)
 
 
 register(Rule(

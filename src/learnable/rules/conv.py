@@ -22,6 +22,7 @@ from ._args import Arg, anything, boolean, choice, int_tuple, positive
 from ._base import (
     CHANNELS_LAST,
     DATA_FORMAT,
+    WINDOW,
     Context,
     Inference,
     Rule,
@@ -32,11 +33,21 @@ from ._base import (
     known,
     layout_desc,
     layout_of,
+    output_macs,
     shape_text,
     spatial_notes,
 )
 from ._registry import PYTORCH, register
-from ._spatial import keras_padding, keras_strides_or_dilation, resolve_padding, sizes_of, torch_padding, window_output
+from ._spatial import (
+    keras_padding,
+    keras_strides_or_dilation,
+    positions,
+    resolve_padding,
+    sizes_of,
+    torch_padding,
+    window_output,
+    windows,
+)
 
 _KERNEL_SYMBOLS = {1: ("k",), 2: ("k_h", "k_w"), 3: ("k_d", "k_h", "k_w")}
 
@@ -53,7 +64,11 @@ def convolve(
     per_group = quotient(num(c_in, "C_in"), num(groups, "groups"))
     weights = kernel_and_bias(ctx, kernel_dims(kernel), per_group, num(filters, "filters"), use_bias)
     shape = join_channels(filters, sizes_of(sizes), data_format)
-    return Inference(shape, weights, spatial_notes(sizes))
+    out = positions(sizes)
+    # Each output value is a dot product over its window: k_h×k_w×(C_in/groups) MACs.
+    macs = None if out is None else output_macs((*out, num(filters)), (*kernel_dims(kernel), per_group))
+    return Inference(shape, weights, spatial_notes(sizes), macs=macs,
+                     window=windows(spatial, kernel, strides, dilation, padding))
 
 
 def kernel_dims(kernel: Sequence[int]) -> tuple[Expr, ...]:
@@ -99,7 +114,7 @@ def _keras_args(rank: int) -> tuple[Arg, ...]:
 for _rank in (1, 2, 3):
     register(Rule(
         name=f"Conv{_rank}D", family="conv", args=_keras_args(_rank),
-        infer=partial(_keras_conv, _rank), layout=True,
+        infer=partial(_keras_conv, _rank), layout=True, field=WINDOW,
         aliases=(f"Convolution{_rank}D",),
         doc=f"Keras Conv{_rank}D: kernel (k × C_in/groups × filters) + bias (filters).",
     ))
@@ -168,6 +183,6 @@ def _torch_args(rank: int) -> tuple[Arg, ...]:
 for _rank in (1, 2, 3):
     register(Rule(
         name=f"Conv{_rank}d", family="conv", args=_torch_args(_rank),
-        infer=partial(_torch_conv, _rank), framework=PYTORCH, layout=True,
+        infer=partial(_torch_conv, _rank), framework=PYTORCH, layout=True, field=WINDOW,
         doc=f"PyTorch nn.Conv{_rank}d: weight (out_channels × in_channels/groups × k) + bias (out_channels).",
     ))

@@ -10,6 +10,9 @@ Output size per axis, with k' = d·(k − 1) + 1 (CONVENTIONS.md §2.1, checked 
   Keras valid   (n − 1)·s + max(k', s), or (n − 1)·s + k' + op when output_padding is given
   Keras same    n·s, or (n − 1)·s + (k' mod 2) + op when output_padding is given
   PyTorch       (n − 1)·s − 2p + k' + op, with op < s or op < d on each axis
+MACs: every input value is multiplied into a k×(C_out/groups) patch of the output:
+``(n×n×C_in)×(k×k×C_out/groups)``, as torch's flop counter counts it (the padding it
+crops away included).
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from ._base import (
     feature_map,
     join_channels,
     known,
+    known_dims,
     layout_of,
+    output_macs,
     spatial_notes,
 )
 from ._registry import PYTORCH, register
@@ -117,7 +122,15 @@ def _keras_transpose(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], c
     _check_output(spatial, sizes, a["kernel_size"], "Keras would return an empty tensor; use output_padding=None "
                   "or an odd kernel")
     weights = transpose_weights(ctx, a["kernel_size"], c_in, a["filters"], 1, a["use_bias"])
-    return Inference(join_channels(a["filters"], sizes_of(sizes), fmt), weights, spatial_notes(sizes))
+    macs = scatter_macs(spatial, c_in, a["kernel_size"], a["filters"], 1)
+    return Inference(join_channels(a["filters"], sizes_of(sizes), fmt), weights, spatial_notes(sizes), macs=macs)
+
+
+def scatter_macs(spatial: Shape, c_in: int, kernel: Sequence[int], c_out: int, groups: int) -> Expr | None:
+    dims = known_dims(spatial)
+    if dims is None:
+        return None
+    return output_macs((*dims, num(c_in)), (*kernel_dims(kernel), quotient(num(c_out), num(groups))))
 
 
 def _keras_args(rank: int) -> tuple[Arg, ...]:
@@ -176,7 +189,8 @@ def _torch_transpose(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], c
     if a["groups"] > 1 and not ctx.pytorch:
         note = (f"Keras has no grouped transposed convolution (Conv{rank}DTranspose has no groups argument); "
                 "its tensors are listed as PyTorch stores them")
-    return Inference(shape, weights, spatial_notes(sizes), note)
+    macs = scatter_macs(spatial, a["in_channels"], kernel, a["out_channels"], a["groups"])
+    return Inference(shape, weights, spatial_notes(sizes), note, macs=macs)
 
 
 def _check_torch_args(a: Mapping[str, Any]) -> None:

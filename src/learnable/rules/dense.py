@@ -4,6 +4,8 @@ Keras's Dense acts on the last axis only (CONVENTIONS.md §1): on an H×W×C inp
 H×W×units with a C×units kernel shared across positions, so the count does not depend on
 H or W. This is the seeds' "if the previous layer was a dense layer, the input to the
 conv layer is the number of nodes". nn.Linear does the same with ``in_features``.
+MACs: each output value is a dot product over the inputs, ``(H×W×units)×(C)``; with
+LoRA, the two factors are applied too (x·A, then ·B), as Keras computes it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import RuleError
-from ..expr import num
+from ..expr import num, product, total
 from ._args import Arg, anything, boolean, optional, positive
-from ._base import Context, Inference, Rule, Shape, Weight, kernel_and_bias, shape_text
+from ._base import (
+    POINTWISE,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    Weight,
+    kernel_and_bias,
+    known_dims,
+    output_macs,
+    shape_text,
+)
 from ._registry import PYTORCH, register
 
 
@@ -29,7 +42,9 @@ def dense(x: Shape, units: int, use_bias: bool, ctx: Context) -> Inference:
             "give the input a fixed size or reduce it first (e.g. global pooling)"
         )
     weights = kernel_and_bias(ctx, (), num(d, "inputs"), num(units, "units"), use_bias)
-    return Inference((*x[:-1], units), weights)
+    out = (*x[:-1], units)
+    dims = known_dims(out)
+    return Inference(out, weights, macs=None if dims is None else output_macs(dims, (num(d),)))
 
 
 def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -44,6 +59,10 @@ def with_lora(inference: Inference, rank: int, ctx: Context) -> Inference:
     d, units = kernel.dims[-2], kernel.dims[-1]
     frozen = Weight(kernel.name, kernel.dims, trainable=False)
     factors = (Weight("lora_kernel_a", (d, num(rank, "r"))), Weight("lora_kernel_b", (num(rank, "r"), units)))
+    positions = known_dims(inference.output_shape[:-1])
+    if inference.macs is not None and positions is not None:  # x·kernel + (x·A)·B, per position
+        lora = product(*positions, total(product(d, num(rank)), product(num(rank), units)))
+        inference = replace(inference, macs=total(inference.macs, lora))
     note = "Keras LoRA freezes the kernel and trains two rank-r factors; PyTorch's nn.Linear has no LoRA"
     if ctx.pytorch:
         note += "; counted as Keras counts it"
@@ -62,14 +81,14 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
 
 
 register(Rule(
-    name="Dense", family="dense", infer=_keras,
+    name="Dense", family="dense", infer=_keras, field=POINTWISE,
     args=(Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
           Arg("lora_rank", optional(positive), None), Arg("lora_alpha", anything, None)),
     doc="Keras Dense: kernel (inputs × units) + bias (units), on the last axis; with lora_rank r, "
         "the kernel is frozen and lora_kernel_a (inputs × r) + lora_kernel_b (r × units) are trained.",
 ))
 register(Rule(
-    name="Linear", family="dense", infer=_torch, framework=PYTORCH,
+    name="Linear", family="dense", infer=_torch, framework=PYTORCH, field=POINTWISE,
     args=(Arg("in_features", positive), Arg("out_features", positive), Arg("bias", boolean, True)),
     doc="PyTorch nn.Linear: weight (out_features × in_features) + bias (out_features).",
 ))

@@ -13,12 +13,13 @@ freezes the table and adds lora_embeddings_a (input_dim, r) and lora_embeddings_
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import prod
 from typing import Any
 
 from ..errors import RuleError
-from ..expr import num
+from ..expr import num, product
 from ._args import Arg, anything, boolean, choice, integer, number, optional, positive
-from ._base import Context, Inference, Rule, Shape, Weight, shape_text
+from ._base import NO_MACS, Context, Inference, Rule, Shape, Weight, shape_text
 from ._registry import PYTORCH, register
 from .norm import foreign
 
@@ -33,13 +34,16 @@ def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
     rows, width, rank = a["input_dim"], a["output_dim"], a["lora_rank"]
     shape = (*shapes[0], width)
     if not rank:
-        return Inference(shape, (_table(rows, width, ctx),))
+        return Inference(shape, (_table(rows, width, ctx),), macs=NO_MACS)
     r = num(rank, "r")
     rows_, width_ = num(rows, "input_dim"), num(width, "output_dim")
     weights = (Weight("embeddings", (rows_, width_), False),
                Weight("lora_embeddings_a", (rows_, r)), Weight("lora_embeddings_b", (r, width_)))
     note = foreign("Keras", "PyTorch", "torch.nn has no LoRA embedding") if ctx.pytorch else ""
-    return Inference(shape, weights, note=note)
+    # A lookup costs nothing; the LoRA update is a row of A (r values) times B, per id.
+    ids = None if None in shapes[0] else prod(shapes[0])
+    macs = None if ids is None else product(num(ids), r, width_)
+    return Inference(shape, weights, note=note, macs=macs)
 
 
 register(Rule(
@@ -62,7 +66,7 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
     rows, width = a["num_embeddings"], a["embedding_dim"]
     _check_padding(a["padding_idx"], rows)
     # _freeze is what Embedding.from_pretrained(freeze=True) passes: the table stops learning.
-    return Inference((*shapes[0], width), (_table(rows, width, ctx, not a["_freeze"]),))
+    return Inference((*shapes[0], width), (_table(rows, width, ctx, not a["_freeze"]),), macs=NO_MACS)
 
 
 _NORMS = (Arg("max_norm", optional(number), None), Arg("norm_type", number, 2.0),
@@ -82,7 +86,7 @@ def _torch_bag(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
         raise RuleError(f"expects a 1-D input of ids (one bag per example, batch excluded), got shape {shape_text(x)}")
     _check_padding(a["padding_idx"], rows)
     note = "" if ctx.pytorch else foreign("PyTorch", "Keras", "it has no EmbeddingBag")
-    return Inference((width,), (_table(rows, width, Context(convention=PYTORCH)),), note=note)
+    return Inference((width,), (_table(rows, width, Context(convention=PYTORCH)),), note=note, macs=NO_MACS)
 
 
 register(Rule(

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import RuleError
 from ..expr import num
 from ._args import Arg, anything, boolean, integer, number, optional
-from ._base import PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
+from ._base import POINTWISE, PYTORCH, Context, Inference, Rule, Shape, Weight, per_value_macs, shape_text
 from ._registry import register
 from .norm import (
     CENTER_SCALE,
@@ -49,13 +49,13 @@ def _keras_layer_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Contex
            else "it normalizes only the last axes, in order" if not _trailing(indices, len(x))
            else "it cannot learn a shift without a scale" if center and not scale else "")
     if not why:  # torch: LayerNorm(dims, elementwise_affine=scale, bias=center)
-        return Inference(x, affine(dims, ctx, scale, center))
+        return Inference(x, affine(dims, ctx, scale, center), macs=per_value_macs(x))
     note = foreign("Keras", "PyTorch's LayerNorm", why) if ctx.pytorch else ""
-    return Inference(x, affine(dims, KERAS_CONTEXT, scale, center), note=note)
+    return Inference(x, affine(dims, KERAS_CONTEXT, scale, center), note=note, macs=per_value_macs(x))
 
 
 register(Rule(
-    name="LayerNormalization", family="norm", infer=_keras_layer_norm,
+    name="LayerNormalization", family="norm", field=POINTWISE, infer=_keras_layer_norm,
     args=(Arg("axis", axes_arg, -1), Arg("epsilon", number, 1e-3), *CENTER_SCALE, *IGNORED_ARGS,
           Arg("rms_scaling", boolean, False)),
     doc="Keras LayerNormalization: gamma + beta, each shaped like the normalized axes; all trainable.",
@@ -72,11 +72,11 @@ def _torch_layer_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Contex
     _check_trailing(shapes[0], a["normalized_shape"])
     fit = a["elementwise_affine"]
     dims = tuple(num(d, "d") for d in a["normalized_shape"])
-    return Inference(shapes[0], affine(dims, ctx, fit, fit and a["bias"]))
+    return Inference(shapes[0], affine(dims, ctx, fit, fit and a["bias"]), macs=per_value_macs(shapes[0]))
 
 
 register(Rule(
-    name="LayerNorm", family="norm", infer=_torch_layer_norm, framework=PYTORCH,
+    name="LayerNorm", family="norm", field=POINTWISE, infer=_torch_layer_norm, framework=PYTORCH,
     args=(Arg("normalized_shape", dims_arg), Arg("eps", number, 1e-5), Arg("elementwise_affine", boolean, True),
           Arg("bias", boolean, True), *DEVICE_ARGS),
     doc="PyTorch nn.LayerNorm: weight + bias, each shaped normalized_shape (bias=False drops the bias).",
@@ -88,13 +88,13 @@ def _keras_rms_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context)
     indices = keras_axes(a["axis"], x)
     dims = sizes_on(x, indices)
     if ctx.pytorch and _trailing(indices, len(x)):
-        return Inference(x, (Weight("weight", dims),))
+        return Inference(x, (Weight("weight", dims),), macs=per_value_macs(x))
     note = foreign("Keras", "PyTorch's RMSNorm", "it normalizes only the last axes, in order") if ctx.pytorch else ""
-    return Inference(x, (Weight("scale", dims),), note=note)
+    return Inference(x, (Weight("scale", dims),), note=note, macs=per_value_macs(x))
 
 
 register(Rule(
-    name="RMSNormalization", family="norm", infer=_keras_rms_norm,
+    name="RMSNormalization", family="norm", field=POINTWISE, infer=_keras_rms_norm,
     args=(Arg("axis", axes_arg, -1), Arg("epsilon", number, 1e-6)),
     doc="Keras RMSNormalization: scale, shaped like the normalized axes (no shift).",
 ))
@@ -104,14 +104,16 @@ def _torch_rms_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context)
     _check_trailing(shapes[0], a["normalized_shape"])
     dims = tuple(num(d, "d") for d in a["normalized_shape"])
     if a["elementwise_affine"]:
-        return Inference(shapes[0], (Weight("weight" if ctx.pytorch else "scale", dims),))
+        weight = Weight("weight" if ctx.pytorch else "scale", dims)
+        return Inference(shapes[0], (weight,), macs=per_value_macs(shapes[0]))
     note = "" if ctx.pytorch else foreign("PyTorch", "Keras", "its RMSNormalization always learns a scale")
-    return Inference(shapes[0], note=note)
+    return Inference(shapes[0], note=note, macs=per_value_macs(shapes[0]))
 
 
 register(Rule(
-    name="RMSNorm", family="norm", infer=_torch_rms_norm, framework=PYTORCH,
-    args=(Arg("normalized_shape", dims_arg), Arg("eps", optional(number), None), Arg("elementwise_affine", boolean, True),
+    name="RMSNorm", family="norm", field=POINTWISE, infer=_torch_rms_norm, framework=PYTORCH,
+    args=(Arg("normalized_shape", dims_arg), Arg("eps", optional(number), None),
+          Arg("elementwise_affine", boolean, True),
           *DEVICE_ARGS),
     doc="PyTorch nn.RMSNorm: weight shaped normalized_shape (none with elementwise_affine=False).",
 ))
@@ -154,14 +156,14 @@ def _keras_normalization(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Con
         if len(rank) > len(indices):
             raise RuleError(f"mean has rank {len(rank)}, more than the number of axes kept ({len(indices)})")
         return Inference(x, note="mean and variance are given as constants, so Keras creates no weights "
-                                 "(and torch.nn has no Normalization layer)")
+                                 "(and torch.nn has no Normalization layer)", macs=per_value_macs(x))
     weights = (Weight("mean", dims, False), Weight("variance", dims, False), Weight("count", (), False))
     why = "torch.nn has no Normalization layer; Keras keeps mean, variance and count as non-trainable weights"
-    return Inference(x, weights, note=foreign("Keras", "PyTorch", why) if ctx.pytorch else "")
+    return Inference(x, weights, note=foreign("Keras", "PyTorch", why) if ctx.pytorch else "", macs=per_value_macs(x))
 
 
 register(Rule(
-    name="Normalization", family="norm", infer=_keras_normalization,
+    name="Normalization", family="norm", field=POINTWISE, infer=_keras_normalization,
     args=(Arg("axis", _kept_axes, -1), Arg("mean", anything, None), Arg("variance", anything, None),
           Arg("invert", boolean, False)),
     doc="Keras Normalization (preprocessing): mean + variance, shaped like the kept axes, and a 0-d count; "
@@ -176,10 +178,10 @@ def _unit_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     keras_axes(a["axis"], shapes[0])
     why = "torch.nn has no UnitNormalization module; torch.nn.functional.normalize owns no tensors"
     note = foreign("Keras", "PyTorch", why) if ctx.pytorch else ""
-    return Inference(shapes[0], note=note)
+    return Inference(shapes[0], note=note, macs=per_value_macs(shapes[0]))
 
 
 register(Rule(
-    name="UnitNormalization", family="norm", infer=_unit_norm, args=(Arg("axis", axes_arg, -1),),
+    name="UnitNormalization", family="norm", field=POINTWISE, infer=_unit_norm, args=(Arg("axis", axes_arg, -1),),
     doc="Keras UnitNormalization: no parameters; scales to unit L2 norm along the axis.",
 ))

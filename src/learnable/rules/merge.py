@@ -21,9 +21,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import total
+from ..expr import Expr, total
 from ._args import Arg, anything, boolean, integer
-from ._base import Context, Inference, Rule, Shape, ShapeNote, shape_text
+from ._base import (
+    NO_MACS,
+    POINTWISE,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    ShapeNote,
+    known_dims,
+    output_macs,
+    shape_text,
+)
 from ._registry import PYTORCH, register
 
 
@@ -52,13 +63,13 @@ def _elementwise(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
             raise RuleError(f"its inputs have incompatible shapes {listed}; "
                             "they must be equal (or 1 where one broadcasts)")
         out = merged
-    return Inference(out)
+    return Inference(out, macs=NO_MACS)  # adds, multiplies or compares values: no multiply-accumulates
 
 
 for _name, _arity in (("Add", (1, None)), ("Subtract", (2, 2)), ("Multiply", (1, None)),
                       ("Average", (1, None)), ("Maximum", (1, None)), ("Minimum", (1, None))):
     register(Rule(
-        name=_name, family="merge", infer=_elementwise, args=(), arity=_arity,
+        name=_name, family="merge", infer=_elementwise, args=(), arity=_arity, field=POINTWISE,
         doc=f"Keras {_name}: no parameters; elementwise over inputs of the same shape.",
     ))
 
@@ -99,11 +110,11 @@ def _concatenate(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
                             f"{a['axis']}; only the joined axis may differ")
         out.append(sizes[0])  # as Keras: the first input's size, even when it is unknown
     notes = (ShapeNote(f"axis {a['axis']}", joined),) if joined is not None and len(shapes) > 1 else ()
-    return Inference(tuple(out), shape_notes=notes)
+    return Inference(tuple(out), shape_notes=notes, macs=NO_MACS)
 
 
 register(Rule(
-    name="Concatenate", family="merge", infer=_concatenate, arity=(1, None),
+    name="Concatenate", family="merge", infer=_concatenate, arity=(1, None), field=POINTWISE,
     args=(Arg("axis", integer, -1),),
     doc="Keras Concatenate: no parameters; joins inputs along one axis (the last by default).",
 ))
@@ -140,7 +151,15 @@ def _dot(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inferen
         raise RuleError(f"its inputs {shape_text(x)} and {shape_text(y)} differ on the summed axes: "
                         f"{x[i]} (axis {i + 1}) against {y[j]} (axis {j + 1}); the sizes must be equal")
     out = (*x[:i], *x[i + 1:], *y[:j], *y[j + 1:])
-    return Inference(out or (1,))
+    return Inference(out or (1,), macs=_reduced_macs(out, x[i]))
+
+
+def _reduced_macs(out: Shape, reduced: int | None, products: int = 1) -> Expr | None:
+    """Each output value sums ``products`` products over the reduced axis."""
+    dims = known_dims(out)
+    if dims is None or reduced is None:
+        return None
+    return output_macs(dims or (1,), (products, reduced) if products > 1 else (reduced,))
 
 
 register(Rule(
@@ -161,12 +180,14 @@ def _broadcast_two(shapes: Sequence[Shape]) -> Shape:
 def _cosine_similarity(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     shape = _broadcast_two(shapes)
     i = torch_dim(a["dim"], shape)
-    return Inference((*shape[:i], *shape[i + 1:]))
+    out = (*shape[:i], *shape[i + 1:])
+    return Inference(out, macs=_reduced_macs(out, shape[i], products=3))  # x·y, x·x and y·y
 
 
 def _pairwise_distance(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     shape = _broadcast_two(shapes)
-    return Inference((*shape[:-1], 1) if a["keepdim"] else shape[:-1])
+    # Σ (x − y)²: one multiply-accumulate per value of the broadcast inputs.
+    return Inference((*shape[:-1], 1) if a["keepdim"] else shape[:-1], macs=_reduced_macs(shape[:-1], shape[-1]))
 
 
 register(Rule(

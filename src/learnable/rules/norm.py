@@ -13,6 +13,10 @@ A layer written in one framework's names and counted in the other convention lis
 tensors of its exact equivalent; where there is none (Keras center=True with scale=False,
 renorm, LayerNormalization over axes that are not the trailing ones, ...) the row says so
 and the layer is counted as its own framework counts it.
+
+MACs: one multiply-accumulate per value, the normalization folded into a scale and a
+shift as at inference (BatchNorm's statistics are constants then; the statistics that
+LayerNorm, GroupNorm and InstanceNorm compute per example are not counted).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ._args import Arg, anything, boolean, integer, number, optional, positive
 from ._base import (
     CHANNELS_LAST,
     KERAS,
+    POINTWISE,
     PYTORCH,
     Context,
     Inference,
@@ -35,6 +40,7 @@ from ._base import (
     Weight,
     known,
     layout_desc,
+    per_value_macs,
     shape_text,
     split_channels,
 )
@@ -155,15 +161,17 @@ def _keras_batch_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Contex
     dims, scale, center = (num(c, "C"),), a["scale"], a["center"]
     why = "renorm=True" if a["renorm"] else "center=True with scale=False" if center and not scale else ""
     if not why:  # torch: BatchNorm(C, affine=scale, bias=center)
-        return Inference(x, affine(dims, ctx, scale, center) + statistics(dims[0], ctx), note=batch_norm_note(c))
+        weights = affine(dims, ctx, scale, center) + statistics(dims[0], ctx)
+        return Inference(x, weights, note=batch_norm_note(c), macs=per_value_macs(x))
     extra = tuple(Weight(n, dims, False) for n in ("moving_stddev", "renorm_mean", "renorm_stddev") if a["renorm"])
     weights = affine(dims, KERAS_CONTEXT, scale, center) + statistics(dims[0], KERAS_CONTEXT) + extra
     why += "; the moving statistics stay non-trainable weights"
-    return Inference(x, weights, note=foreign("Keras", "PyTorch's BatchNorm", why) if ctx.pytorch else "")
+    note = foreign("Keras", "PyTorch's BatchNorm", why) if ctx.pytorch else ""
+    return Inference(x, weights, note=note, macs=per_value_macs(x))
 
 
 register(Rule(
-    name="BatchNormalization", family="norm", infer=_keras_batch_norm,
+    name="BatchNormalization", family="norm", field=POINTWISE, infer=_keras_batch_norm,
     args=(Arg("axis", integer, -1), Arg("momentum", number, 0.99), Arg("epsilon", number, 1e-3), *CENTER_SCALE,
           *IGNORED_ARGS[:2], Arg("moving_mean_initializer", anything, None),
           Arg("moving_variance_initializer", anything, None),
@@ -192,14 +200,16 @@ def _torch_batch_norm(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], 
     if not track and not ctx.pytorch:
         why = "its BatchNormalization always keeps moving statistics; here track_running_stats=False"
         weights = affine(dims, PYTORCH_CONTEXT, fit, fit and a["bias"])
-        return Inference(x, weights, note=foreign("PyTorch", "Keras", why))
+        return Inference(x, weights, note=foreign("PyTorch", "Keras", why), macs=per_value_macs(x))
     stats = statistics(dims[0], ctx) if track else ()
-    return Inference(x, affine(dims, ctx, fit, fit and a["bias"]) + stats, note=batch_norm_note(c) if track else "")
+    weights = affine(dims, ctx, fit, fit and a["bias"]) + stats
+    return Inference(x, weights, note=batch_norm_note(c) if track else "", macs=per_value_macs(x))
 
 
 for _rank in (1, 2, 3):
     register(Rule(
-        name=f"BatchNorm{_rank}d", family="norm", infer=partial(_torch_batch_norm, _rank), framework=PYTORCH,
+        name=f"BatchNorm{_rank}d", family="norm", field=POINTWISE, infer=partial(_torch_batch_norm, _rank),
+        framework=PYTORCH,
         layout=True, args=_torch_norm_args(True, True),
         doc=f"PyTorch nn.BatchNorm{_rank}d: parameters weight (C) + bias (C) when affine; buffers running_mean (C), "
             "running_var (C), num_batches_tracked (1) when track_running_stats.",
@@ -219,15 +229,16 @@ def _instance_norm(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx
         weights = affine(dims, PYTORCH_CONTEXT, fit, bias) + (statistics(dims[0], PYTORCH_CONTEXT) if track else ())
         why = "it has no InstanceNorm; GroupNormalization(groups=-1) keeps no running statistics"
         note = "" if ctx.pytorch else foreign("PyTorch", "Keras", why)
-        return Inference(x, weights, note=note)
+        return Inference(x, weights, note=note, macs=per_value_macs(x))
     note = ("Keras has no InstanceNorm; GroupNormalization(groups=-1"
             f"{'' if fit else ', center=False, scale=False'}) is the same computation and is counted here")
-    return Inference(x, affine(dims, ctx, fit, bias), note=note)
+    return Inference(x, affine(dims, ctx, fit, bias), note=note, macs=per_value_macs(x))
 
 
 for _rank in (1, 2, 3):
     register(Rule(
-        name=f"InstanceNorm{_rank}d", family="norm", infer=partial(_instance_norm, _rank), framework=PYTORCH,
+        name=f"InstanceNorm{_rank}d", family="norm", field=POINTWISE, infer=partial(_instance_norm, _rank),
+        framework=PYTORCH,
         layout=True, args=_torch_norm_args(False, False),
         doc=f"PyTorch nn.InstanceNorm{_rank}d: by default affine=False and track_running_stats=False, so 0; "
             "weight (C) + bias (C) when affine, and BatchNorm's buffers when tracking.",
@@ -248,13 +259,13 @@ def _keras_group_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Contex
     _check_groups(c, c if a["groups"] == -1 else a["groups"], "groups")
     dims, scale, center = (num(c, "C"),), a["scale"], a["center"]
     if not center or scale:  # torch: GroupNorm(groups, C, affine=scale, bias=center)
-        return Inference(x, affine(dims, ctx, scale, center))
+        return Inference(x, affine(dims, ctx, scale, center), macs=per_value_macs(x))
     note = foreign("Keras", "PyTorch's GroupNorm", "it cannot learn a shift without a scale") if ctx.pytorch else ""
-    return Inference(x, affine(dims, KERAS_CONTEXT, scale, center), note=note)
+    return Inference(x, affine(dims, KERAS_CONTEXT, scale, center), note=note, macs=per_value_macs(x))
 
 
 register(Rule(
-    name="GroupNormalization", family="norm", infer=_keras_group_norm,
+    name="GroupNormalization", family="norm", field=POINTWISE, infer=_keras_group_norm,
     args=(Arg("groups", _groups, 32), Arg("axis", integer, -1), Arg("epsilon", number, 1e-3), *CENTER_SCALE,
           *IGNORED_ARGS),
     doc="Keras GroupNormalization: gamma (C) + beta (C) whatever groups is; no moving statistics.",
@@ -269,11 +280,11 @@ def _torch_group_norm(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Contex
         _check_groups(channels, groups, "num_groups")
     if fit:  # torch compares num_channels with the input only through the affine tensors
         check_features(x, ctx, channels, c, "num_channels")
-    return Inference(x, affine((num(c, "C"),), ctx, fit, fit and a["bias"]))
+    return Inference(x, affine((num(c, "C"),), ctx, fit, fit and a["bias"]), macs=per_value_macs(x))
 
 
 register(Rule(
-    name="GroupNorm", family="norm", infer=_torch_group_norm, framework=PYTORCH, layout=True,
+    name="GroupNorm", family="norm", field=POINTWISE, infer=_torch_group_norm, framework=PYTORCH, layout=True,
     args=(Arg("num_groups", positive), Arg("num_channels", positive), Arg("eps", number, 1e-5),
           Arg("affine", boolean, True), *DEVICE_ARGS, Arg("bias", boolean, True)),
     doc="PyTorch nn.GroupNorm: weight (C) + bias (C) when affine, whatever num_groups is; no buffers.",

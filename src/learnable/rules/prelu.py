@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ArgumentError
 from ..expr import num
 from ._args import Arg, anything, integer, number, positive
-from ._base import CHANNELS_FIRST, Context, Inference, Rule, Shape, Weight, known, shape_text
+from ._base import CHANNELS_FIRST, NO_MACS, POINTWISE, Context, Inference, Rule, Shape, Weight, known, shape_text
 from ._registry import PYTORCH, register
 from .norm import check_features, foreign, torch_channels
 
@@ -46,19 +46,19 @@ def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
     alpha = _alpha_shape(x, a["shared_axes"] or ())
     keras_weight = Weight("alpha", tuple(num(d) for d in alpha))
     if not ctx.pytorch:
-        return Inference(x, (keras_weight,))
+        return Inference(x, (keras_weight,), macs=NO_MACS)
     c = _channel_index(x, ctx)
     if all(d == 1 for d in alpha):  # torch: PReLU()
-        return Inference(x, (Weight("weight", (num(1),)),))
+        return Inference(x, (Weight("weight", (num(1),)),), macs=NO_MACS)
     if all(d == 1 for i, d in enumerate(alpha) if i != c):  # torch: PReLU(C)
-        return Inference(x, (Weight("weight", (num(alpha[c], "C"),)),))
+        return Inference(x, (Weight("weight", (num(alpha[c], "C"),)),), macs=NO_MACS)
     why = (f"its PReLU learns one slope or one per channel, not alpha {shape_text(alpha)}; "
            "share every axis but the channels to match")
-    return Inference(x, (keras_weight,), note=foreign("Keras", "PyTorch", why))
+    return Inference(x, (keras_weight,), note=foreign("Keras", "PyTorch", why), macs=NO_MACS)
 
 
 register(Rule(
-    name="PReLU", family="prelu", infer=_keras,
+    name="PReLU", family="prelu", infer=_keras, field=POINTWISE,
     args=(Arg("alpha_initializer", anything, None), Arg("alpha_regularizer", anything, None),
           Arg("alpha_constraint", anything, None), Arg("shared_axes", _shared_axes, None)),
     doc="Keras PReLU: alpha shaped like the input, 1 on each shared axis.",
@@ -70,15 +70,15 @@ def _torch(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
     if n > 1:  # one slope works on any input; several must match the channels
         check_features(x, ctx, torch_channels(x, ctx), n, "num_parameters")
     if ctx.pytorch:
-        return Inference(x, (Weight("weight", (num(n, "num_parameters"),)),))
+        return Inference(x, (Weight("weight", (num(n, "num_parameters"),)),), macs=NO_MACS)
     # Keras's equivalent: PReLU sharing every axis (one slope) or every axis but the channels.
     c = _channel_index(x, ctx)
     alpha = tuple(num(n, "num_parameters") if i == c and n > 1 else num(1) for i in range(len(x)))
-    return Inference(x, (Weight("alpha", alpha),))
+    return Inference(x, (Weight("alpha", alpha),), macs=NO_MACS)
 
 
 register(Rule(
-    name="PReLU", family="prelu", infer=_torch, framework=PYTORCH, layout=True,
+    name="PReLU", family="prelu", infer=_torch, framework=PYTORCH, layout=True, field=POINTWISE,
     args=(Arg("num_parameters", positive, 1), Arg("init", number, 0.25), Arg("device", anything, None),
           Arg("dtype", anything, None)),
     doc="PyTorch nn.PReLU: weight (num_parameters), one slope or one per channel.",

@@ -16,6 +16,10 @@ counted as PyTorch is nn.LSTM(d, u); a one-layer nn.LSTM counted as Keras is LST
 Bidirectional(LSTM(h)). What has none (Keras GRU reset_after=False, activations PyTorch
 lacks, ConvLSTM; PyTorch stacks and projections) is counted as its own framework counts
 it, and the row's note says so.
+
+MACs: every step multiplies the input and the previous state by each matrix once, so a
+layer takes timesteps × (the elements of its kernels): ``10×(32×4×64 + 64×4×64)``. The
+gates' elementwise products and nonlinearities are not counted (docs/compute.md).
 """
 
 from __future__ import annotations
@@ -88,6 +92,16 @@ class Recurrent:
     def name(self, framework: str) -> str:
         base = self.kind if framework == KERAS else "nn." + _TORCH_NAME[self.kind]
         return base + "Cell" * self.cell
+
+
+def step_macs(weights: Sequence[Weight], steps: int | None, positions: Sequence[Expr] = ()) -> Expr | None:
+    """Each kernel's elements once per step (and per output position, for ConvLSTM)."""
+    if steps is None:
+        return None
+    per_step = total(*(w.expr for w in weights if "bias" not in w.name))
+    if positions:
+        per_step = product(*positions, per_step)
+    return per_step if steps == 1 else product(num(steps), per_step)
 
 
 def _gated(gates: int, units: Expr) -> Expr:
@@ -222,7 +236,7 @@ def _keras_rnn(kind: str, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     r = describe(kind, a, _sequence_input(x))
     weights, note = tensors(r, ctx)
     shape = (x[0], r.units) if a["return_sequences"] else (r.units,)
-    return Inference(shape, weights, note=_join(note, _state_note(a, kind, shape)))
+    return Inference(shape, weights, note=_join(note, _state_note(a, kind, shape)), macs=step_macs(weights, x[0]))
 
 
 for _kind, _args in _KERAS_ARGS.items():
@@ -284,7 +298,7 @@ def _bidirectional(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) 
     if ctx.pytorch and not pair:
         note = f"PyTorch has no single module for this Bidirectional({forward.rule.name}); counted as Keras counts it."
     state = _state_note(forward.args, forward.rule.name, f.output_shape, twice=True)
-    return Inference(shape, weights, shape_notes, _join(note, merge_note, state))
+    return Inference(shape, weights, shape_notes, _join(note, merge_note, state), macs=step_macs(weights, shapes[0][0]))
 
 
 def _frozen(weights: tuple[Weight, ...], forward: bool, backward: bool, split: int | None) -> tuple[Weight, ...]:
@@ -347,14 +361,14 @@ def _torch_rnn(kind: str, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     if dirs == 2:  # the two directions' outputs are concatenated
         size = product(num(dirs, "dirs"), size)
         notes = (ShapeNote("", size),)
-    return Inference((x[0], size.value), weights, notes, note)
+    return Inference((x[0], size.value), weights, notes, note, macs=step_macs(weights, x[0]))
 
 
 def _torch_cell(kind: str, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     _torch_input(shapes[0], 1, a["input_size"])
     r = Recurrent(kind, a["input_size"], a["hidden_size"], a["bias"], split_bias=kind == "GRU", cell=True)
     weights, note = tensors(r, ctx)
-    return Inference((a["hidden_size"],), weights, note=note)
+    return Inference((a["hidden_size"],), weights, note=note, macs=step_macs(weights, 1))
 
 
 _SIZES = (Arg("input_size", positive), Arg("hidden_size", positive))
@@ -404,7 +418,10 @@ def _conv_lstm(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     step = join_channels(a["filters"], sizes_of(sizes), fmt)
     shape = (x[0], *step) if a["return_sequences"] else step
     note = "PyTorch has no ConvLSTM layer; counted as Keras counts it." if ctx.pytorch else ""
-    return Inference(shape, weights, spatial_notes(sizes), _join(note, _state_note(a, "ConvLSTM", shape)))
+    # The recurrent convolution runs over the output grid ('same'), so both kernels are
+    # applied at every output position.
+    macs = step_macs(weights, x[0], tuple(num(n) for n in sizes_of(sizes)))
+    return Inference(shape, weights, spatial_notes(sizes), _join(note, _state_note(a, "ConvLSTM", shape)), macs=macs)
 
 
 def _conv_lstm_args(rank: int) -> tuple[Arg, ...]:

@@ -29,15 +29,20 @@ from ._args import Arg, anything, boolean, choice, int_tuple, integer, optional,
 from ._base import (
     CHANNELS_LAST,
     DATA_FORMAT,
+    NO_MACS,
+    WINDOW,
     Context,
     Inference,
     Rule,
     Shape,
     ShapeNote,
+    Window,
     axis_names,
     feature_map,
     join_channels,
+    known_dims,
     layout_of,
+    output_macs,
     spatial_notes,
     split_channels,
 )
@@ -55,7 +60,8 @@ def _keras_upsampling(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], 
     channels, spatial = feature_map(shapes[0], rank, fmt)
     factors = (a["size"],) * rank if rank == 1 else a["size"]
     sizes = tuple(None if n is None else product(num(n, "n"), num(f, "size")) for n, f in zip(spatial, factors))
-    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
+    out = join_channels(channels, sizes_of(sizes), fmt)
+    return Inference(out, shape_notes=spatial_notes(sizes), macs=interpolation_macs(out, a.get("interpolation"), rank))
 
 
 _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
@@ -73,6 +79,21 @@ register(Rule(
     args=(Arg("size", int_tuple(3), 2), DATA_FORMAT),
     doc="Keras UpSampling3D: no parameters; each spatial axis times its size.",
 ))
+
+# Input values each output value weighs: 2 per axis interpolated linearly, 4 cubically.
+# Nearest copies a value and area averages a window PyTorch sizes itself: not counted here.
+_WEIGHED = {"linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}
+
+
+def interpolation_macs(out: Shape, mode: str | None, rank: int) -> Expr | None:
+    """Each output value is a weighted sum of 2 (linear) or 4 (cubic) input values per axis."""
+    if mode in (None, "nearest", "nearest-exact"):
+        return NO_MACS
+    dims = known_dims(out)
+    if mode not in _WEIGHED or dims is None:
+        return None
+    return output_macs(dims, (num(_WEIGHED[mode]),) * rank)
+
 
 # ---- PyTorch Upsample ---------------------------------------------------------------------
 
@@ -115,7 +136,8 @@ def _upsample(fixed: Mapping[str, Any], a: Mapping[str, Any], shapes: Sequence[S
     empty = [f"{label} {equation(s)}" for label, s in zip(axis_names(len(sizes)), sizes) if s and s.value < 1]
     if empty:
         raise RuleError(f"scale_factor {a['scale_factor']} leaves no output: {', '.join(empty)}; use a larger scale")
-    return Inference(join_channels(channels, sizes_of(sizes), ctx.data_format), shape_notes=spatial_notes(sizes))
+    out = join_channels(channels, sizes_of(sizes), ctx.data_format)
+    return Inference(out, shape_notes=spatial_notes(sizes), macs=interpolation_macs(out, a["mode"], len(spatial)))
 
 
 def _check_upsample(a: Mapping[str, Any], rank: int) -> None:
@@ -188,7 +210,9 @@ def _cropping(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Con
         if size is not None and size.value < 1:
             raise RuleError(f"cropping {crop[0]} + {crop[1]} from the {label} ({n}) leaves nothing; "
                             f"crop fewer than {n} in all")
-    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
+    window = tuple(Window(1, 1, 1, -before) for before, _ in a["cropping"])  # shifts the positions
+    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes),
+                     macs=NO_MACS, window=window)
 
 
 def _cropped(n: int, crop: tuple[int, int]) -> Expr:
@@ -201,6 +225,7 @@ def _cropped(n: int, crop: tuple[int, int]) -> Expr:
 for _rank, _default in ((1, (1, 1)), (2, ((0, 0), (0, 0))), (3, ((1, 1),) * 3)):
     register(Rule(
         name=f"Cropping{_rank}D", family="structure", infer=partial(_cropping, _rank), layout=_rank > 1,
+        field=WINDOW,
         # Keras takes the same forms as ZeroPadding: an int, or (before, after) per axis.
         args=(Arg("cropping", _keras_pads(_rank), _default), *((DATA_FORMAT,) if _rank > 1 else ())),
         doc=f"Keras Cropping{_rank}D: no parameters; each spatial axis loses its before + after amounts.",
@@ -210,7 +235,9 @@ for _rank, _default in ((1, (1, 1)), (2, ((0, 0), (0, 0))), (3, ((1, 1),) * 3)):
 def _resized(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     fmt = layout_of(a, ctx)
     channels, _ = feature_map(shapes[0], 2, fmt)
-    return Inference(join_channels(channels, (a["height"], a["width"]), fmt))
+    out = join_channels(channels, (a["height"], a["width"]), fmt)
+    # Resizing interpolates; the crops copy (CenterCrop resizes only an input smaller than its crop).
+    return Inference(out, macs=interpolation_macs(out, a.get("interpolation", "nearest"), 2))
 
 
 # Keras's image preprocessing layers set the size outright: (height, width), smaller or larger.
@@ -248,7 +275,7 @@ def _permute(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inf
     x, dims = shapes[0], a["dims"]
     if len(dims) != len(x):
         raise RuleError(f"dims {dims} orders {len(dims)} axes, but its input has {len(x)} (batch excluded)")
-    return Inference(tuple(x[d - 1] for d in dims))
+    return Inference(tuple(x[d - 1] for d in dims), macs=NO_MACS)
 
 
 def _repeat_vector(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -256,7 +283,7 @@ def _repeat_vector(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) 
     if len(x) != 1:
         raise RuleError(f"expects a 1-D input (features, batch excluded), got shape {shape_text(x)}; "
                         "use Flatten first")
-    return Inference((a["n"], x[0]))
+    return Inference((a["n"], x[0]), macs=NO_MACS)
 
 
 def _lambda(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -276,7 +303,7 @@ register(Rule(
     name="Lambda", family="structure", infer=_lambda, args=(), any_args=True,
     doc="Keras Lambda: refused; it runs code, which learnable never does. Replace it with a Reshape or drop it.",
 ))
-identity_rule("Rescaling", Arg("scale", anything), Arg("offset", anything, 0.0))
+identity_rule("Rescaling", Arg("scale", anything), Arg("offset", anything, 0.0), scales=True)
 identity_rule("ActivityRegularization", Arg("l1", anything, 0.0), Arg("l2", anything, 0.0))
 identity_rule("Masking", Arg("mask_value", anything, 0.0))
 
@@ -297,13 +324,13 @@ def _unflatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     if n is None or -1 not in sizes:
         if n is not None and n != rest:
             raise RuleError(f"unflattened_size {sizes} multiplies up to {rest}, not to the size {n} of dim {a['dim']}")
-        return Inference((*x[:i], *(None if d == -1 else d for d in sizes), *x[i + 1:]))
+        return Inference((*x[:i], *(None if d == -1 else d for d in sizes), *x[i + 1:]), macs=NO_MACS)
     if n % rest:
         raise RuleError(f"unflattened_size {sizes} does not multiply up to the size {n} of dim {a['dim']}: "
                         f"{n} is not a multiple of {rest}")
     inferred = quotient(num(n, "n"), num(rest))
     out = (*x[:i], *(inferred.value if d == -1 else d for d in sizes), *x[i + 1:])
-    return Inference(out, shape_notes=(ShapeNote(f"dim {a['dim']}", inferred),) if rest > 1 else ())
+    return Inference(out, shape_notes=(ShapeNote(f"dim {a['dim']}", inferred),) if rest > 1 else (), macs=NO_MACS)
 
 
 def _pixel_shuffle(up: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -321,9 +348,9 @@ def _pixel_shuffle(up: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
         sizes = tuple(_known(n, lambda n: quotient(num(n, "n"), num(r, "r"))) for n in spatial)
     out = join_channels(sizes_of((c,))[0], sizes_of(sizes), ctx.data_format)
     if r == 1:  # nothing moves; "6/(1×1)" would explain nothing
-        return Inference((*x[:-3], *out))
+        return Inference((*x[:-3], *out), macs=NO_MACS)
     notes = (ShapeNote("channels", c),) if c is not None else ()
-    return Inference((*x[:-3], *out), shape_notes=notes + spatial_notes(sizes))
+    return Inference((*x[:-3], *out), shape_notes=notes + spatial_notes(sizes), macs=NO_MACS)
 
 
 def _check_shuffle(up: bool, r: int, channels: int | None, spatial: Shape) -> None:
@@ -345,7 +372,7 @@ def _channel_shuffle(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context
     channels, _ = split_channels(x, ctx.data_format)
     if channels is not None and channels % groups:
         raise RuleError(f"its {channels} channels are not divisible by groups={groups}")
-    return Inference(x)
+    return Inference(x, macs=NO_MACS)
 
 
 register(Rule(

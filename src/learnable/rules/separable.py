@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from ..expr import Expr, num, product
+from ..expr import Expr, num, product, total
 from ._args import Arg, anything, boolean, int_tuple, positive
 from ._base import (
     DATA_FORMAT,
+    WINDOW,
     Context,
     Inference,
     Rule,
@@ -31,10 +32,12 @@ from ._base import (
     join_channels,
     known,
     layout_of,
+    output_macs,
     spatial_notes,
+    split_channels,
 )
 from ._registry import register
-from ._spatial import keras_padding, sizes_of, window_output
+from ._spatial import keras_padding, positions, sizes_of, window_output, windows
 from .conv import kernel_dims
 
 
@@ -78,7 +81,19 @@ def _depthwise(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
         module = _torch_conv(rank, c_in, c_in * dm, tuple(kernel), f"groups={c_in}", f"bias={a['use_bias']}")
         note = f"PyTorch has no depthwise class; these are the tensors of its equivalent {module}"
     shape = join_channels(c_in * dm, sizes_of(sizes), fmt)
-    return Inference(shape, weights, spatial_notes(sizes), note)
+    macs = _depthwise_macs(sizes, c_in, dm, kernel)
+    return Inference(shape, weights, spatial_notes(sizes), note, macs=macs, window=_windows(a, shapes, fmt))
+
+
+def _depthwise_macs(sizes, c_in: int, dm: int, kernel: Sequence[int]) -> Expr | None:
+    """Each of the C·dm outputs per position sees one channel's window: ``(n×n×C·dm)×(k×k)``."""
+    out = positions(sizes)
+    return None if out is None else output_macs((*out, _depth(c_in, dm)), kernel_dims(kernel))
+
+
+def _windows(a: Mapping[str, Any], shapes: Sequence[Shape], fmt: str):
+    _, spatial = split_channels(shapes[0], fmt)
+    return windows(spatial, a["kernel_size"], a["strides"], a["dilation_rate"], a["padding"])
 
 
 def _depthwise_args(rank: int) -> tuple[Arg, ...]:
@@ -112,7 +127,11 @@ def _separable(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     if a["use_bias"]:
         weights += (Weight(bias_name, (out,)),)
     note = _separable_note(rank, c_in, dm, kernel, filters, a["use_bias"]) if ctx.pytorch else ""
-    return Inference(join_channels(filters, sizes_of(sizes), fmt), weights, spatial_notes(sizes), note)
+    depthwise, out_positions = _depthwise_macs(sizes, c_in, dm, kernel), positions(sizes)
+    # Then a 1×1 convolution: each of the filters per position sums over the C·dm channels.
+    macs = None if depthwise is None else total(depthwise, output_macs((*out_positions, out), (depth,)))
+    return Inference(join_channels(filters, sizes_of(sizes), fmt), weights, spatial_notes(sizes), note, macs=macs,
+                     window=_windows(a, shapes, fmt))
 
 
 def _separable_note(rank: int, c_in: int, dm: int, kernel: Sequence[int], filters: int, use_bias: bool) -> str:
@@ -140,13 +159,13 @@ def _separable_args(rank: int) -> tuple[Arg, ...]:
 for _rank in (1, 2):
     register(Rule(
         name=f"DepthwiseConv{_rank}D", family="conv", args=_depthwise_args(_rank),
-        infer=partial(_depthwise, _rank), layout=True,
+        infer=partial(_depthwise, _rank), layout=True, field=WINDOW,
         doc=f"Keras DepthwiseConv{_rank}D: kernel (k × C_in × depth_multiplier) + bias (C_in·depth_multiplier); "
             f"in PyTorch, nn.Conv{_rank}d(C_in, C_in·depth_multiplier, k, groups=C_in).",
     ))
     register(Rule(
         name=f"SeparableConv{_rank}D", family="conv", args=_separable_args(_rank),
-        infer=partial(_separable, _rank), layout=True, aliases=(f"SeparableConvolution{_rank}D",),
+        infer=partial(_separable, _rank), layout=True, field=WINDOW, aliases=(f"SeparableConvolution{_rank}D",),
         doc=f"Keras SeparableConv{_rank}D: depthwise_kernel (k × C_in × depth_multiplier, no bias) + "
             "pointwise_kernel (1 × C_in·depth_multiplier × filters) + bias (filters); in PyTorch, a depthwise "
             f"and a pointwise nn.Conv{_rank}d.",

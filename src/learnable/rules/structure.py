@@ -19,14 +19,20 @@ from ..expr import Expr, minus, num, product, total
 from ._args import Arg, anything, fraction, integer, shape
 from ._base import (
     DATA_FORMAT,
+    GLOBAL,
+    NO_MACS,
+    POINTWISE,
+    WINDOW,
     Context,
     Inference,
     Rule,
     Shape,
     ShapeNote,
+    Window,
     feature_map,
     join_channels,
     layout_of,
+    per_value_macs,
     shape_text,
     spatial_notes,
 )
@@ -35,7 +41,7 @@ from ._spatial import sizes_of
 
 
 def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    return Inference(a["shape"])
+    return Inference(a["shape"], macs=NO_MACS)
 
 
 register(Rule(
@@ -60,7 +66,7 @@ def flattened(dims: Shape) -> tuple[int | None, tuple[ShapeNote, ...]]:
 
 def _flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     size, notes = flattened(shapes[0])
-    return Inference((size,), shape_notes=notes)
+    return Inference((size,), shape_notes=notes, macs=NO_MACS)
 
 
 def _torch_flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -72,15 +78,15 @@ def _torch_flatten(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) 
     if not 1 <= start <= end < rank:
         raise RuleError(f"start_dim={a['start_dim']}, end_dim={a['end_dim']} do not fit an input of shape {shape_text(x)} (plus batch)")
     merged, notes = flattened(x[start - 1:end])
-    return Inference((*x[: start - 1], merged, *x[end:]), shape_notes=notes)
+    return Inference((*x[: start - 1], merged, *x[end:]), shape_notes=notes, macs=NO_MACS)
 
 
 register(Rule(
-    name="Flatten", family="structure", infer=_flatten, args=(DATA_FORMAT,),
+    name="Flatten", family="structure", infer=_flatten, args=(DATA_FORMAT,), field=GLOBAL,
     doc="Flatten: no parameters; the output size is the product of the input's dimensions.",
 ))
 register(Rule(
-    name="Flatten", family="structure", infer=_torch_flatten, framework=PYTORCH,
+    name="Flatten", family="structure", infer=_torch_flatten, framework=PYTORCH, field=GLOBAL,
     args=(Arg("start_dim", integer, 1), Arg("end_dim", integer, -1)),
     doc="PyTorch nn.Flatten: no parameters; merges dims start_dim..end_dim (batch is dim 0).",
 ))
@@ -94,13 +100,13 @@ def _reshape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inf
     if -1 in target:
         rest = prod(d for d in target if d != -1)
         if size is None:
-            return Inference(tuple(None if d == -1 else d for d in target))
+            return Inference(tuple(None if d == -1 else d for d in target), macs=NO_MACS)
         if size % rest:
             raise RuleError(f"cannot reshape {shape_text(shapes[0])} ({size:,} values) to {shape_text(target)}: {size:,} is not a multiple of {rest:,}")
-        return Inference(tuple(size // rest if d == -1 else d for d in target))
+        return Inference(tuple(size // rest if d == -1 else d for d in target), macs=NO_MACS)
     if size is not None and prod(target) != size:
         raise RuleError(f"cannot reshape {shape_text(shapes[0])} ({size:,} values) to {shape_text(target)} ({prod(target):,} values)")
-    return Inference(tuple(target))
+    return Inference(tuple(target), macs=NO_MACS)
 
 
 def _target_shape(value: Any) -> tuple[int, ...]:
@@ -122,7 +128,10 @@ def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
     sizes = tuple(None if n is None else _padded(n, pads) for n, pads in zip(spatial, a["padding"]))
     if any(s is not None and s.value < 1 for s in sizes):
         raise RuleError(f"cropping {a['padding']} leaves nothing of its input {dims_text(spatial)}")
-    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes))
+    # Padding (or, negative, cropping) is a window of one pixel that shifts the positions.
+    window = tuple(Window(1, 1, 1, before) for before, _ in a["padding"])
+    return Inference(join_channels(channels, sizes_of(sizes), fmt), shape_notes=spatial_notes(sizes),
+                     macs=NO_MACS, window=window)
 
 
 def _padded(n: int, pads: tuple[int, int]) -> Expr:
@@ -173,24 +182,33 @@ def _torch_pads(rank: int):
 for _rank in (1, 2, 3):
     register(Rule(
         name=f"ZeroPadding{_rank}D", family="structure", infer=partial(_zero_padding, _rank), layout=True,
+        field=WINDOW,
         args=(Arg("padding", _keras_pads(_rank), 1), DATA_FORMAT),
         doc=f"Keras ZeroPadding{_rank}D: no parameters; adds zeros around each spatial axis.",
     ))
     register(Rule(
         name=f"ZeroPad{_rank}d", family="structure", infer=partial(_zero_padding, _rank), layout=True,
+        field=WINDOW,
         args=(Arg("padding", _torch_pads(_rank)),), framework=PYTORCH,
         doc=f"PyTorch nn.ZeroPad{_rank}d: no parameters; padding is given last axis first.",
     ))
 
 
 def _same_shape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
-    return Inference(shapes[0])
+    return Inference(shapes[0], macs=NO_MACS)
 
 
-def identity_rule(name: str, *args: Arg, framework: str = "keras", family: str = "structure", doc: str = "") -> Rule:
-    """A layer that keeps its input's shape and owns no weights."""
+def _scale_shift(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(shapes[0], macs=per_value_macs(shapes[0]))
+
+
+def identity_rule(name: str, *args: Arg, framework: str = "keras", family: str = "structure", doc: str = "",
+                  scales: bool = False) -> Rule:
+    """A layer that keeps its input's shape and owns no weights; ``scales``: it computes
+    ``x·scale + offset``, one multiply-accumulate per value (Rescaling)."""
     return register(Rule(
-        name=name, family=family, infer=_same_shape, args=args, framework=framework,
+        name=name, family=family, infer=_scale_shift if scales else _same_shape, args=args, framework=framework,
+        field=POINTWISE,
         doc=doc or f"{name}: no parameters; the output has the input's shape.",
     ))
 
@@ -206,6 +224,6 @@ identity_rule("Identity")
 for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
     identity_rule(_name, Arg("p", fraction, 0.5), Arg("inplace", anything, False), framework=PYTORCH)
 register(Rule(
-    name="Identity", family="structure", infer=_same_shape, framework=PYTORCH, args=(),
+    name="Identity", family="structure", infer=_same_shape, framework=PYTORCH, args=(), field=POINTWISE,
     any_args=True, doc="PyTorch nn.Identity: no parameters; takes and ignores any arguments.",
 ))

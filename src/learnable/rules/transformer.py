@@ -12,6 +12,9 @@ an encoder and a decoder, each ending in LayerNorm(E).
 Keras 3 has no such layers: in the Keras convention they are counted as PyTorch counts them,
 with a note that says so. Shapes are one example's (length, d_model), batch excluded,
 whatever batch_first says.
+
+MACs per layer: its attentions (attention.py), linear1 and linear2 once per position, and
+one per value for each LayerNorm (norm.py); a stack is num_layers times one layer.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from functools import partial
 from typing import Any
 
 from ..errors import RuleError
-from ..expr import num, product, total
+from ..expr import Expr, num, product, total
 from ._args import Arg, NestedLayer, anything, boolean, fraction, nested_layer, optional, positive
 from ._base import PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
 from ._registry import register
-from .attention import torch_mha_weights
+from .attention import torch_mha_macs, torch_mha_weights
 
 # An optional layer argument (a final norm, a custom encoder): None when not given.
 OPTIONAL_LAYER = optional(nested_layer)
@@ -56,6 +59,19 @@ def layer_weights(a: Mapping[str, Any], decoder: bool, prefix: str = "") -> tupl
     )
 
 
+def layer_macs(a: Mapping[str, Any], length: int | None, memory: int | None, decoder: bool) -> Expr | None:
+    """One encoder (or decoder, attending to ``memory`` positions too) layer's MACs."""
+    if length is None or (decoder and memory is None):
+        return None
+    embed, ff, heads = a["d_model"], a["dim_feedforward"], a["nhead"]
+    terms = [torch_mha_macs(embed, heads, embed, embed, length, length)]
+    if decoder:
+        terms.append(torch_mha_macs(embed, heads, embed, embed, length, memory))
+    e, f, n = num(embed, "E"), num(ff, "F"), num(length, "L")
+    terms += [product(n, e, f), product(n, f, e), product(num(3 if decoder else 2), n, e)]
+    return total(*terms)
+
+
 def _check_sequence(x: Shape, embed: int, what: str) -> None:
     if len(x) != 2:
         raise RuleError(f"expects {what} of shape (length, d_model), batch excluded, got {shape_text(x)}")
@@ -82,7 +98,8 @@ def _layer(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     if decoder:
         _check_sequence(shapes[1], embed, "memory")
     name = "TransformerDecoderLayer" if decoder else "TransformerEncoderLayer"
-    return Inference((shapes[0][0], embed), layer_weights(a, decoder), note=_foreign(name, ctx))
+    macs = layer_macs(a, shapes[0][0], shapes[1][0] if decoder else None, decoder)
+    return Inference((shapes[0][0], embed), layer_weights(a, decoder), note=_foreign(name, ctx), macs=macs)
 
 
 def _layer_args() -> tuple[Arg, ...]:
@@ -143,15 +160,22 @@ def _stack(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     arg, layer_type, name = _PARTS[decoder]
     one = _nested(a[arg], shapes, ctx, arg, layer_type)
     weights = tuple(w for i in range(a["num_layers"]) for w in _prefixed(f"layers.{i}.", one.weights))
-    count = [product(num(a["num_layers"], "num_layers"), one.params)]
+    layers = num(a["num_layers"], "num_layers")
+    count = [product(layers, one.params)]
+    macs = [None if one.macs is None else product(layers, one.macs)]
     output_shape = one.output_shape
     norm = a["norm"]
     if norm is not None:
         normed = _nested(norm, [output_shape], ctx, "norm")
         weights += _prefixed("norm.", normed.weights)
         count.append(normed.params)
+        macs.append(normed.macs)
         output_shape = normed.output_shape
-    return Inference(output_shape, weights, note=_foreign(name, ctx), count=total(*count))
+    return Inference(output_shape, weights, note=_foreign(name, ctx), count=total(*count), macs=_sum(macs))
+
+
+def _sum(terms: Sequence[Expr | None]) -> Expr | None:
+    return None if any(t is None for t in terms) else total(*terms)
 
 
 register(Rule(
@@ -185,7 +209,10 @@ def _half(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context, decoder: 
     weights = tuple(w for i in range(layers) for w in _prefixed(f"layers.{i}.", one))
     norm = tuple(_layer_norm("norm.", a["d_model"], a["bias"]))
     count = total(product(num(layers, "layers"), total(*(w.expr for w in one))), *(w.expr for w in norm))
-    return Inference((shapes[0][0], a["d_model"]), weights + norm, count=count)
+    length = shapes[0][0]
+    one_macs = layer_macs(a, length, shapes[1][0] if decoder else None, decoder)
+    macs = None if one_macs is None else total(product(num(layers), one_macs), product(num(length), num(a["d_model"])))
+    return Inference((length, a["d_model"]), weights + norm, count=count, macs=macs)
 
 
 def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -196,7 +223,7 @@ def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
     decoder = _half(a, [tgt, encoder.output_shape], ctx, decoder=True)
     weights = _prefixed("encoder.", encoder.weights) + _prefixed("decoder.", decoder.weights)
     return Inference(decoder.output_shape, weights, note=_foreign("Transformer", ctx),
-                     count=total(encoder.params, decoder.params))
+                     count=total(encoder.params, decoder.params), macs=_sum([encoder.macs, decoder.macs]))
 
 
 register(Rule(
