@@ -1,0 +1,197 @@
+"""The calculator's JSON API, apart from HTTP: a request body in, a JSON payload out.
+
+The server reads nothing a request names. A spec is text (YAML, JSON or the compact form)
+parsed in memory, or ``zoo:NAME``, a file shipped in the package and looked up among the
+zoo's names. Paths, ``FILE.py:NAME`` and model files are never opened, because the text
+never reaches :func:`learnable.spec.load` (which would treat a path as a file); nothing
+is executed, because specs never are. See docs/serve.md for the contract.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .. import api
+from ..errors import LearnableError
+from ..render import html as html_render
+from ..render import render
+from ..render._columns import CONVENTION_TEXT, Show
+from ..rules import CONVENTIONS, DATA_FORMATS
+from ..spec import parse_text, zoo
+
+MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
+MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
+FORMATS = ("json", "markdown", "csv", "latex")
+FIELDS = ("spec", "convention", "data_format", "format", "depth")
+# The page's toggles: MACs (in every report; true adds them to the rendered formats) and
+# memory (true, or {"batch", "dtype", "optimizer"}: an estimate, docs/compute.md).
+OPTIONS = ("macs", "memory")
+MEMORY_FIELDS = ("batch", "dtype", "optimizer")
+_LINE = re.compile(r"\bline (\d+)(?:, column (\d+))?")
+_SVG = re.compile(r"<svg\b.*</svg>", re.DOTALL)
+
+
+class RequestError(Exception):
+    """A request the API refuses: its HTTP status, a message, and where in the spec."""
+
+    def __init__(self, status: int, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.line, self.column = status, message, line, column
+
+    def payload(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "line": self.line, "column": self.column}}
+
+
+def available_options() -> list[str]:
+    """The options this version takes (GET /api/info lists them for the page)."""
+    return list(OPTIONS)
+
+
+def info() -> dict[str, Any]:
+    from .. import __version__
+
+    return {"version": __version__, "conventions": list(CONVENTIONS), "data_formats": list(DATA_FORMATS),
+            "formats": list(FORMATS), "options": available_options(), "max_request_bytes": MAX_REQUEST_BYTES}
+
+
+def count_request(body: bytes) -> dict[str, Any]:
+    """POST /api/count: the report as JSON, its chart and diagram as SVG, and with
+    ``format`` the report rendered in it. Raises :class:`RequestError`."""
+    request = _decode(body)
+    spec_text = _field(request, "spec", str, required=True)
+    convention = _choice(request, "convention", CONVENTIONS)
+    data_format = _choice(request, "data_format", DATA_FORMATS)
+    fmt = _choice(request, "format", FORMATS)
+    depth = _field(request, "depth", int) or 0
+    if depth < 0:
+        raise RequestError(400, f"'depth' must be a whole number ≥ 0, got {depth}")
+    options = _options(request)
+    try:
+        report = _count(spec_text, convention, data_format)
+        memory = _memory(report, options.get("memory"))
+    except LearnableError as err:
+        raise RequestError(422, str(err), *_place(err)) from None
+    payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
+               **_figures(report)}
+    if memory is not None:
+        payload["memory"] = memory.to_dict()
+    if fmt:
+        payload["format"] = fmt
+        show = Show(macs=bool(options.get("macs")), memory=memory)
+        payload["text"] = render(report, fmt, explain=True, depth=depth, show=show)
+    return payload
+
+
+def _memory(report, value: Any):
+    """``memory: true`` estimates one fp32 example; an object sets batch, dtype, optimizer."""
+    if value is None:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, dict) or set(value) - set(MEMORY_FIELDS):
+        raise RequestError(400, f"'memory' must be true or an object with {', '.join(MEMORY_FIELDS)}")
+    from ..memory import estimate
+
+    return estimate(report, **value)
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise RequestError(400, f"the request body is not JSON: {err}") from None
+    if not isinstance(request, dict):
+        raise RequestError(400, 'the request body must be a JSON object such as {"spec": "..."}')
+    unknown = sorted(set(request) - set(FIELDS) - set(OPTIONS))
+    if unknown:
+        raise RequestError(400, f"unknown field {unknown[0]!r}; the fields are {', '.join((*FIELDS, *OPTIONS))}")
+    return request
+
+
+def _field(request: dict, name: str, kind: type, *, required: bool = False) -> Any:
+    value = request.get(name)
+    if value is None:
+        if required:
+            raise RequestError(400, f"the request has no {name!r}: send the spec's text as a string")
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise RequestError(400, f"{name!r} must be a {'string' if kind is str else 'whole number'}, "
+                                f"got {json.dumps(value)[:40]}")
+    return value
+
+
+def _choice(request: dict, name: str, choices: tuple[str, ...]) -> str | None:
+    value = _field(request, name, str)
+    if value is not None and value not in choices:
+        raise RequestError(400, f"{name!r} must be {', '.join(choices)} or null, got {value!r}")
+    return value
+
+
+def _options(request: dict) -> dict[str, Any]:
+    return {name: request[name] for name in OPTIONS if request.get(name) not in (None, False)}
+
+
+def _count(text: str, convention: str | None, data_format: str | None):
+    """Text → report, through the parser and the engine only: never a file or an importer."""
+    stripped = text.strip()
+    if stripped.startswith(zoo.PREFIX) and "\n" not in stripped:
+        spec = parse_text(zoo.text(stripped), stripped, "yaml")
+    else:
+        spec = parse_text(text, None)
+    # count() takes a parsed spec as it is: no importer claims it, no path is looked up
+    return api.count(spec, data_format=data_format, convention=convention)
+
+
+def _place(err: LearnableError) -> tuple[int | None, int | None]:
+    """The line (and column) an error names: its location, else "line N" in its text."""
+    location = getattr(err, "location", None)
+    if location is not None and location.line is not None:
+        return location.line, location.column
+    match = _LINE.search(str(err))
+    return (int(match[1]), int(match[2]) if match[2] else None) if match else (None, None)
+
+
+def _figures(report) -> dict[str, Any]:
+    """The chart and the diagram as SVG (drawn by the HTML report's renderer), unless the
+    network is too large for a browser to draw them usefully."""
+    if len(report.layers) > MAX_FIGURE_LAYERS:
+        return {"chart": None, "diagram": None,
+                "figures_note": f"{len(report.layers):,} layers are too many to draw (the limit is "
+                                f"{MAX_FIGURE_LAYERS:,}); the table lists them all"}
+    return {"chart": _svg(html_render.chart_svg(report)), "diagram": _svg(html_render.diagram_svg(report))}
+
+
+def _svg(figure: str) -> str | None:
+    match = _SVG.search(figure)
+    return match[0] if match else None
+
+
+# --- starting points ---------------------------------------------------------------------
+
+def zoo_list() -> list[dict[str, str]]:
+    """GET /api/zoo: each zoo model's name, description and spec text."""
+    return [{"name": f"{zoo.PREFIX}{name}", "description": _comment_or_key(zoo.text(name)), "spec": zoo.text(name)}
+            for name in zoo.names()]
+
+
+def examples_list() -> list[dict[str, str]]:
+    """GET /api/examples: the spec files in the repository's examples/ folder (shipped in
+    the wheel as learnable/examples)."""
+    from ._files import example_files
+
+    return [{"name": name, "description": _comment_or_key(text), "spec": text} for name, text in example_files()]
+
+
+def _comment_or_key(text: str) -> str:
+    """A spec's ``description:``, else the first sentence of its opening comment."""
+    match = re.search(r"(?m)^description:\s*(.+)$", text)
+    if match:
+        return match[1].strip().strip("\"'")
+    comment = []
+    for line in text.lstrip().splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    return re.split(r"(?<=\.)\s", " ".join(comment), maxsplit=1)[0]

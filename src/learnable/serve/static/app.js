@@ -1,0 +1,300 @@
+// The calculator: the editor and its gutter, the request to the server as one types, the
+// spec in the page's address, the starting points and the exports. The result pane is
+// drawn by view.js.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const editor = $("spec");
+  const DEBOUNCE_MS = 250; // long enough not to count half-typed words, short enough to feel live
+  const EXPORTS = { markdown: ["md", "text/markdown"], csv: ["csv", "text/csv"], json: ["json", "application/json"],
+    latex: ["tex", "application/x-tex"] };
+  const state = { sent: 0, timer: 0, lastGood: null, options: [], lineCount: 0, errorLine: null };
+
+  // --- talking to the server ---------------------------------------------------------
+
+  // Counts beyond 2^53 would be rounded by JSON.parse; where the browser hands the
+  // reviver the number's source text, such counts stay exact as BigInt.
+  function parseExact(text) {
+    return JSON.parse(text, (key, value, context) =>
+      typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value) &&
+      context && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value);
+  }
+
+  async function call(path, body) {
+    const init = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body) };
+    const response = await fetch(path, init);
+    const text = await response.text();
+    try {
+      return { ok: response.ok, payload: parseExact(text) };
+    } catch {
+      return { ok: false, payload: { error: { message: `the server answered ${response.status} without JSON` } } };
+    }
+  }
+
+  function countRequest() {
+    const body = { spec: editor.value, convention: $("convention").value || null };
+    for (const family of shownFamilies()) {
+      if (state.options.includes(family)) body[family] = true; // an option this server's count() takes
+    }
+    return body;
+  }
+
+  function shownFamilies() {
+    return new Set([...document.querySelectorAll("input[data-family]:checked")].map((box) => box.dataset.family));
+  }
+
+  async function countNow() {
+    clearTimeout(state.timer);
+    const ticket = ++state.sent;
+    const request = countRequest();
+    setStatus("Counting…");
+    let result;
+    try {
+      result = await call("/api/count", request);
+    } catch (err) {
+      result = { ok: false, payload: { error: { message: `cannot reach the learnable server (${err.message}); ` +
+        "is `learnable serve` still running?" } } };
+    }
+    if (ticket !== state.sent) return; // a newer edit is on its way; its answer will be shown
+    if (result.ok) showResult(result.payload, request);
+    else showError(result.payload.error || { message: "the server refused the request" });
+  }
+
+  function scheduleCount() {
+    saveToAddress();
+    clearTimeout(state.timer);
+    state.timer = setTimeout(countNow, DEBOUNCE_MS);
+  }
+
+  // --- showing results and errors ------------------------------------------------------
+
+  function showResult(payload, request) {
+    state.lastGood = { payload, request };
+    LearnableView.showReport(payload, shownFamilies());
+    offerToggles(LearnableView.families(payload.report));
+    $("result").classList.remove("stale");
+    $("error").hidden = true;
+    markLine(null);
+    const report = payload.report;
+    setStatus(`${report.layers.length} layers · ${LearnableView.number(report.total_params)} params · ` +
+      `counted as ${report.convention === "pytorch" ? "PyTorch" : "Keras"} counts`);
+  }
+
+  // The last good result stays on screen, dimmed, so a typo does not wipe the table.
+  function showError(error) {
+    const box = $("error");
+    const where = document.createElement("b");
+    where.textContent = error.line ? `Line ${error.line}` : "Error";
+    box.replaceChildren(where, document.createTextNode(error.message));
+    box.hidden = false;
+    box.dataset.line = error.line || "";
+    markLine(error.line || null);
+    $("result").classList.toggle("stale", state.lastGood !== null);
+    setStatus(state.lastGood ? "Showing the last network that counted." : "");
+  }
+
+  function setStatus(text) {
+    $("status").textContent = text;
+  }
+
+  // --- the editor's gutter -------------------------------------------------------------
+
+  function lineHeight() {
+    return parseFloat(getComputedStyle(editor).lineHeight) || 20;
+  }
+
+  function renderGutter() {
+    const count = editor.value.split("\n").length;
+    if (count !== state.lineCount) {
+      state.lineCount = count;
+      const lines = [];
+      for (let n = 1; n <= count; n++) {
+        const div = document.createElement("div");
+        div.textContent = n;
+        div.dataset.line = n;
+        lines.push(div);
+      }
+      $("gutter").replaceChildren(...lines);
+      markLine(state.errorLine);
+    }
+    syncScroll();
+  }
+
+  function markLine(line) {
+    state.errorLine = line;
+    for (const div of $("gutter").querySelectorAll(".bad")) div.classList.remove("bad");
+    const div = line && $("gutter").children[line - 1];
+    if (div) div.classList.add("bad");
+    $("mark").hidden = !div;
+    syncScroll();
+  }
+
+  function syncScroll() {
+    $("gutter").scrollTop = editor.scrollTop;
+    if (state.errorLine) {
+      const top = 8 + (state.errorLine - 1) * lineHeight() - editor.scrollTop; // 8: the textarea's padding
+      $("mark").style.top = `${top}px`;
+    }
+  }
+
+  // --- the spec in the address -----------------------------------------------------------
+
+  function saveToAddress() {
+    const params = new URLSearchParams({ spec: editor.value });
+    if ($("convention").value) params.set("convention", $("convention").value);
+    if (shownFamilies().size) params.set("show", [...shownFamilies()].join(","));
+    const hash = `#${params}`;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  }
+
+  function loadFromAddress() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (!params.has("spec")) return false;
+    editor.value = params.get("spec");
+    $("convention").value = ["keras", "pytorch"].includes(params.get("convention")) ? params.get("convention") : "";
+    const show = (params.get("show") || "").split(",");
+    for (const box of document.querySelectorAll("input[data-family]")) box.checked = show.includes(box.dataset.family);
+    renderGutter();
+    return true;
+  }
+
+  // --- starting points and options -------------------------------------------------------
+
+  async function loadStartingPoints() {
+    const [examples, zoo] = await Promise.all([call("/api/examples"), call("/api/zoo")]);
+    const select = $("start");
+    for (const [label, result] of [["Examples", examples], ["Model zoo", zoo]]) {
+      if (!result.ok || !result.payload.length) continue;
+      const group = document.createElement("optgroup");
+      group.label = label;
+      for (const entry of result.payload) {
+        const option = new Option(entry.name, entry.spec);
+        option.title = entry.description;
+        group.append(option);
+      }
+      select.append(group);
+    }
+    return examples.ok ? examples.payload : [];
+  }
+
+  async function loadOptions() {
+    const result = await call("/api/info");
+    state.options = result.ok ? result.payload.options : [];
+    offerToggles(state.options);
+  }
+
+  // A toggle appears once there is something behind it: the report carries its fields, or
+  // the server's count() takes it as an option.
+  function offerToggles(families) {
+    for (const family of families) {
+      const label = $(`option-${family}`);
+      if (label) label.hidden = false;
+    }
+  }
+
+  function toggled(event) {
+    saveToAddress();
+    if (state.options.includes(event.target.dataset.family)) countNow(); // the server counts it on request
+    else if (state.lastGood) LearnableView.showReport(state.lastGood.payload, shownFamilies());
+  }
+
+  function start(text) {
+    editor.value = text;
+    renderGutter();
+    saveToAddress();
+    countNow();
+  }
+
+  // --- exports -------------------------------------------------------------------------
+
+  function download(name, blob) {
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  function fileStem() {
+    const name = state.lastGood && state.lastGood.payload.report.name;
+    return (name || "network").replace(/[^\w.-]+/g, "_");
+  }
+
+  // Exports what is on screen: the last network that counted, even while the spec has an error.
+  async function exportText(format) {
+    if (!state.lastGood) return setStatus("Nothing to export yet: the spec has not counted.");
+    const result = await call("/api/count", { ...state.lastGood.request, format });
+    if (!result.ok) return showError(result.payload.error);
+    const [suffix, type] = EXPORTS[format];
+    download(`${fileStem()}.${suffix}`, new Blob([result.payload.text], { type }));
+  }
+
+  // SVG → image → canvas → PNG, in the browser: the server draws no bitmaps.
+  async function exportPng() {
+    const svg = $("chart").querySelector("svg");
+    if (!svg) return setStatus("No chart to export: no layer has parameters.");
+    const copy = svg.cloneNode(true);
+    copy.setAttribute("font-family", getComputedStyle(document.body).fontFamily); // page CSS does not reach an image
+    const width = Number(svg.getAttribute("width"));
+    const height = Number(svg.getAttribute("height"));
+    const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(copy)], { type: "image/svg+xml" }));
+    try {
+      const image = new Image();
+      await new Promise((resolve, reject) => {
+        image.onload = resolve;
+        image.onerror = () => reject(new Error("the chart could not be drawn as an image"));
+        image.src = url;
+      });
+      const scale = 2; // sharp on high-density screens and in slides
+      const canvas = document.createElement("canvas");
+      canvas.width = width * scale;
+      canvas.height = height * scale;
+      const context = canvas.getContext("2d");
+      context.fillStyle = "#fff";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.scale(scale, scale);
+      context.drawImage(image, 0, 0, width, height);
+      canvas.toBlob((blob) => download(`${fileStem()}-params.png`, blob), "image/png");
+    } catch (err) {
+      setStatus(err.message);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+
+  // --- wiring --------------------------------------------------------------------------
+
+  function wire() {
+    editor.addEventListener("input", () => { renderGutter(); scheduleCount(); });
+    editor.addEventListener("scroll", syncScroll);
+    $("convention").addEventListener("change", () => { saveToAddress(); countNow(); });
+    $("start").addEventListener("change", (event) => {
+      if (event.target.value) start(event.target.value);
+      event.target.selectedIndex = 0;
+    });
+    for (const box of document.querySelectorAll("input[data-family]")) box.addEventListener("change", toggled);
+    for (const button of document.querySelectorAll("button[data-export]")) {
+      button.addEventListener("click", () => exportText(button.dataset.export));
+    }
+    $("export-png").addEventListener("click", exportPng);
+    window.addEventListener("hashchange", () => { if (loadFromAddress()) countNow(); });
+  }
+
+  async function main() {
+    wire();
+    const fromAddress = loadFromAddress();
+    if (fromAddress) countNow();
+    const [examples] = await Promise.all([loadStartingPoints(), loadOptions()]);
+    if (!fromAddress && !editor.value) {
+      const first = examples.find((e) => e.name.startsWith("deeplizard")) || examples[0];
+      start(first ? first.spec : "Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)");
+    }
+  }
+
+  main();
+})();

@@ -1,0 +1,234 @@
+"""The calculator page end to end, in Debian's headless Chromium driven by Playwright: type
+the first seed's network and see each layer's arithmetic and 2,515; break it and see the
+error at its line while the last good table stays; switch the convention; follow a shared
+link; export. Every request must stay on 127.0.0.1. Screenshots go to test-artifacts/.
+
+Expected numbers are hand arithmetic from the seeds and the frameworks' documented
+conventions, never the tool's output.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_serve_api import running_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+# --headless comes from launch(headless=True); the others keep Chromium from calling home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+WAIT_MS = 10_000
+
+SEED = """name: deeplizard-cnn
+input: [20, 20, 3]
+layers:
+  - Conv2D: {filters: 2, kernel_size: 3, padding: same}
+  - Conv2D: {filters: 3, kernel_size: 3, padding: same}
+  - Flatten
+  - Dense: 2"""
+# The seed's hand arithmetic: weights = inputs × outputs (filters × 3×3), plus one bias per filter or node.
+SEED_LAYERS = {"conv2d": (3 * (2 * 3 * 3) + 2, "3×3×3×2 + 2 = 56"),
+               "conv2d_1": (2 * (3 * 3 * 3) + 3, "3×3×2×3 + 3 = 57"),
+               "dense": (20 * 20 * 3 * 2 + 2, "1,200×2 + 2 = 2,402")}
+SEED_TOTAL = "2,515"
+BATCHNORM = "Input(4, 4, 3) | BatchNormalization()"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium chromium-driver)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def site(browser) -> Iterator[tuple[str, object, list[str]]]:
+    """(address, browser context, requests refused because they left the server)."""
+    with running_server() as base:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        escaped: list[str] = []
+
+        def only_local(route):
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                escaped.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        try:
+            yield base, context, escaped
+        finally:
+            context.close()
+        assert escaped == [], f"requests left 127.0.0.1: {escaped}"
+
+
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def total(page, key: str = "total_params"):
+    return page.locator(f'#totals [data-total="{key}"] b')
+
+
+def layer_row(page, name: str):
+    return page.locator(f'#layers tbody tr[data-layer="{name}"]')
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"serve_{name}.png"), full_page=True)
+
+
+def test_type_the_seed_break_it_switch_and_share(site):
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    check = expect()
+    check(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)  # the page opens on the first seed
+    # start from the zoo, then type the seed over it
+    page.select_option("#start", label="zoo:lenet5")
+    # LeNet-5: 5×5×1×6 + 6, 5×5×6×16 + 16, 400×120 + 120, 120×84 + 84, 84×10 + 10
+    check(total(page)).to_have_text(f"{156 + 2416 + 48120 + 10164 + 850:,}", timeout=WAIT_MS)
+    editor = page.locator("#spec")
+    editor.fill("")
+    editor.press_sequentially(SEED)
+    check(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    for name, (params, formula) in SEED_LAYERS.items():
+        row = layer_row(page, name)
+        check(row).to_contain_text(formula)
+        assert f"{params:,}" in row.inner_text()
+    assert layer_row(page, "flatten").locator("td").nth(2).inner_text() == "(1200,)"  # 20×20×3
+    assert page.locator("#chart svg rect").count() == len(SEED_LAYERS)
+    assert page.locator("#diagram svg rect").count() == 5
+    assert "(20, 20, 2)" in page.locator("#diagram svg").text_content()
+    shot(page, "seed")
+    seed_link = page.url
+    assert "#spec=" in seed_link
+
+    _break_and_fix(page, editor)
+    _switch_convention(page, editor)
+    _follow(context, seed_link, SEED_TOTAL)
+    shared = context.new_page()
+    shared.goto(page.url)  # the BatchNorm spec, counted as PyTorch counts it
+    check(total(shared)).to_have_text("6", timeout=WAIT_MS)
+    check(total(shared, "total_buffers")).to_have_text("7")
+    assert shared.locator("#convention").input_value() == "pytorch"
+    shot(shared, "shared_link")
+
+
+def _break_and_fix(page, editor) -> None:
+    check = expect()
+    lines = SEED.splitlines()
+    lines[4] = "  - Conv2D: {filters: 3, kernel_size: 30}"  # line 5: larger than its 20×20 input
+    editor.fill("\n".join(lines))
+    error = page.locator("#error")
+    check(error).to_be_visible(timeout=WAIT_MS)
+    check(error).to_contain_text("line 5")
+    check(error).to_contain_text("kernel 30×30 is larger than its input 20×20")
+    check(page.locator("#gutter .bad")).to_have_text("5")
+    check(page.locator("#mark")).to_be_visible()
+    # the last good result stays, marked as such
+    check(page.locator("#result")).to_have_class("result-pane stale")
+    assert total(page).inner_text() == SEED_TOTAL
+    check(layer_row(page, "dense")).to_contain_text("1,200×2 + 2 = 2,402")
+    shot(page, "error")
+    lines[4] = "  - Dence: 2"  # a misspelt type, line 5 again; then line 7
+    editor.fill("\n".join(lines[:4] + lines[5:] + ["  - Dence: 2"]))
+    check(page.locator("#gutter .bad")).to_have_text("7", timeout=WAIT_MS)
+    check(page.locator("#error")).to_contain_text("did you mean 'Dense'")
+    editor.fill(SEED)
+    check(page.locator("#error")).to_be_hidden(timeout=WAIT_MS)
+    check(page.locator("#gutter .bad")).to_have_count(0)
+    check(page.locator("#result")).to_have_class("result-pane")
+
+
+def _switch_convention(page, editor) -> None:
+    check = expect()
+    editor.fill(BATCHNORM)
+    page.select_option("#convention", "keras")
+    # Keras: gamma, beta, moving_mean, moving_variance, 3 channels each; the moving statistics non-trainable
+    check(total(page)).to_have_text(f"{4 * 3}", timeout=WAIT_MS)
+    check(total(page, "non_trainable_params")).to_have_text(f"{2 * 3}")
+    check(total(page, "total_buffers")).to_have_count(0)
+    assert "Non-trainable" in page.locator("#layers thead").inner_text()
+    page.select_option("#convention", "pytorch")
+    # PyTorch: weight and bias are parameters; running_mean, running_var (3 each) and num_batches_tracked buffers
+    check(total(page)).to_have_text(f"{2 * 3}", timeout=WAIT_MS)
+    check(total(page, "total_buffers")).to_have_text(f"{2 * 3 + 1}")
+    check(page.locator("#layers thead")).to_contain_text("Buffers")
+    check(page.locator("#convention-text")).to_contain_text("PyTorch")
+    assert "convention=pytorch" in page.url
+    shot(page, "convention")
+
+
+def _follow(context, link: str, expected_total: str) -> None:
+    page = context.new_page()
+    page.goto(link)
+    expect()(total(page)).to_have_text(expected_total, timeout=WAIT_MS)
+    assert page.locator("#spec").input_value() == SEED
+    page.close()
+
+
+def test_exports(site):
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    editor = page.locator("#spec")
+    editor.fill(SEED)
+    expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    texts = {}
+    for fmt in ("markdown", "csv", "json", "latex"):
+        with page.expect_download() as download:
+            page.click(f'button[data-export="{fmt}"]')
+        texts[fmt] = Path(download.value.path()).read_text(encoding="utf-8")
+        assert download.value.suggested_filename.startswith("deeplizard-cnn.")
+    assert "| conv2d | Conv2D | (20, 20, 2) | 56 | 3×3×3×2 + 2 = 56 |" in texts["markdown"]
+    assert "conv2d_1,Conv2D,\"(20, 20, 3)\",57," in texts["csv"]
+    assert '"total_params": 2515' in texts["json"]
+    assert r"2{,}515" in texts["latex"]
+    with page.expect_download() as download:
+        page.click("#export-png")
+    png = Path(download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    svg = page.locator("#chart svg")
+    assert (width, height) == (2 * int(svg.get_attribute("width")), 2 * int(svg.get_attribute("height")))
+
+
+def test_the_macs_toggle_shows_the_macs_the_report_carries(site):
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    editor = page.locator("#spec")
+    editor.fill(SEED)
+    expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    if not page.evaluate("fetch('/api/count', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
+                         "body: JSON.stringify({spec: 'Input(2) | Dense(1)'})}).then(r => r.json())"
+                         ".then(p => 'macs' in p.report.layers[1])"):
+        pytest.skip("this learnable's report carries no MACs yet")
+    toggle = page.locator("#option-macs input")
+    expect()(toggle).to_be_visible()
+    assert "MACs" not in page.locator("#layers thead").inner_text()
+    toggle.check()
+    # one multiply-accumulate per weight per output position: (20×20×2)×(3×3×3), (20×20×3)×(3×3×2), 1,200×2
+    macs = {"conv2d": 20 * 20 * 2 * 3 * 3 * 3, "conv2d_1": 20 * 20 * 3 * 3 * 3 * 2, "dense": 1200 * 2}
+    expect()(page.locator("#layers thead")).to_contain_text("MACs")
+    for name, value in macs.items():
+        assert f"{value:,}" in layer_row(page, name).inner_text()
+    expect()(total(page, "total_macs")).to_have_text(f"{sum(macs.values()):,}")
+    assert "show=macs" in page.url
+    shot(page, "macs")
