@@ -526,12 +526,16 @@ def test_small_llama_rows_match_a_real_forward():
 
 
 LLAMA_70B = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     sys.path.insert(0, {tests!r})
     import torch, learnable
     from test_import_torch import Llama
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def status_mb(key):  # this process image's own (ru_maxrss can carry a forking parent's peak)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
+
+    before = status_mb("VmHWM:")
     start = time.perf_counter()
     with torch.device("meta"):
         model = Llama()
@@ -540,8 +544,8 @@ LLAMA_70B = textwrap.dedent("""
     table = {{row.name: row for row in report.layers}}
     print(json.dumps({{
         "seconds": seconds, "params": report.total_params, "trainable": report.trainable_params,
-        "rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_growth_mb": status_mb("VmHWM:") - before,
+        "peak_rss_mb": status_mb("VmHWM:"),
         "all_meta": all(t.is_meta for t in [*model.parameters(), *model.buffers()]),
         "torch_params": sum(p.numel() for p in model.parameters()),
         "k_proj": [table["layers.79.self_attn.k_proj"].formula, table["layers.79.self_attn.k_proj"].output_shape],

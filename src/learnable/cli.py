@@ -204,10 +204,14 @@ def _count(args: argparse.Namespace) -> int:
         return 0
     report = count(source, data_format=args.data_format, convention=args.convention, **options)
     show = _show(args, report)
-    if args.format == "table":
+    if args.format == "table" and sys.stdout.isatty():  # rich: the terminal's width and colours
         from .render.table import print_report
 
         print_report(report, explain=args.explain, depth=args.depth, show=show)
+    elif args.format == "json":  # streamed: a very large report is never one string
+        from .render.formats import json_chunks
+
+        sys.stdout.writelines(json_chunks(report, show))
     else:
         from .render import render
 

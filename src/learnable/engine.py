@@ -25,13 +25,14 @@ def run(graph: Graph) -> Report:
     fields: dict[str, receptive.State] = {}
     rows: dict[str, LayerRow] = {}
     network_input = _network_input(graph)
+    counted: dict = {}  # the same layer on the same input, counted once (a deep stack repeats itself)
     for node in graph.topological_order():
         inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
-        inference = _infer(node, inputs, context)
+        inference, template = _count(node, inputs, context, counted)
         shapes[node.name] = inference.output_shape
         fields[node.name] = _field(node, inference, inputs, fields, graph.data_format)
         sees_all = receptive.sees_whole(fields[node.name], network_input, graph.data_format)
-        rows[node.name] = _row(node, inference, fields[node.name], sees_all)
+        rows[node.name] = _placed(template, node, fields[node.name], sees_all)
     _count_shared_once(graph, rows)
     layers = tuple(rows[node.name] for node in graph.nodes)
     return Report(
@@ -113,7 +114,29 @@ def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
     return inference
 
 
-def _row(node: Node, inference: Inference, field: receptive.State, sees_all: bool) -> LayerRow:
+def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bool) -> LayerRow:
+    """A counted row at its place in the graph (built directly: dataclasses.replace is
+    several times slower, which a 100,000-layer network feels)."""
+    t = template
+    return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
+                    t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, t.note, node.block,
+                    t.macs, t.macs_formula, field, _field_arithmetic(field), sees_all)
+
+
+def _count(node: Node, inputs: list[Shape], context: Context, counted: dict) -> tuple[Inference, LayerRow]:
+    """The rule's inference and the row it gives (name, wiring and receptive field to be
+    filled in), computed once per distinct (rule, arguments, input shapes, trainable):
+    rules are pure functions of these."""
+    # repr, not the values: 1, 1.0 and True are equal keys but not the same argument
+    key = (id(node.rule), node.display_type, repr(node.args), tuple(inputs), node.trainable)
+    if key in counted:
+        return counted[key]
+    inference = _infer(node, inputs, context)
+    counted[key] = result = (inference, _row(node, inference))
+    return result
+
+
+def _row(node: Node, inference: Inference) -> LayerRow:
     weights = tuple(
         WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable and not w.buffer, w.buffer)
         for w in inference.weights
@@ -137,9 +160,6 @@ def _row(node: Node, inference: Inference, field: receptive.State, sees_all: boo
         block=node.block,
         macs=None if inference.macs is None else inference.macs.value,
         macs_formula="" if inference.macs is None else equation(inference.macs),
-        receptive_field=field,
-        receptive_formula=_field_arithmetic(field),
-        sees_whole_input=sees_all,
     )
 
 

@@ -120,13 +120,29 @@ def make_node(
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
-        bound = {} if rule.any_args else bind(rule.args, args, kwargs or {}, pack=rule.packs_positional)
+        bound = {} if rule.any_args else _bind(rule, args, kwargs or {})
     except ArgumentError as err:
         raise LayerError(describe(rule.name, name, index, location), str(err)) from None
     if not isinstance(trainable, bool):
         raise LayerError(describe(rule.name, name, index, location),
                          f"argument 'trainable' must be true or false, got {trainable!r}")
     return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name)
+
+
+# (rule, positional, keywords) → bound arguments: a deep spec repeats the same layers.
+_BOUND: dict[tuple[int, str, str], Mapping[str, Any]] = {}
+_BOUND_LIMIT = 10_000
+
+
+def _bind(rule: Rule, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    # repr, not the values: 1, 1.0 and True are equal keys but not the same argument
+    key = (id(rule), repr(tuple(args)), repr(tuple(kwargs.items())))
+    bound = _BOUND.get(key)
+    if bound is None:
+        bound = bind(rule.args, args, kwargs, pack=rule.packs_positional)
+        if len(_BOUND) < _BOUND_LIMIT:
+            _BOUND[key] = bound
+    return bound
 
 
 def check_references(nodes: Sequence[Node]) -> None:

@@ -170,13 +170,15 @@ class Report:
                 return row
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, layers: bool = True) -> dict[str, Any]:
+        """The JSON structure; ``layers=False`` leaves the layers' list empty, for a writer
+        that streams them one at a time."""
         return {
             "schema_version": SCHEMA_VERSION,
             "name": self.name,
             "convention": self.convention,
             "data_format": self.data_format,
-            "layers": [layer.to_dict() for layer in self.layers],
+            "layers": [layer.to_dict() for layer in self.layers] if layers else [],
             "blocks": [block.to_dict() for block in self.blocks],
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
@@ -187,9 +189,9 @@ class Report:
         }
 
     def __str__(self) -> str:
-        from .render.table import render_text
+        from .render.plain import render_plain
 
-        return render_text(self)
+        return render_plain(self)
 
     def _repr_markdown_(self) -> str:
         from .render.formats import render_markdown

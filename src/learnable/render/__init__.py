@@ -16,7 +16,7 @@ from ._columns import PARAMS_ONLY, Show
 
 # format → (module, function); modules are imported only when their format is asked for.
 _RENDERERS = {
-    "table": ("table", "render_text"),
+    "table": ("plain", "render_plain"),  # the text table; rich draws it only on a terminal
     "json": ("formats", "render_json"),
     "markdown": ("formats", "render_markdown"),
     "csv": ("formats", "render_csv"),

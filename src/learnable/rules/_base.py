@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .._text import shape_text
@@ -153,7 +154,7 @@ class Rule:
     def is_input(self) -> bool:
         return self.arity == (0, 0)
 
-    @property
+    @cached_property  # asked for every unnamed layer: a 100,000-layer spec would run the regexes each time
     def default_name(self) -> str:
         """The layer's name when none is given: as Keras derives it (``MaxPooling2D`` →
         ``max_pooling2d``; an input is ``input_layer``), or for a PyTorch module its class

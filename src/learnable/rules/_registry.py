@@ -64,6 +64,7 @@ def lookup(type_name: str, prefer: str = KERAS) -> Rule:
     return (preferred or pool)[0]
 
 
+@lru_cache(maxsize=4096)  # asked once per layer; the registry does not change after import
 def frameworks_of(type_name: str) -> frozenset[str]:
     """Whose layer a name can be: {"keras"} for Conv2D, {"pytorch"} for Conv2d or
     nn.Dropout, both for Dropout; empty when the name is unknown."""
