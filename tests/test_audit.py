@@ -11,7 +11,7 @@ import pytest
 
 import learnable
 from conftest import EXAMPLES, evaluate_formula
-from learnable.audit import audit, audit_file, parse_claims
+from learnable.auditing import audit, audit_file, parse_claims
 from learnable.errors import LearnableError, SpecError
 from learnable.render.audit import render_audit
 
@@ -257,7 +257,7 @@ def test_audit_rendering_matches_golden(golden, request):
 
 def test_audit_needs_no_framework():
     script = (f"import sys\nfor name in ('torch', 'keras', 'tensorflow', 'onnx', 'numpy'):\n    sys.modules[name] = None\n"
-              f"import learnable\nfrom learnable.audit import audit_file\nfrom learnable.render.audit import render_audit\n"
+              f"import learnable\nfrom learnable.auditing import audit_file\nfrom learnable.render.audit import render_audit\n"
               f"result = audit_file(learnable.count({str(EXAMPLES / 'simple_cnn.yaml')!r}), {str(SEED_CLAIMS)!r})\n"
               f"for fmt in ('table', 'markdown', 'json'):\n    render_audit(result, fmt)\nprint(result.disagreements)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
@@ -277,6 +277,6 @@ def test_cli_audit_of_the_seed_exits_1_and_flags_conv_2():
 
 
 def test_learnable_audit_stays_the_function():
-    import learnable.audit  # noqa: F401  (the module of the same name)
+    import learnable.auditing  # noqa: F401  (the module behind it)
 
     assert callable(learnable.audit)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import engine
-from .audit import AuditResult, audit_file  # at the top: learnable.audit must stay the function
 from .comparison import Comparison
 from .errors import SpecError
 from .report import Report
 from .rules import CONVENTIONS, DATA_FORMATS
 from .spec import load
 from .spec.build import build_graph
+
+if TYPE_CHECKING:  # imported when an audit is asked for: a count does not need it
+    from .auditing import AuditResult
 
 
 def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
@@ -61,4 +63,6 @@ def audit(source: Any, claims: Any, **options: Any) -> AuditResult:
     """Check a claimed parameter table (a Markdown or CSV file of layer → count and/or a
     total) against the network: each row ✓ or ✗ with the correct number and its
     arithmetic. ``options`` are those of :func:`count`."""
+    from .auditing import audit_file
+
     return audit_file(count(source, **options), claims)

@@ -1,4 +1,4 @@
-"""Renderers of an :class:`~learnable.audit.AuditResult`: the terminal table, Markdown, JSON.
+"""Renderers of an :class:`~learnable.auditing.AuditResult`: the terminal table, Markdown, JSON.
 
 Every claim is one row, ✓ or ✗, beside the computed count, its arithmetic and the verdict
 (which says how the row was matched to a layer); claimed totals follow as rows of their
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..audit import AuditResult, AuditRow, AuditTotal
+from ..auditing import AuditResult, AuditRow, AuditTotal
 from ._columns import CONVENTION_TEXT
 
 HEADERS = ("", "Claimed row", "Claimed", "Layer", "Params", "Params arithmetic", "Verdict")
@@ -104,7 +104,7 @@ def render_markdown(result: AuditResult) -> str:
 
 
 def render_json(result: AuditResult) -> str:
-    """The keys are documented on :class:`~learnable.audit.AuditResult`; counts are exact ints."""
+    """The keys are documented on :class:`~learnable.auditing.AuditResult`; counts are exact ints."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -8,7 +8,6 @@ PyTorch. Converters turn YAML/compact values into clean Python values or raise a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +118,8 @@ def suggest(word: str, choices: Sequence[str] | Mapping[str, Any]) -> str:
     by_lower: dict[str, str] = {}
     for c in choices:  # the first spelling wins: callers list Keras names first
         by_lower.setdefault(c.lower(), c)
+    import difflib  # only on a typo: a fresh count should not pay for it
+
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=3, cutoff=0.6)
     return f"; did you mean {_or_list([by_lower[c] for c in close])}?" if close else ""
 

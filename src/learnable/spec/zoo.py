@@ -6,8 +6,6 @@ it); the tests build every one in its framework and compare the counts.
 
 from __future__ import annotations
 
-from importlib import resources
-
 from ..errors import SpecError
 from ..rules._args import suggest
 
@@ -15,6 +13,8 @@ PREFIX = "zoo:"
 
 
 def _folder():
+    from importlib import resources  # only for zoo:NAME: it costs a fresh command milliseconds
+
     return resources.files("learnable") / "zoo"
 
 
