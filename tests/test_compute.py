@@ -198,3 +198,22 @@ def test_keras_resnet50_macs_match_the_counter():
     keras = pytest.importorskip("keras")
     model = keras.applications.ResNet50(weights=None)
     assert _sum_products(learnable.count("zoo:resnet50")) == torch_macs(model, torch.zeros(1, 224, 224, 3))
+
+
+def test_every_rule_knows_its_cost_and_its_arithmetic_holds():
+    """Each rule's worked example (learnable explain) has its MACs, and the printed
+    arithmetic re-evaluates to them; only a layer counted from its tensors is unknown."""
+    from learnable.explain import explain
+    from learnable.rules import all_rules
+
+    unknown = []
+    for rule in all_rules():
+        example = explain(("nn." if rule.framework == "pytorch" else "") + rule.name).example
+        if example is None:  # Keras Lambda: refused, it is code
+            continue
+        if example.macs_arithmetic == "unknown":
+            unknown.append(rule.name)
+        elif " = " in example.macs_arithmetic:
+            text, value = example.macs_arithmetic.rsplit(" = ", 1)
+            assert evaluate_formula(text) == int(value.replace(",", "")), (rule.name, example.macs_arithmetic)
+    assert unknown == ["Tensors"]

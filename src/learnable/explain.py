@@ -208,11 +208,12 @@ class WorkedExample:
     data_format: str
     output_shape: Shape
     shape_arithmetic: str  # "height, width: 32 − 3 + 1 = 30"
+    macs_arithmetic: str = ""  # "(30×30×64)×(3×3×3) = 1,555,200"; "unknown" when it is not known
 
     def to_dict(self) -> dict[str, Any]:
         return {"call": self.call, "input_shapes": [list(s) for s in self.input_shapes],
                 "data_format": self.data_format, "output_shape": list(self.output_shape),
-                "shape_arithmetic": self.shape_arithmetic}
+                "shape_arithmetic": self.shape_arithmetic, "macs_arithmetic": self.macs_arithmetic}
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,7 @@ class Explanation:
     example: WorkedExample | None  # None: the rule refuses every input (Keras Lambda)
     counts: tuple[ConventionCount, ...]  # Keras's, then PyTorch's; () without an example
     refusal: str = ""  # why there is no worked example
+    macs_formula: str = ""  # in symbols where the rule names them: "(H_out×W_out×filters)×(k_h×k_w×C_in)"
 
     @property
     def own(self) -> ConventionCount | None:
@@ -243,7 +245,8 @@ class Explanation:
                 "args": [a.to_dict() for a in self.args], "formula": self.formula,
                 "shape_formula": list(self.shape_formula),
                 "example": self.example.to_dict() if self.example else None,
-                "counts": {c.convention: c.to_dict() for c in self.counts}, "refusal": self.refusal}
+                "counts": {c.convention: c.to_dict() for c in self.counts}, "refusal": self.refusal,
+                "macs_formula": self.macs_formula}
 
 
 # ---- building it --------------------------------------------------------------------------
@@ -263,10 +266,12 @@ def explain(type_name: str) -> Explanation:
     except _NoExample as refused:
         return Explanation(**about, formula="", shape_formula=(), example=None, counts=(), refusal=str(refused))
     own = inferences[rule.framework]
+    macs = "unknown" if own.macs is None else equation(own.macs)
+    example = WorkedExample(call, shapes, data_format, own.output_shape, _notes_text(own.shape_notes, False), macs)
     return Explanation(
         **about, formula=own.params.render(symbolic=True), shape_formula=_shape_formula(rule, own, shapes),
-        example=WorkedExample(call, shapes, data_format, own.output_shape, _notes_text(own.shape_notes, False)),
-        counts=tuple(_convention_count(c, inferences[c]) for c in CONVENTIONS),
+        example=example, counts=tuple(_convention_count(c, inferences[c]) for c in CONVENTIONS),
+        macs_formula="" if own.macs is None else own.macs.render(symbolic=True),
     )
 
 

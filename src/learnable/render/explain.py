@@ -40,6 +40,8 @@ def example_lines(e: Explanation) -> list[str]:
         lines.append(f"buffers: {own.buffers_arithmetic}")
     if x.shape_arithmetic:
         lines.append(f"shape: {x.shape_arithmetic}")
+    if x.macs_arithmetic:
+        lines.append(f"MACs (one example): {x.macs_arithmetic}")
     return lines
 
 
@@ -104,6 +106,8 @@ def build_renderable(e: Explanation):
         parts.append(Text(f"Parameters ({FRAMEWORK[e.framework]}): {e.formula}"))
         parts += [Text("Output shape: " + line) if i == 0 else Text("              " + line)
                   for i, line in enumerate(e.shape_formula or ("as in the worked example",))]
+        if e.macs_formula:
+            parts.append(Text(f"MACs: {e.macs_formula}"))
         parts += [Text(""), Text("Worked example:")] + [Text("  " + line) for line in example_lines(e)]
         parts += [Text(""), Text("What each convention counts (the worked example):"),
                   table(TENSOR_HEADERS, tensor_rows(e), ("Size",))]
@@ -147,6 +151,8 @@ def render_markdown(e: Explanation) -> str:
     lines += [f"**Parameters** ({FRAMEWORK[e.framework]}): `{e.formula}`", ""]
     if e.shape_formula:
         lines += ["**Output shape**:", "", *(f"- `{line}`" for line in e.shape_formula), ""]
+    if e.macs_formula:
+        lines += [f"**MACs** (one example): `{e.macs_formula}`", ""]
     first, *rest = example_lines(e)
     lines += [f"**Worked example**: `{first}`", "", *(f"- {line}" for line in rest), ""]
     lines += ["**What each convention counts** (the worked example):", "",

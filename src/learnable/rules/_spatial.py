@@ -107,10 +107,16 @@ def windows(spatial: Shape, window: Sequence[int], strides: Sequence[int], dilat
     )
 
 
+_OUT_SYMBOLS = {1: ("L_out",), 2: ("H_out", "W_out"), 3: ("D_out", "H_out", "W_out")}
+
+
 def positions(sizes: Sizes | Shape) -> tuple[Expr, ...] | None:
-    """The output's spatial sizes as plain literals for a MACs product; None if unknown."""
+    """The output's spatial sizes as literals (``H_out``, ``W_out``) for a MACs product;
+    None if one is unknown."""
     values = [s.value if isinstance(s, Expr) else s for s in sizes]
-    return None if any(v is None for v in values) else tuple(num(v) for v in values)
+    if any(v is None for v in values):
+        return None
+    return tuple(num(v, symbol) for v, symbol in zip(values, _OUT_SYMBOLS[len(values)]))
 
 
 def keras_strides_or_dilation(strides: Sequence[int], dilation: Sequence[int]) -> None:

@@ -66,7 +66,7 @@ def convolve(
     shape = join_channels(filters, sizes_of(sizes), data_format)
     out = positions(sizes)
     # Each output value is a dot product over its window: k_h×k_w×(C_in/groups) MACs.
-    macs = None if out is None else output_macs((*out, num(filters)), (*kernel_dims(kernel), per_group))
+    macs = None if out is None else output_macs((*out, num(filters, "filters")), (*kernel_dims(kernel), per_group))
     return Inference(shape, weights, spatial_notes(sizes), macs=macs,
                      window=windows(spatial, kernel, strides, dilation, padding))
 

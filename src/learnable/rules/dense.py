@@ -43,8 +43,9 @@ def dense(x: Shape, units: int, use_bias: bool, ctx: Context) -> Inference:
         )
     weights = kernel_and_bias(ctx, (), num(d, "inputs"), num(units, "units"), use_bias)
     out = (*x[:-1], units)
-    dims = known_dims(out)
-    return Inference(out, weights, macs=None if dims is None else output_macs(dims, (num(d),)))
+    dims = known_dims(x[:-1])
+    macs = None if dims is None else output_macs((*dims, num(units, "units")), (num(d, "inputs"),))
+    return Inference(out, weights, macs=macs)
 
 
 def _keras(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:

@@ -101,7 +101,7 @@ def step_macs(weights: Sequence[Weight], steps: int | None, positions: Sequence[
     per_step = total(*(w.expr for w in weights if "bias" not in w.name))
     if positions:
         per_step = product(*positions, per_step)
-    return per_step if steps == 1 else product(num(steps), per_step)
+    return per_step if steps == 1 else product(num(steps, "timesteps"), per_step)
 
 
 def _gated(gates: int, units: Expr) -> Expr:
