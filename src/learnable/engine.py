@@ -127,8 +127,9 @@ def _count(node: Node, inputs: list[Shape], context: Context, counted: dict) -> 
     """The rule's inference and the row it gives (name, wiring and receptive field to be
     filled in), computed once per distinct (rule, arguments, input shapes, trainable):
     rules are pure functions of these."""
-    # repr, not the values: 1, 1.0 and True are equal keys but not the same argument
-    key = (id(node.rule), node.display_type, repr(node.args), tuple(inputs), node.trainable)
+    # The arguments by identity: layers bound from the same call share one mapping
+    # (graph._bind), and 1, 1.0 and True, equal as values, are not the same argument.
+    key = (id(node.rule), node.display_type, id(node.args), tuple(inputs), node.trainable)
     if key in counted:
         return counted[key]
     inference = _infer(node, inputs, context)
