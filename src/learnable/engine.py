@@ -16,7 +16,7 @@ from .expr import equation
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
-from .rules._base import ShapeNote, axis_names
+from .rules._base import shape_arithmetic
 
 
 def run(graph: Graph) -> Report:
@@ -120,7 +120,7 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
     t = template
     return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
                     t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, t.note, node.block,
-                    t.macs, t.macs_formula, field, _field_arithmetic(field), sees_all)
+                    t.macs, t.macs_formula, field, sees_all)
 
 
 def _count(node: Node, inputs: list[Shape], context: Context, counted: dict) -> tuple[Inference, LayerRow]:
@@ -163,21 +163,3 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         macs_formula="" if inference.macs is None else equation(inference.macs),
     )
 
-
-def _field_arithmetic(field: receptive.State) -> str:
-    if not isinstance(field, receptive.Field) or not field.formulas:
-        return ""
-    notes = tuple(ShapeNote(label, f) for label, f in zip(axis_names(len(field.formulas)), field.formulas))
-    return shape_arithmetic(notes)
-
-
-def shape_arithmetic(notes: tuple[ShapeNote, ...]) -> str:
-    """``height, width: 28 − 3 + 1 = 26``: axes computed alike are named together."""
-    groups: list[tuple[list[str], str]] = []
-    for note in notes:
-        text = equation(note.expr)
-        if groups and groups[-1][1] == text:
-            groups[-1][0].append(note.label)
-        else:
-            groups.append(([note.label], text))
-    return "; ".join(f"{', '.join(labels)}: {text}" if labels[0] else text for labels, text in groups)

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 from .expr import Expr, minus, num, product, total
 from .rules import CHANNELS_FIRST, Inference, Rule, Shape
-from .rules._base import GLOBAL, POINTWISE, WINDOW, Window
+from .rules._base import GLOBAL, POINTWISE, WINDOW, ShapeNote, Window, axis_names, shape_arithmetic
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Field:
     """The receptive field of one output position, per spatial axis."""
 
@@ -32,6 +33,12 @@ class Field:
     jump: tuple[Fraction, ...]
     start: tuple[Fraction, ...]
     formulas: tuple[Expr, ...] = ()  # how each size was computed; () when nothing was
+
+    @cached_property  # rendered when a report shows it, not for every layer counted
+    def arithmetic(self) -> str:
+        """``height, width: 3 + (3 − 1)×1 = 5``."""
+        labels = axis_names(len(self.formulas))
+        return shape_arithmetic([ShapeNote(label, f) for label, f in zip(labels, self.formulas)])
 
     def to_dict(self) -> dict:
         return {"size": list(self.size), "jump": [_number(j) for j in self.jump],

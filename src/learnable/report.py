@@ -72,8 +72,12 @@ class LayerRow:
     macs: int | None = None  # multiply-accumulates for one example; None: not known (never zero)
     macs_formula: str = ""  # e.g. "(24×24×64)×(3×3×32) = 10,616,832"
     receptive_field: Field | str | None = None  # a Field, "whole input", or None (not known / not spatial)
-    receptive_formula: str = ""  # e.g. "height, width: 3 + (3 − 1) = 5"
     sees_whole_input: bool = False  # one output position's field covers the network's whole input
+
+    @property
+    def receptive_formula(self) -> str:
+        """How the field's size was computed: ``height, width: 3 + (3 − 1)×1 = 5``."""
+        return self.receptive_field.arithmetic if isinstance(self.receptive_field, Field) else ""
 
     @property
     def activations(self) -> int | None:

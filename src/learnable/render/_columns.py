@@ -150,9 +150,16 @@ class DisplayRow:
     note: str = ""
     macs: int | None = 0
     macs_formula: str = ""
-    receptive_field: str = ""
-    receptive_formula: str = ""
     activation_text: str = ""
+    layer: LayerRow | None = None  # for what is worked out only when a column shows it
+
+    @property
+    def receptive_field(self) -> str:
+        return _receptive_cell(self.layer) if self.layer else ""
+
+    @property
+    def receptive_formula(self) -> str:
+        return self.layer.receptive_formula if self.layer else ""
 
 
 def display_rows(report: Report, depth: int = 0, memory: MemoryEstimate | None = None) -> list[DisplayRow]:
@@ -199,8 +206,8 @@ def _block_row(block, level: int) -> DisplayRow:
 def _layer_row(layer: LayerRow, level: int, activation: int | None = None) -> DisplayRow:
     return DisplayRow(_indent(layer.name, layer.block, level), layer.type, layer.output_shape,
                       layer.params, layer.buffers, layer.formula, layer.shape_formula, layer.buffers_formula,
-                      layer.note, layer.macs, layer.macs_formula, _receptive_cell(layer),
-                      layer.receptive_formula, "" if activation is None else human(activation))
+                      layer.note, layer.macs, layer.macs_formula, "" if activation is None else human(activation),
+                      layer)
 
 
 def _receptive_cell(layer: LayerRow) -> str:

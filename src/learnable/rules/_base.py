@@ -23,7 +23,7 @@ from typing import Any
 
 from .._text import shape_text
 from ..errors import RuleError
-from ..expr import Expr, Num, product, total
+from ..expr import Expr, Num, equation, product, total
 from ._args import Arg, choice, optional
 
 Shape = tuple[int | None, ...]
@@ -189,6 +189,18 @@ def per_value_macs(shape: Shape) -> Expr | None:
     """One multiply-accumulate per value (a scale and shift, ``x·a + b``): the shape's size."""
     dims = known_dims(shape)
     return None if dims is None else product(*dims)
+
+
+def shape_arithmetic(notes: Sequence[ShapeNote]) -> str:
+    """``height, width: 28 − 3 + 1 = 26``: axes computed alike are named together."""
+    groups: list[tuple[list[str], str]] = []
+    for note in notes:
+        text = equation(note.expr)
+        if groups and groups[-1][1] == text:
+            groups[-1][0].append(note.label)
+        else:
+            groups.append(([note.label], text))
+    return "; ".join(f"{', '.join(labels)}: {text}" if labels[0] else text for labels, text in groups)
 
 
 def output_macs(outputs: Sequence[Expr | int], per_output: Sequence[Expr | int]) -> Expr:
