@@ -85,3 +85,9 @@ def test_fields_match_brute_force_gradients(text, size):
                 low, high = centre - Fraction(field.size[axis] - 1, 2), centre + Fraction(field.size[axis] - 1, 2)
                 expected = (max(0, int(low)), min(size - 1, int(high)))  # clipped to the image
                 assert (int(seen[:, axis].min()), int(seen[:, axis].max())) == expected, (i, j, axis)
+
+
+def test_attention_sees_the_whole_sequence():
+    report = learnable.count("Input(10, 16) | Conv1D(16, 3) | MultiHeadAttention(2, 8) | Dense(4)")
+    fields = [row.receptive_field for row in report.layers]
+    assert fields[1].size == (3,) and fields[2] == WHOLE and fields[3] == WHOLE

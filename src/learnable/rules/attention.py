@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, num, product, total
 from ._args import Arg, anything, boolean, choice, fraction, integer, optional, positive
-from ._base import Context, Inference, Rule, Shape, Weight, known, shape_text
+from ._base import GLOBAL, Context, Inference, Rule, Shape, Weight, known, shape_text
 from ._registry import PYTORCH, register
 
 # ---- multiply-accumulates --------------------------------------------------------------
@@ -224,7 +224,7 @@ _IGNORED = ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bia
             "activity_regularizer", "kernel_constraint", "bias_constraint")
 
 register(Rule(
-    name="MultiHeadAttention", family="attention", infer=_keras_mha, arity=(1, 3),
+    name="MultiHeadAttention", family="attention", field=GLOBAL, infer=_keras_mha, arity=(1, 3),
     args=(
         Arg("num_heads", positive), Arg("key_dim", positive), Arg("value_dim", optional(positive), None),
         Arg("dropout", fraction, 0.0), Arg("use_bias", boolean, True), Arg("output_shape", _output_shape, None),
@@ -286,7 +286,7 @@ def torch_mha_macs(embed: int, heads: int, kdim: int, vdim: int, queries: int | 
 
 
 register(Rule(
-    name="MultiheadAttention", family="attention", infer=_torch_mha, framework=PYTORCH, arity=(1, 3),
+    name="MultiheadAttention", family="attention", field=GLOBAL, infer=_torch_mha, framework=PYTORCH, arity=(1, 3),
     args=(
         Arg("embed_dim", positive), Arg("num_heads", positive), Arg("dropout", fraction, 0.0),
         Arg("bias", boolean, True), Arg("add_bias_kv", boolean, False), Arg("add_zero_attn", boolean, False),
@@ -344,14 +344,14 @@ def _dot_attention(additive: bool, a: Mapping[str, Any], shapes: Sequence[Shape]
 
 
 register(Rule(
-    name="Attention", family="attention", infer=partial(_dot_attention, False), arity=(2, 3),
+    name="Attention", family="attention", field=GLOBAL, infer=partial(_dot_attention, False), arity=(2, 3),
     args=(Arg("use_scale", boolean, False), Arg("score_mode", choice("dot", "concat"), "dot"),
           Arg("dropout", fraction, 0.0), Arg("seed", anything, None)),
     doc="Keras Attention, inputs [query, value(, key)]: a scalar scale with use_scale and a scalar "
         "concat_score_weight with score_mode='concat'; otherwise no weights.",
 ))
 register(Rule(
-    name="AdditiveAttention", family="attention", infer=partial(_dot_attention, True), arity=(2, 3),
+    name="AdditiveAttention", family="attention", field=GLOBAL, infer=partial(_dot_attention, True), arity=(2, 3),
     args=(Arg("use_scale", boolean, True), Arg("dropout", fraction, 0.0)),
     doc="Keras AdditiveAttention, inputs [query, value(, key)]: scale, one per query feature, with use_scale.",
 ))

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import RuleError
 from ..expr import Expr, num, product, total
 from ._args import Arg, NestedLayer, anything, boolean, fraction, nested_layer, optional, positive
-from ._base import PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
+from ._base import GLOBAL, PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
 from ._registry import register
 from .attention import torch_mha_macs, torch_mha_weights
 
@@ -111,13 +111,13 @@ def _layer_args() -> tuple[Arg, ...]:
 
 
 register(Rule(
-    name="TransformerEncoderLayer", family="transformer", infer=partial(_layer, False), framework=PYTORCH,
+    name="TransformerEncoderLayer", family="transformer", field=GLOBAL, infer=partial(_layer, False), framework=PYTORCH,
     args=_layer_args(),
     doc="PyTorch nn.TransformerEncoderLayer: self_attn (4E² + 4E) + linear1 (E×F + F) + linear2 (F×E + E) "
         "+ norm1, norm2 (2E each).",
 ))
 register(Rule(
-    name="TransformerDecoderLayer", family="transformer", infer=partial(_layer, True), framework=PYTORCH,
+    name="TransformerDecoderLayer", family="transformer", field=GLOBAL, infer=partial(_layer, True), framework=PYTORCH,
     args=_layer_args(), arity=(2, 2),
     doc="PyTorch nn.TransformerDecoderLayer, inputs tgt and memory: self_attn and multihead_attn "
         "(4E² + 4E each) + linear1 + linear2 + norm1, norm2, norm3.",
@@ -179,14 +179,14 @@ def _sum(terms: Sequence[Expr | None]) -> Expr | None:
 
 
 register(Rule(
-    name="TransformerEncoder", family="transformer", infer=partial(_stack, False), framework=PYTORCH,
+    name="TransformerEncoder", family="transformer", field=GLOBAL, infer=partial(_stack, False), framework=PYTORCH,
     args=(Arg("encoder_layer", nested_layer), Arg("num_layers", _layer_count), Arg("norm", OPTIONAL_LAYER, None),
           Arg("enable_nested_tensor", boolean, True), Arg("mask_check", boolean, True)),
     doc="PyTorch nn.TransformerEncoder: num_layers copies of its encoder_layer (layers.0. ...) + its "
         "optional final norm.",
 ))
 register(Rule(
-    name="TransformerDecoder", family="transformer", infer=partial(_stack, True), framework=PYTORCH,
+    name="TransformerDecoder", family="transformer", field=GLOBAL, infer=partial(_stack, True), framework=PYTORCH,
     args=(Arg("decoder_layer", nested_layer), Arg("num_layers", _layer_count), Arg("norm", OPTIONAL_LAYER, None)),
     arity=(2, 2),
     doc="PyTorch nn.TransformerDecoder, inputs tgt and memory: num_layers copies of its decoder_layer "
@@ -227,7 +227,7 @@ def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
 
 
 register(Rule(
-    name="Transformer", family="transformer", infer=_transformer, framework=PYTORCH, arity=(2, 2),
+    name="Transformer", family="transformer", field=GLOBAL, infer=_transformer, framework=PYTORCH, arity=(2, 2),
     args=(
         Arg("d_model", positive, 512), Arg("nhead", positive, 8), Arg("num_encoder_layers", _layer_count, 6),
         Arg("num_decoder_layers", _layer_count, 6), Arg("dim_feedforward", positive, 2048),
