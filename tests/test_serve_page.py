@@ -232,3 +232,24 @@ def test_the_macs_toggle_shows_the_macs_the_report_carries(site):
     expect()(total(page, "total_macs")).to_have_text(f"{sum(macs.values()):,}")
     assert "show=macs" in page.url
     shot(page, "macs")
+
+
+def test_the_memory_toggle_shows_each_term_with_its_arithmetic(site):
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    page.locator("#spec").fill(SEED)
+    expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    toggle = page.locator("#option-memory input")
+    expect()(toggle).to_be_visible()
+    toggle.check()
+    page.locator("#batch").fill("32")
+    page.locator("#batch").dispatch_event("change")
+    page.locator("#optimizer").select_option("adamw")
+    memory = page.locator("#memory")
+    # the seed's 2,515 parameters: 4 bytes each in fp32, as weights, gradients, and twice for Adam
+    expect()(memory).to_contain_text("weights (2,515 params, fp32): 2,515×4 = 10,060 B", timeout=WAIT_MS)
+    expect()(memory).to_contain_text("gradients (2,515 trainable params, fp32): 2,515×4 = 10,060 B")
+    expect()(memory).to_contain_text("adamw state (exp_avg and exp_avg_sq, fp32): 2×(2,515×4) = 20,120 B")
+    expect()(memory).to_contain_text("Training memory (adamw)")
+    shot(page, "memory")

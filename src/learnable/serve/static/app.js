@@ -38,6 +38,10 @@
     for (const family of shownFamilies()) {
       if (state.options.includes(family)) body[family] = true; // an option this server's count() takes
     }
+    if (body.memory) {
+      body.memory = { batch: Math.max(1, parseInt($("batch").value, 10) || 1), dtype: $("dtype").value,
+        optimizer: $("optimizer").value || null };
+    }
     return body;
   }
 
@@ -156,6 +160,7 @@
     $("convention").value = ["keras", "pytorch"].includes(params.get("convention")) ? params.get("convention") : "";
     const show = (params.get("show") || "").split(",");
     for (const box of document.querySelectorAll("input[data-family]")) box.checked = show.includes(box.dataset.family);
+    $("memory-options").hidden = !show.includes("memory");
     renderGutter();
     return true;
   }
@@ -195,6 +200,7 @@
   }
 
   function toggled(event) {
+    $("memory-options").hidden = !shownFamilies().has("memory");
     saveToAddress();
     if (state.options.includes(event.target.dataset.family)) countNow(); // the server counts it on request
     else if (state.lastGood) LearnableView.showReport(state.lastGood.payload, shownFamilies());
@@ -278,6 +284,7 @@
       event.target.selectedIndex = 0;
     });
     for (const box of document.querySelectorAll("input[data-family]")) box.addEventListener("change", toggled);
+    for (const id of ["batch", "dtype", "optimizer"]) $(id).addEventListener("change", countNow);
     for (const button of document.querySelectorAll("button[data-export]")) {
       button.addEventListener("click", () => exportText(button.dataset.export));
     }

@@ -215,6 +215,36 @@ const LearnableView = (() => {
     $("convention-text").textContent = payload.convention_text ? `Convention: ${payload.convention_text}` : "";
     renderTable(report, shown);
     renderFigures(payload);
+    renderMemory(shown.has("memory") ? payload.memory : null);
+  }
+
+  // Each estimate's total, then its terms with their arithmetic in bytes (docs/compute.md).
+  function renderMemory(memory) {
+    const box = $("memory");
+    box.hidden = !memory;
+    if (!memory) return box.replaceChildren();
+    const parts = [estimate(`Inference memory (batch ${number(memory.batch)}, ${memory.dtype})`,
+      memory.inference_bytes, memory.inference)];
+    if (memory.training.length) {
+      parts.push(estimate(`Training memory (${memory.optimizer})`, memory.training_bytes, memory.training));
+    }
+    box.replaceChildren(...parts);
+  }
+
+  function estimate(title, bytes, terms) {
+    const section = document.createElement("div");
+    section.className = "estimate";
+    const head = document.createElement("h3");
+    head.textContent = `${title}: ${number(bytes)} bytes`;
+    const list = document.createElement("ul");
+    for (const term of terms) {
+      const item = document.createElement("li");
+      const value = `${number(term.bytes)} B`;
+      item.textContent = `${term.label}: ${term.formula === number(term.bytes) ? value : `${term.formula} = ${value}`}`;
+      list.append(item);
+    }
+    section.append(head, list);
+    return section;
   }
 
   return { showReport, families, number };
