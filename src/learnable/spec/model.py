@@ -17,7 +17,9 @@ GRAPH_KEYS = ("name", "inputs", "repeat", "shares")
 REQUIRED = None  # a block parameter written without a default (``filters: ~``)
 
 
-@dataclass(frozen=True)
+# Not frozen, like graph.Node: a frozen dataclass is five times slower to build, and a
+# spec is made once and only read.
+@dataclass
 class LayerSpec:
     """One layer (or one use of a block) as written: its type name, positional and keyword
     arguments, and its place in the graph and in the source."""
