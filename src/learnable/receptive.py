@@ -27,22 +27,26 @@ from .rules._base import GLOBAL, POINTWISE, WINDOW, ShapeNote, Window, axis_name
 
 @dataclass(frozen=True)
 class Field:
-    """The receptive field of one output position, per spatial axis."""
+    """The receptive field of one output position, per spatial axis. The start is kept
+    doubled, so a centre between two pixels stays an exact integer."""
 
     size: tuple[int, ...]
-    jump: tuple[Fraction, ...]
-    start: tuple[Fraction, ...]
-    formulas: tuple[Expr, ...] = ()  # how each size was computed; () when nothing was
+    jump: tuple[int, ...]
+    start2: tuple[int, ...]  # twice the start
+    steps: tuple[tuple[int, Window, int], ...] = ()  # (r_in, window, j_in) per axis: how the size grew
+
+    @property
+    def start(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(s, 2) for s in self.start2)
 
     @cached_property  # rendered when a report shows it, not for every layer counted
     def arithmetic(self) -> str:
-        """``height, width: 3 + (3 − 1)×1 = 5``."""
-        labels = axis_names(len(self.formulas))
-        return shape_arithmetic([ShapeNote(label, f) for label, f in zip(labels, self.formulas)])
+        """``height, width: 3 + (3 − 1)×1 = 5``: the previous size plus the window's reach."""
+        labels = axis_names(len(self.steps))
+        return shape_arithmetic([ShapeNote(label, _size_formula(*step)) for label, step in zip(labels, self.steps)])
 
     def to_dict(self) -> dict:
-        return {"size": list(self.size), "jump": [_number(j) for j in self.jump],
-                "start": [_number(s) for s in self.start]}
+        return {"size": list(self.size), "jump": list(self.jump), "start": [_number(s) for s in self.start]}
 
 
 WHOLE = "whole input"  # every output sees all of its input
@@ -54,7 +58,7 @@ def input_field(shape: Shape, data_format: str) -> State:
     if len(shape) < 2:
         return None
     rank = len(shape) - 1
-    return Field((1,) * rank, (Fraction(1),) * rank, (Fraction(0),) * rank)
+    return Field((1,) * rank, (1,) * rank, (0,) * rank)
 
 
 def propagate(rule: Rule, inference: Inference, inputs: Sequence[State], input_shapes: Sequence[Shape],
@@ -77,25 +81,22 @@ def propagate(rule: Rule, inference: Inference, inputs: Sequence[State], input_s
 def _window(field: Field, windows: tuple[Window, ...] | None) -> Field | None:
     if windows is None or len(windows) != len(field.size):
         return None
-    sizes, jumps, starts, formulas = [], [], [], []
-    for r, j, c, w in zip(field.size, field.jump, field.start, windows):
+    sizes, jumps, starts, steps = [], [], [], []
+    for r, j, c2, w in zip(field.size, field.jump, field.start2, windows):
         k_eff = w.dilation * (w.kernel - 1) + 1
-        grown = (k_eff - 1) * j
-        if grown.denominator != 1:
-            return None  # after upsampling: not supported, see the module doc
-        sizes.append(r + int(grown))
+        sizes.append(r + (k_eff - 1) * j)
         jumps.append(j * w.stride)
-        starts.append(c + (Fraction(k_eff - 1, 2) - w.pad) * j)
-        formulas.append(_size_formula(r, w, j))
-    return Field(tuple(sizes), tuple(jumps), tuple(starts), tuple(formulas))
+        starts.append(c2 + (k_eff - 1 - 2 * w.pad) * j)  # 2·(c + ((k' − 1)/2 − p)·j)
+        steps.append((r, w, j))
+    return Field(tuple(sizes), tuple(jumps), tuple(starts), tuple(steps))
 
 
-def _size_formula(r: int, w: Window, jump: Fraction) -> Expr:
+def _size_formula(r: int, w: Window, jump: int) -> Expr:
     """``3 + (3 − 1)×2 = 7``: the previous size plus the window's reach in input pixels."""
     reach = minus(num(w.kernel), 1)
     if w.dilation != 1:
         reach = product(num(w.dilation), reach)
-    return total(num(r), product(reach, num(int(jump))))
+    return total(num(r), product(reach, num(jump)))
 
 
 def _same_positions(output: Shape, inputs: Sequence[Shape], data_format: str) -> bool:
@@ -116,11 +117,11 @@ def _union(fields: Sequence[Field]) -> Field | None:
     if any(f.jump != first.jump or len(f.size) != len(first.size) for f in fields):
         return None
     sizes, starts = [], []
-    for axis in range(len(first.size)):
-        low = min(f.start[axis] - Fraction(f.size[axis] - 1, 2) for f in fields)
-        high = max(f.start[axis] + Fraction(f.size[axis] - 1, 2) for f in fields)
-        sizes.append(int(high - low) + 1)
-        starts.append((low + high) / 2)
+    for axis in range(len(first.size)):  # in doubled units: the edges are start2 ∓ (r − 1)
+        low = min(f.start2[axis] - (f.size[axis] - 1) for f in fields)
+        high = max(f.start2[axis] + (f.size[axis] - 1) for f in fields)
+        sizes.append((high - low) // 2 + 1)
+        starts.append((low + high) // 2)
     return Field(tuple(sizes), first.jump, tuple(starts))
 
 
