@@ -21,6 +21,7 @@ from .rules import CONVENTIONS, DATA_FORMATS
 # The --dtype and --optimizer choices (memory.py; kept here so --help imports nothing more).
 DTYPES = ("fp32", "fp16", "bf16", "int8", "int4")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "adamw")
+RICH_ROWS = 2_000
 
 EXAMPLES = """\
 examples:
@@ -203,8 +204,14 @@ def _count(args: argparse.Namespace) -> int:
         sys.stdout.write(render(comparison, args.format))
         return 0
     report = count(source, data_format=args.data_format, convention=args.convention, **options)
-    show = _show(args, report)
-    if args.format == "table" and sys.stdout.isatty():  # rich: the terminal's width and colours
+    _write_report(report, args, _show(args, report))
+    return 0
+
+
+def _write_report(report, args: argparse.Namespace, show) -> None:
+    # rich fits the table to a terminal; beyond a few thousand rows it takes minutes, and
+    # the plain table (what a pipe gets) reads the same.
+    if args.format == "table" and sys.stdout.isatty() and len(report.layers) <= RICH_ROWS:
         from .render.table import print_report
 
         print_report(report, explain=args.explain, depth=args.depth, show=show)
@@ -216,7 +223,6 @@ def _count(args: argparse.Namespace) -> int:
         from .render import render
 
         sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth, show=show))
-    return 0
 
 
 def _zoo(args: argparse.Namespace) -> int:
