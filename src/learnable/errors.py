@@ -11,6 +11,7 @@ in the source, and what its inputs were, the way ONNX's shape inference and eino
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -38,10 +39,27 @@ class Location:
         return text
 
 
+# Characters that would break a message over lines or drive a terminal (ESC sequences):
+# C0 controls but tab, DEL, C1 controls, and Unicode's line and paragraph separators.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break and control character escaped as Python writes it
+    (``\\n``, ``\\x1b``): a message quotes the user's names, and they may hold anything."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class LearnableError(Exception):
-    """A problem with the user's input. The message says what, where, and a remedy."""
+    """A problem with the user's input. The message says what, where, and a remedy.
+
+    Its text is always one line without control characters, whatever the input quoted in
+    it: the CLI prints it as ``learnable: error: ...`` and a spec may come from anyone."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class SpecError(LearnableError):

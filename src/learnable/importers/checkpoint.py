@@ -15,9 +15,9 @@ follow, so rows show none.
 from __future__ import annotations
 
 import json
-import math
 import struct
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 
 from ..errors import Location, SpecError
@@ -54,26 +54,56 @@ def _safetensors(path: Path) -> list[Tensor]:
         raw = file.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[...": nested too deep
         raise SpecError("has a header that is not JSON; not a safetensors file", where) from None
     if not isinstance(header, dict):
         raise SpecError("has a header that is not a JSON object; not a safetensors file", where)
-    return [_safetensor(name, entry, size - 8 - length, where) for name, entry in header.items()
-            if name != "__metadata__"]
+    entries = {name: entry for name, entry in header.items() if name != "__metadata__"}
+    tensors = [_safetensor(name, entry, size - 8 - length, where) for name, entry in entries.items()]
+    _check_disjoint(entries, where)
+    return tensors
+
+
+def _check_disjoint(entries: dict[str, dict], where: Location) -> None:
+    """Tensors may not share bytes (the format forbids it): two names over the same data
+    would be counted twice, and a crafted header could claim any count it likes."""
+    spans = sorted((entry["data_offsets"][0], entry["data_offsets"][1], name) for name, entry in entries.items()
+                   if entry["data_offsets"][0] < entry["data_offsets"][1])
+    for (_, end, first), (start, _, second) in pairwise(spans):
+        if start < end:
+            raise SpecError(f"tensors '{first}' and '{second}' overlap in the file (data offsets); "
+                            "not a valid safetensors file", where)
 
 
 def _safetensor(name: str, entry: object, data_size: int, where: Location) -> Tensor:
     if not isinstance(entry, dict):
         raise SpecError(f"tensor '{name}' has no description in the header", where)
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in _DTYPE_BYTES or not isinstance(shape, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+    if (not isinstance(dtype, str) or dtype not in _DTYPE_BYTES or not isinstance(shape, list)
+            or not all(_is_int(d) and d >= 0 for d in shape)):
         raise SpecError(f"tensor '{name}' has a bad dtype or shape in the header: {dtype!r}, {shape!r}", where)
-    nbytes = math.prod(shape) * _DTYPE_BYTES[dtype]
-    if (not isinstance(offsets, list) or len(offsets) != 2 or not 0 <= offsets[0] <= offsets[1] <= data_size
-            or offsets[1] - offsets[0] != nbytes):
+    nbytes = _nbytes(shape, _DTYPE_BYTES[dtype], data_size)
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_int(o) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= data_size or offsets[1] - offsets[0] != nbytes):
         raise SpecError(f"tensor '{name}' has data offsets {offsets!r} that do not fit its shape and the file", where)
     return name, tuple(shape), dtype, nbytes
+
+
+def _nbytes(shape: list[int], itemsize: int, limit: int) -> int:
+    """The tensor's bytes, or limit + 1 once past it: a crafted header of ten thousand
+    4,000-digit sizes would otherwise take minutes to multiply out."""
+    if 0 in shape:
+        return 0
+    nbytes = itemsize
+    for dim in shape:
+        nbytes *= dim
+        if nbytes > limit:
+            return limit + 1
+    return nbytes
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON's true is not 1 here
 
 
 def _torch_file(path: Path) -> list[Tensor]:

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import Location, SpecError
 from . import zoo
@@ -62,12 +62,22 @@ def load_file(path: Path) -> ModelSpec:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SpecError(f"is {size:,} bytes; specs larger than {MAX_FILE_BYTES:,} bytes are refused", Location(name))
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = read_bounded(file, name)
     except FileNotFoundError:
         raise SpecError("no such file", Location(name)) from None
     except (OSError, ValueError) as err:  # ValueError: a name the OS cannot hold
         raise SpecError(f"cannot be read: {getattr(err, 'strerror', None) or err}", Location(name)) from None
     return parse_text(decode(data, name), name, _SPEC_SUFFIXES.get(path.suffix.lower()))
+
+
+def read_bounded(file: BinaryIO, name: str) -> bytes:
+    """At most MAX_FILE_BYTES from a file or a stream. The size a file states is not enough:
+    /dev/zero, a pipe or a /proc file states 0 and never ends."""
+    data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"holds more than {MAX_FILE_BYTES:,} bytes; specs larger than that are refused", Location(name))
+    return data
 
 
 def decode(data: bytes, name: str, expected: str = "a spec (YAML, JSON or compact text)") -> str:

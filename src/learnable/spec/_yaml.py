@@ -33,6 +33,8 @@ def load_yaml(text: str, source: str | None) -> tuple[Any, dict[tuple[str, ...],
         return loader.construct_document(node), _layer_lines(node)
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, source) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a NUL
+        raise _reader_error(err, text, source) from None
     except yaml.YAMLError as err:
         raise SpecError(f"YAML error: {err}", Location(source)) from None
     except ValueError:  # Python refuses to read integers of over 4,300 digits
@@ -124,6 +126,16 @@ def _yaml_error(err: Any, source: str | None) -> SpecError:
     if err.problem and err.context and context is not None and context is not mark:
         problem += f" ({err.context} at line {context.line + 1}, column {context.column + 1})"
     return SpecError(f"YAML syntax error: {problem}", where)
+
+
+def _reader_error(err: Any, text: str, source: str | None) -> SpecError:
+    """PyYAML's own text spans two lines; say it on one, at the character's line and column."""
+    position = min(max(err.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = ord(err.character) if isinstance(err.character, str) else err.character  # libyaml gives an int
+    return SpecError(f"YAML does not allow the character U+{code:04X} ({err.reason}); remove it",
+                     Location(source, line, column))
 
 
 def _layer_lines(root: Any) -> dict[tuple[str, ...], list[int]]:

@@ -149,14 +149,25 @@ class _Layout:
 
     def __init__(self, text: str):
         self.shifts: dict[int, int] = {}  # line → columns removed from its start
+        self.pipes: dict[int, list[int]] = {}  # line → columns of its top-level pipes, to become ";"
         self.text = self._rewrite(text)
 
     def _rewrite(self, text: str) -> str:
-        lines = text.splitlines(keepends=True)
+        # Lines as tokenize numbers them: split at "\n" only (str.splitlines also splits at
+        # "\v", "\f", "\x1c", ..., and row numbers would then point at the wrong line).
+        lines = io.StringIO(text).readlines()
         try:
             self._scan(text, lines)
         except (tokenize.TokenError, SyntaxError):
             pass  # keep the edits made so far; ast.parse reports the problem where it is
+        for row, columns in self.pipes.items():
+            # Each line is rebuilt once: replacing pipes one by one would copy a long
+            # one-line network once per layer (quadratic time).
+            chars = list(lines[row - 1])
+            for col in columns:
+                if chars[col:col + 1] == ["|"]:  # defensive: only ever a pipe becomes ";"
+                    chars[col] = ";"
+            lines[row - 1] = "".join(chars)
         for row, cut in self.shifts.items():
             lines[row - 1] = lines[row - 1][cut:]
         return "".join(lines)
@@ -172,7 +183,7 @@ class _Layout:
                 if first:  # a leading pipe: drop it with the indentation
                     self.shifts[row] = len(lines[row - 1]) - len(lines[row - 1][col + 1:].lstrip(" \t"))
                 else:
-                    lines[row - 1] = lines[row - 1][:col] + ";" + lines[row - 1][col + 1:]
+                    self.pipes.setdefault(row, []).append(col)
             elif depth == 0 and first and col:
                 self.shifts[row] = col
             depth += (token.string in "([{") - (token.string in ")]}") if token.type == tokenize.OP else 0

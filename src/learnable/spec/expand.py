@@ -17,13 +17,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import GraphError, LayerError, RuleError, SpecError
+from ..errors import GraphError, LayerError, LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Node, describe, make_node
 from ..rules import KERAS, Rule, lookup
 from .blocks import bind_params, substitute
 from .model import BlockDef, LayerSpec
 
-MAX_DEPTH = 50  # blocks within blocks; deeper is a mistake (or a block that uses itself)
+MAX_DEPTH = 50  # blocks within blocks; deeper is a mistake
+# Layers and block uses after expanding repeats and blocks. Repeats multiply through nested
+# blocks, so a few lines could otherwise ask for 100,000³ layers and never finish.
+MAX_LAYERS = 1_000_000
 
 
 @dataclass
@@ -47,17 +50,53 @@ class Expander:
         self.taken: set[str] = set()
         self.counters: dict[str, int] = {}
         self.by_name: dict[str, _Planned] = {}
+        self.planned = 0  # layers and block uses so far, against MAX_LAYERS
+        self.sizes: dict[tuple[str, str], int] = {}  # (block, its parameters) → expanded size
+        self.using: list[str] = []  # the blocks being expanded, outermost first
 
     def run(self, layers: Sequence[LayerSpec]) -> None:
+        if self._expanded_size(layers, 0, ()) > MAX_LAYERS:
+            raise GraphError(f"the network expands to more than {MAX_LAYERS:,} layers through 'repeat:' and "
+                             "blocks; is a repeat too large?")
         planned, names = self.plan(layers, "", 0)
         self.emit(planned, names, None, None, True)
+
+    # ---- pass 0: size ---------------------------------------------------------------------
+
+    def _expanded_size(self, layers: Sequence[LayerSpec], depth: int, using: tuple[str, ...]) -> int:
+        """How many layers and block uses ``layers`` become, computed once per distinct
+        block use, so that a bomb is refused before any of it is built."""
+        total = 0
+        for layer in layers:
+            repeat = layer.repeat if isinstance(layer.repeat, int) else 1
+            total += repeat * (1 + self._block_size(layer, depth, using))
+            if total > MAX_LAYERS:
+                break
+        return total
+
+    def _block_size(self, layer: LayerSpec, depth: int, using: tuple[str, ...]) -> int:
+        """What one use of a block expands to (0 for a layer). A use that plan() will refuse
+        (a bad parameter, a block using itself) counts as nothing here: plan() says why."""
+        block = self.blocks.get(layer.type)
+        if block is None or block.name in using or depth >= MAX_DEPTH:
+            return 0
+        try:
+            params = bind_params(block, {k: v for k, v in layer.kwargs.items() if k != "trainable"}, None)
+            key = (block.name, repr(sorted(params.items())))
+            if key not in self.sizes:
+                inner = [substitute(item, params, block.name) for item in block.layers]
+                self.sizes[key] = self._expanded_size(inner, depth + 1, (*using, block.name))
+        except LearnableError:
+            return 0
+        return self.sizes[key]
 
     # ---- pass 1: plan ---------------------------------------------------------------------
 
     def plan(self, layers: Sequence[LayerSpec], prefix: str, depth: int) -> tuple[list[_Planned], dict[str, str]]:
         if depth > MAX_DEPTH:
             raise GraphError(f"blocks are nested more than {MAX_DEPTH} deep at '{prefix.rstrip('/')}'; "
-                             "does a block use itself?")
+                             "nest fewer blocks within blocks")
+        self._count(layers, prefix)
         items = [copy for layer in layers for copy in _repeated(layer)]
         self._reserve([prefix + item.name for item in items if item.name])
         names: dict[str, str] = {}
@@ -83,7 +122,28 @@ class Expander:
         self.by_name[name] = entry
         return entry
 
+    def _count(self, layers: Sequence[LayerSpec], prefix: str) -> None:
+        """Refuse an expansion too large before building it: the check comes first, so the
+        work done before the error is bounded by MAX_LAYERS."""
+        self.planned += sum(layer.repeat if isinstance(layer.repeat, int) else 1 for layer in layers)
+        if self.planned > MAX_LAYERS:
+            where = f" (at '{prefix.rstrip('/')}')" if prefix else ""
+            raise GraphError(f"the network expands to more than {MAX_LAYERS:,} layers through 'repeat:' and "
+                             f"blocks{where}; is a repeat too large?")
+
     def _plan_block(self, spec: LayerSpec, block: BlockDef, path: str, depth: int) -> _Planned:
+        if block.name in self.using:  # else it would expand until MAX_DEPTH with a vaguer message
+            cycle = " → ".join([*self.using[self.using.index(block.name):], block.name])
+            raise GraphError(f"{describe(block.name, path, spec.index, spec.location)}: block '{block.name}' "
+                             f"uses itself ({cycle}), so blocks would be nested more than {MAX_DEPTH} deep without end; "
+                             "a block cannot contain itself")
+        self.using.append(block.name)
+        try:
+            return self._expand_block(spec, block, path, depth)
+        finally:
+            self.using.pop()
+
+    def _expand_block(self, spec: LayerSpec, block: BlockDef, path: str, depth: int) -> _Planned:
         given = dict(spec.kwargs)
         trainable = given.pop("trainable", True)
         if spec.args:
@@ -166,10 +226,15 @@ class Expander:
         if shares is None:
             return entry.spec.args, kwargs
         other = self.by_name.get(shares)
-        seen = {entry.name}
-        while other is not None and other.spec.shares and other.name not in seen:  # b shares a, c shares b
-            seen.add(other.name)
+        path = [entry.name]
+        while other is not None and other.spec.shares and other.name not in path:  # b shares a, c shares b
+            path.append(other.name)
             other = self.by_name.get(other.spec.shares) or self.by_name.get(_qualified(other, other.spec.shares))
+        if other is not None and other.name in path:  # a shares b, b shares a: no layer owns the weights
+            cycle = " → ".join(path[path.index(other.name):] + [other.name])
+            raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
+                             f"sharing goes round in a circle ({cycle}, each sharing the next's weights); "
+                             "one of them must own its weights, without 'shares'")
         if other is None or other.rule is None or other.spec.shares:
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"shares '{entry.spec.shares}', which is not a layer")

@@ -1,0 +1,65 @@
+"""Write the seed corpus of ``fuzz_spec.py``: the examples, the zoo, and a few hand-written
+specs that reach the corners (blocks, repeats, shared layers, graphs, pasted code).
+
+    python fuzz/corpus.py fuzz/corpus
+
+Each seed is the first byte (reader and format, see ``target.split``) and a spec's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KIND_BYTE = {"auto": 0, "yaml": 1, "json": 2, "compact": 3}
+
+EXTRA = {
+    "compact": [
+        "Input(28, 28, 1) | Conv2D(32, 3, padding='same') | MaxPooling2D(2) | Flatten() | Dense(10)",
+        ("Input(3, 32, 32)\nnn.Conv2d(3, 8, 3, stride=2)\nnn.BatchNorm2d(8)\nnn.ReLU(True)\nnn.Flatten()\n"
+         "nn.Linear(8 * 15 * 15, 10)"),
+        ("model = keras.Sequential([\n    layers.Input(shape=(100,)),\n    layers.Embedding(1000, 64),\n"
+         "    layers.Bidirectional(layers.LSTM(32, return_sequences=True)),\n    layers.Dense(5)\n])\nmodel.summary()"),
+        "Input(None, 16) | MultiHeadAttention(4, 8, inputs=['input', 'input']) | LayerNormalization()",
+        "nn.Sequential(OrderedDict([('fc1', nn.Linear(4, 8)), ('act', nn.GELU()), ('fc2', nn.Linear(8, 2))]))",
+    ],
+    "yaml": [
+        "input: [8]\nlayers:\n  - Dense: {units: 4, name: a}\n  - Dense: {shares: a, inputs: [a]}\n",
+        ("inputs: {x: [4, 4, 2], y: [4, 4, 2]}\nlayers:\n  - Add: {inputs: [x, y], name: s}\n"
+         "  - Concatenate: {inputs: [s, x]}\n  - GlobalMaxPooling2D\n"),
+        ("input: [16]\nblocks:\n  mlp:\n    params: {width: ~, n: 2}\n    layers:\n"
+         "      - Dense: {units: $width, repeat: $n}\n      - \"Dense(width * 2)\"\n"
+         "layers:\n  - mlp: {width: 8, repeat: 3}\n  - mlp: {width: 4, trainable: false}\n"),
+        "input: [3]\nlayers: [&d {Dense: 4}, *d]\n",
+    ],
+    "json": ['{"input": [10, 3], "convention": "pytorch", "layers": [{"LSTM": 8}, {"Dense": {"units": 2}}]}'],
+}
+
+
+def seeds() -> dict[str, list[str]]:
+    """Texts by reader: the repository's specs and the extras."""
+    found = {kind: list(texts) for kind, texts in EXTRA.items()}
+    for path in sorted([*(ROOT / "examples").glob("*.yaml"), *(ROOT / "src/learnable/zoo").glob("*.yaml")]):
+        found["yaml"].append(path.read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "examples").glob("*.txt")):
+        found["compact"].append(path.read_text(encoding="utf-8"))
+    return found
+
+
+def write(folder: Path) -> int:
+    """One file per seed and reader: its own reader, and the guess a CLI user gets."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for kind, texts in seeds().items():
+        for text in texts:
+            for head in {KIND_BYTE[kind], KIND_BYTE["auto"]}:
+                data = bytes([head]) + text.encode("utf-8")
+                (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+                written += 1
+    return written
+
+
+if __name__ == "__main__":
+    print(f"{write(Path(sys.argv[1]))} seeds written to {sys.argv[1]}")
