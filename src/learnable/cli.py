@@ -187,9 +187,12 @@ def _model_options(args: argparse.Namespace) -> dict:
 def _count(args: argparse.Namespace) -> int:
     from .api import count
     from .importers.python_file import is_reference, load_model
-    from .spec import decode, parse_text
+    from .spec import decode, parse_text, read_bounded
 
-    source = parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if args.source == "-" else args.source
+    if args.source == "-":  # read to the same limit as a file: a pipe may never end
+        source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
+    else:
+        source = args.source
     options = _model_options(args)
     if is_reference(source):
         source = load_model(source)

@@ -16,6 +16,7 @@ from .expr import equation
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
+from .rules._args import MAX_INT
 from .rules._base import shape_arithmetic
 
 
@@ -105,6 +106,7 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
 def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
     try:
         inference = node.rule.infer(node.args, inputs, context)
+        _check_size(inference.output_shape)
     except RuleError as err:
         received = ", ".join(shape_text(s) for s in inputs)
         place = node.describe() + (f" on input {received}" if received else "")
@@ -112,6 +114,16 @@ def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
     if inference.count is not None and inference.count.value != inference.weights_total:
         raise AssertionError(f"{node.rule.name}: its count {inference.count} disagrees with its weights")
     return inference
+
+
+def _check_size(shape: Shape) -> None:
+    """A computed size is bounded as a stated one is: sizes multiplied without end (a
+    RepeatVector and a Flatten, again and again) would grow past anything a number can print."""
+    for size in shape:
+        if size is not None and size > MAX_INT:
+            raise RuleError(f"its output would have a size of over 2^{size.bit_length() - 1} (the limit is "
+                            "2^63 − 1), larger than any real tensor; is a repeat or a reshape multiplying sizes "
+                            "without end?")
 
 
 def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bool) -> LayerRow:

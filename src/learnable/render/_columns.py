@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._text import shape_text
+from ..errors import one_line
 from ..memory import MemoryEstimate, human
 from ..receptive import WHOLE, Field
 from ..report import LayerRow, Report
@@ -25,8 +26,10 @@ class Column:
     wraps: bool = False  # long text that may fold on a narrow terminal
 
 
-LAYER = Column("Layer", lambda r: r.name)
-TYPE = Column("Type", lambda r: r.type)
+# Names, types and notes come from the spec (or a model): control characters are shown
+# escaped, so a name cannot drive the terminal (ESC sequences) or break a row.
+LAYER = Column("Layer", lambda r: one_line(r.name))
+TYPE = Column("Type", lambda r: one_line(r.type))
 SHAPE = Column("Output shape", lambda r: shape_text(r.output_shape))
 PARAMS = Column("Params", lambda r: f"{r.params:,}", numeric=True)
 BUFFERS = Column("Buffers", lambda r: f"{r.buffers:,}", numeric=True)
@@ -34,7 +37,7 @@ BUFFERS = Column("Buffers", lambda r: f"{r.buffers:,}", numeric=True)
 PARAMS_ARITHMETIC = Column("Params arithmetic", lambda r: r.formula if r.params else "", wraps=True)
 SHAPE_ARITHMETIC = Column("Shape arithmetic", lambda r: r.shape_formula, wraps=True)
 BUFFERS_ARITHMETIC = Column("Buffers arithmetic", lambda r: r.buffers_formula, wraps=True)
-NOTE = Column("Note", lambda r: r.note, wraps=True)
+NOTE = Column("Note", lambda r: one_line(r.note), wraps=True)
 MACS = Column("MACs", lambda r: "unknown" if r.macs is None else f"{r.macs:,}", numeric=True)
 MACS_ARITHMETIC = Column("MACs arithmetic", lambda r: r.macs_formula if r.macs else "", wraps=True)
 RECEPTIVE_FIELD = Column("Receptive field", lambda r: r.receptive_field)

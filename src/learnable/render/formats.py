@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from .._text import shape_text
+from ..errors import one_line
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, totals
 
@@ -73,7 +74,7 @@ def _cell(text: str) -> str:
 
 def render_markdown(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
-    lines = [f"### {_cell(report.name)}", ""] if report.name else []
+    lines = [f"### {_cell(one_line(report.name))}", ""] if report.name else []
     lines.append("| " + " | ".join(c.header for c in chosen) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in chosen) + "|")
     rows = display_rows(report, depth, show.memory)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from ..errors import one_line
 from ..report import Report
 from ._columns import PARAMS_ONLY, Column, Show, columns, display_rows, totals
 
@@ -19,7 +20,7 @@ def render_plain(report: Report, *, explain: bool = False, depth: int = 0, show:
     chosen = columns(report, explain, show)
     cells = [[column.cell(row) for column in chosen] for row in display_rows(report, depth, show.memory)]
     widths = [max([width(c.header)] + [width(line[i]) for line in cells]) for i, c in enumerate(chosen)]
-    lines = [report.name, ""] if report.name else []
+    lines = [one_line(report.name), ""] if report.name else []
     lines.append(_line([c.header for c in chosen], chosen, widths))
     lines.append(" " + "─" * (sum(widths) + len(_GAP) * (len(widths) - 1)))
     lines += [_line(line, chosen, widths) for line in cells]

@@ -14,13 +14,14 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import one_line
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
 
 def build_table(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> Table:
     # Every cell is a Text, never markup: a layer named "[red]" is shown as it is.
-    title = Text(report.name) if report.name else None
+    title = Text(one_line(report.name)) if report.name else None
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     chosen = columns(report, explain, show)
     for column in chosen:

@@ -155,7 +155,7 @@ def _check_fits(spatial, out, window, dilation, padding, what: str) -> None:
     if padding == "valid":
         where = f"its input {dims_text(spatial)} with padding 'valid'; use padding 'same' or a smaller {what}"
     else:
-        padded = [n + b + a for n, (b, a) in zip(spatial, padding)]
+        padded = [None if n is None else n + b + a for n, (b, a) in zip(spatial, padding)]
         where = f"its padded input {dims_text(padded)} (input {dims_text(spatial)}, padding {_fmt_padding(padding)}); use more padding or a smaller {what}"
     raise RuleError(f"{size} is larger than {where}")
 

@@ -12,17 +12,25 @@ from typing import Any
 
 from ..errors import ArgumentError
 from ..expr import num
-from ._args import Arg, anything
+from ._args import Arg, anything, non_negative, shape
 from ._base import Context, Inference, Rule, Shape, Weight
 from ._registry import PYTORCH, register
 
 
 def _tensor_list(value: Any) -> tuple[tuple[str, tuple[int, ...], bool, bool], ...]:
-    """(name, shape, trainable, buffer) for each tensor."""
+    """(name, shape, trainable, buffer) for each tensor; a tensor's sizes are whole numbers ≥ 0."""
     try:
-        return tuple((str(n), tuple(int(d) for d in shape), bool(t), bool(b)) for n, shape, t, b in value)
+        tensors = tuple((str(n), tuple(non_negative(d) for d in shape), bool(t), bool(b)) for n, shape, t, b in value)
     except (TypeError, ValueError):
         raise ArgumentError(None, "must list (name, shape, trainable, buffer) for each tensor") from None
+    return tensors
+
+
+def _output_shape(value: Any) -> tuple[int | None, ...] | None:
+    """None (the input's shape), () (what an importer gives for a scalar), or a shape."""
+    if value is None or value == ():
+        return value
+    return shape(value)
 
 
 def _tensors(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -36,7 +44,7 @@ def _tensors(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inf
 
 register(Rule(
     name="Tensors", family="imported", infer=_tensors, arity=(0, None), framework=PYTORCH,
-    args=(Arg("tensors", _tensor_list, ()), Arg("output_shape", anything, None), Arg("note", anything, "")),
+    args=(Arg("tensors", _tensor_list, ()), Arg("output_shape", _output_shape, None), Arg("note", anything, "")),
     doc="A layer counted from the tensors it owns (an importer found no rule for it): each tensor's "
         "elements, as the framework stores them.",
 ))

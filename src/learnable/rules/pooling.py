@@ -18,6 +18,8 @@ from typing import Any
 
 from .._text import dims_text
 from ..errors import ArgumentError, RuleError
+from math import gcd
+
 from ..expr import Expr, num, product
 from ._args import REQUIRED, Arg, anything, boolean, int_tuple, optional, positive
 from ._base import (
@@ -120,11 +122,12 @@ def _adaptive(rank: int, kind: str, a: Mapping[str, Any], shapes: Sequence[Shape
 
 def _adaptive_macs(channels: int | None, spatial: Shape, out: Shape) -> Expr | None:
     """Output i of an axis n → m averages inputs ⌊i·n/m⌋ to ⌈(i+1)·n/m⌉ (PyTorch's
-    adaptive windows): channels × the total window length along each axis."""
+    adaptive windows): channels × the total window length along each axis, which is
+    Σ_i (⌈(i+1)·n/m⌉ − ⌊i·n/m⌋) = n + m − gcd(n, m) (the windows overlap by one input at
+    each boundary that falls inside an input; tests/test_compute.py checks it by summing)."""
     if channels is None or any(n is None for n in spatial):
         return None
-    spans = (sum(-(-(i + 1) * n // m) - i * n // m for i in range(m)) for n, m in zip(spatial, out))
-    return product(num(channels), *(num(s) for s in spans))
+    return product(num(channels), *(num(n + m - gcd(n, m)) for n, m in zip(spatial, out)))
 
 
 def _adaptive_windows(spatial: Shape, out: Shape) -> tuple[Window, ...] | None:

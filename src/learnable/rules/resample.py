@@ -103,6 +103,8 @@ _MODES = {"nearest": None, "nearest-exact": None, "area": None,  # any of 1-3 sp
 
 def _mode(value: Any) -> str:
     # PyTorch compares the mode exactly: 'Bilinear' fails in F.interpolate.
+    if not isinstance(value, str):
+        raise ArgumentError(None, f"must be a mode name such as 'nearest' or 'bilinear', got {value!r}")
     if value == "lanczos":
         raise ArgumentError(None, "'lanczos' needs antialias=True, which nn.Upsample cannot set (use F.interpolate)")
     if value not in _MODES:
