@@ -217,3 +217,13 @@ def test_every_rule_knows_its_cost_and_its_arithmetic_holds():
             text, value = example.macs_arithmetic.rsplit(" = ", 1)
             assert evaluate_formula(text) == int(value.replace(",", "")), (rule.name, example.macs_arithmetic)
     assert unknown == ["Tensors"]
+
+
+def test_adaptive_average_pooling_macs_sum_every_window():
+    """PyTorch's adaptive windows for output i of n → m run from ⌊i·n/m⌋ to ⌈(i+1)·n/m⌉:
+    the rule's closed form must equal the sum of their lengths."""
+    for n in range(1, 25):
+        for m in range(1, n + 1):
+            windows = sum(-(-(i + 1) * n // m) - i * n // m for i in range(m))
+            row = learnable.count(f"Input(3, {n}) | nn.AdaptiveAvgPool1d({m})", data_format="channels_first").layers[-1]
+            assert row.macs == 3 * windows, (n, m)
