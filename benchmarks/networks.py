@@ -1,0 +1,80 @@
+"""The benchmark's three networks, built in each framework, and their learnable sources.
+
+- seed: examples/simple_cnn.yaml (28×28×1, two 3×3 convolutions, pooling, two Dense).
+- resnet50: torchvision's ResNet-50 in plain torch (torchvision is not installed here; a
+  copy of ``torchvision_resnet`` from tests/test_zoo_resnet.py), keras.applications.ResNet50,
+  and learnable's ``zoo:resnet50_torch``.
+- encoder: 12 post-norm Transformer encoder layers as in BERT-base (d_model 768, 12 heads,
+  FFN 3,072, 128 tokens): 12 × 7,087,872 = 85,054,464 parameters in every framework.
+
+Frameworks are imported inside the functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+D_MODEL, HEADS, FFN, LAYERS, TOKENS = 768, 12, 3072, 12, 128
+
+# What learnable counts (paths from the repository root, where the benchmark runs), and one
+# example's input shape in PyTorch's layout.
+LEARNABLE_SOURCES = {"seed": "examples/simple_cnn.yaml", "resnet50": "zoo:resnet50_torch",
+                     "encoder": "benchmarks/encoder12.yaml"}
+TORCH_INPUTS = {"seed": (1, 28, 28), "resnet50": (3, 224, 224), "encoder": (TOKENS, D_MODEL)}
+
+
+def torch_seed():
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 10),
+    ).eval()
+
+
+def torch_encoder():
+    from torch import nn
+
+    layer = nn.TransformerEncoderLayer(D_MODEL, HEADS, FFN, batch_first=True)
+    return nn.TransformerEncoder(layer, LAYERS, enable_nested_tensor=False).eval()
+
+
+def torch_resnet50():
+    """torchvision.models.resnet50(): Bottleneck blocks (3, 4, 6, 3), 25,557,032 parameters."""
+    from ._torchvision import resnet
+
+    return resnet((3, 4, 6, 3))
+
+
+def keras_seed():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu", name="conv_1"),
+        layers.Conv2D(64, 3, activation="relu", name="conv_2"), layers.MaxPooling2D(2, name="max_pool"),
+        layers.Flatten(name="flatten"), layers.Dense(128, activation="relu", name="fc_1"),
+        layers.Dense(10, activation="softmax", name="fc_2"),
+    ], name="simple_cnn")
+
+
+def keras_resnet50():
+    import keras
+
+    return keras.applications.ResNet50(weights=None)
+
+
+def keras_encoder():
+    """12 blocks of MultiHeadAttention + Add + LayerNormalization, Dense FFN + Add + LayerNormalization."""
+    import keras
+    from keras import layers
+
+    inputs = x = keras.Input((TOKENS, D_MODEL))
+    for i in range(LAYERS):
+        attention = layers.MultiHeadAttention(HEADS, D_MODEL // HEADS, name=f"attention_{i}")(x, x)
+        x = layers.LayerNormalization(epsilon=1e-5, name=f"norm1_{i}")(layers.Add()([x, attention]))
+        hidden = layers.Dense(FFN, activation="relu", name=f"linear1_{i}")(x)
+        x = layers.LayerNormalization(epsilon=1e-5, name=f"norm2_{i}")(
+            layers.Add()([x, layers.Dense(D_MODEL, name=f"linear2_{i}")(hidden)]))
+    return keras.Model(inputs, x, name="encoder12")
