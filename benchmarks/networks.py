@@ -2,7 +2,7 @@
 
 - seed: examples/simple_cnn.yaml (28×28×1, two 3×3 convolutions, pooling, two Dense).
 - resnet50: torchvision's ResNet-50 in plain torch (torchvision is not installed here; a
-  copy of ``torchvision_resnet`` from tests/test_zoo_resnet.py), keras.applications.ResNet50,
+  ``torchvision_resnet`` of tests/reference_models.py), keras.applications.ResNet50,
   and learnable's ``zoo:resnet50_torch``.
 - encoder: 12 post-norm Transformer encoder layers as in BERT-base (d_model 768, 12 heads,
   FFN 3,072, 128 tokens): 12 × 7,087,872 = 85,054,464 parameters in every framework.
@@ -12,6 +12,7 @@ Frameworks are imported inside the functions: importing this module costs nothin
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +42,14 @@ def torch_encoder():
 
 
 def torch_resnet50():
-    """torchvision.models.resnet50(): Bottleneck blocks (3, 4, 6, 3), 25,557,032 parameters."""
-    from ._torchvision import resnet
+    """torchvision.models.resnet50(): Bottleneck blocks (3, 4, 6, 3), 25,557,032 parameters,
+    written in plain torch in tests/reference_models.py (where the tests check it layer by
+    layer against a forward pass and learnable's zoo:resnet50_torch)."""
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    from reference_models import torchvision_resnet
 
-    return resnet((3, 4, 6, 3))
+    return torchvision_resnet("bottleneck", (3, 4, 6, 3))
 
 
 def keras_seed():

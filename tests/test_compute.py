@@ -158,7 +158,7 @@ def _sum_products(report) -> int:
 
 @pytest.mark.frameworks
 def test_resnet50_torch_macs_match_the_counter():
-    from test_zoo_resnet import torchvision_resnet
+    from reference_models import torchvision_resnet
 
     module = torchvision_resnet("bottleneck", (3, 4, 6, 3)).eval()
     expected = torch_macs(module, torch.zeros(1, 3, 224, 224))

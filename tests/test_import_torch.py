@@ -22,7 +22,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from conftest import assert_formulas_hold
 from frameworks import assert_row_matches_torch
-from test_zoo_resnet import torchvision_resnet
+from reference_models import torchvision_resnet
 from torch import nn
 from torch.nn import functional as F
 

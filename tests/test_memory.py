@@ -91,7 +91,7 @@ def _allocated(module, optimizer) -> dict[str, int]:
 @pytest.mark.frameworks
 @pytest.mark.parametrize("name", ["adamw", "momentum"])
 def test_parameter_terms_equal_what_pytorch_allocates(name):
-    from test_zoo_resnet import torchvision_resnet
+    from reference_models import torchvision_resnet
 
     module = torchvision_resnet("bottleneck", (3, 4, 6, 3))
     if name == "adamw":
