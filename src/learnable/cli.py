@@ -1,10 +1,13 @@
 """The ``learnable`` command.
 
-    learnable count SOURCE [--explain] [--format table|json|markdown|csv]
+    learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
+                           [--macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O]
+    learnable audit | explain | compare | plot | zoo | serve ...
 
-SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string, or
-``-`` for standard input. Problems with the input print one line on stderr and exit with
-status 2; anything else is a bug and keeps its traceback.
+SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
+``-`` for standard input, zoo:NAME, a model file, or FILE.py:NAME. Problems with the input
+print one line on stderr and exit with status 2; anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
