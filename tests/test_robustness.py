@@ -112,4 +112,5 @@ def test_markdown_cells_stay_on_one_line():
     from learnable.render import render
 
     report = learnable.count({"input": [3], "layers": [{"Dense": {"units": 2, "name": "two\nlines"}}]})
-    assert "| two lines | Dense |" in render(report, "markdown")
+    # the line break shown escaped, as in the table and in error messages: one line, and the real name
+    assert "| two\\nlines | Dense |" in render(report, "markdown")
