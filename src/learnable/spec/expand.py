@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 from ..errors import GraphError, LayerError, LearnableError, RuleError, SpecError
@@ -52,6 +53,7 @@ class Expander:
         self.by_name: dict[str, _Planned] = {}
         self.planned = 0  # layers and block uses so far, against MAX_LAYERS
         self.sizes: dict[tuple[str, str], int] = {}  # (block, its parameters) → expanded size
+        self.substituted: dict[tuple[str, str], tuple[LayerSpec, ...]] = {}  # (block, parameters) → its layers
         self.using: list[str] = []  # the blocks being expanded, outermost first
 
     def run(self, layers: Sequence[LayerSpec]) -> None:
@@ -84,7 +86,7 @@ class Expander:
             params = bind_params(block, {k: v for k, v in layer.kwargs.items() if k != "trainable"}, None)
             key = (block.name, repr(sorted(params.items())))
             if key not in self.sizes:
-                inner = [substitute(item, params, block.name) for item in block.layers]
+                inner = self._substituted(block, params)
                 self.sizes[key] = self._expanded_size(inner, depth + 1, (*using, block.name))
         except LearnableError:
             return 0
@@ -143,6 +145,15 @@ class Expander:
         finally:
             self.using.pop()
 
+    def _substituted(self, block: BlockDef, params: Mapping[str, Any]) -> tuple[LayerSpec, ...]:
+        """The block's layers with its parameters filled in, worked out once per distinct
+        set of parameters: a network uses the same block many times (and the size check
+        above sees each use before plan() does)."""
+        key = (block.name, repr(sorted(params.items())))
+        if key not in self.substituted:
+            self.substituted[key] = tuple(substitute(layer, params, block.name) for layer in block.layers)
+        return self.substituted[key]
+
     def _expand_block(self, spec: LayerSpec, block: BlockDef, path: str, depth: int) -> _Planned:
         given = dict(spec.kwargs)
         trainable = given.pop("trainable", True)
@@ -150,7 +161,7 @@ class Expander:
             raise GraphError(f"{describe(block.name, path, spec.index, spec.location)}: give a block's "
                              "parameters by name, e.g. {filters: 64}")
         params = bind_params(block, given, spec.location)
-        inner = [substitute(layer, params, block.name).replace(index=spec.index) for layer in block.layers]
+        inner = [layer.replace(index=spec.index) for layer in self._substituted(block, params)]
         children, names = self.plan(inner, path + "/", depth + 1)
         clash = set(block.inputs) & set(names)
         if clash:

@@ -6,7 +6,7 @@ turns it into a :class:`~learnable.graph.Graph`. Nothing here knows a layer type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Location, SpecError
@@ -35,7 +35,8 @@ class LayerSpec:
     shares: str | None = None  # the name of a layer whose weights this one reuses
 
     def replace(self, **changes: Any) -> LayerSpec:
-        return replace(self, **changes)
+        # (not dataclasses.replace, which inspects the fields each time: twice as slow)
+        return LayerSpec(**{**vars(self), **changes})
 
 
 @dataclass(frozen=True)
