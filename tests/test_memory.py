@@ -43,6 +43,9 @@ def test_dtypes_and_mixed_precision():
     assert per_param == 16 * SEED_PARAMS  # 2 + 2 + 4 + 8 bytes, the ZeRO paper's accounting
     with pytest.raises(LearnableError, match="int8"):
         estimate(report, dtype="int8", optimizer="adam")
+    for bad in ({"dtype": ["fp32"]}, {"optimizer": {"adam": 1}}, {"batch": 2.5}, {"batch": True}):
+        with pytest.raises(LearnableError):  # values from a web request's JSON: never a TypeError
+            estimate(report, **bad)
 
 
 def test_branches_free_their_inputs_after_the_last_reader():

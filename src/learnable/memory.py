@@ -87,11 +87,11 @@ def estimate(report: Report, *, dtype: str = "fp32", batch: int = 1, optimizer: 
 
 
 def _check(dtype: str, batch: int, optimizer: str | None) -> None:
-    if dtype not in DTYPE_BITS:
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:  # (values may come from a request's JSON)
         raise LearnableError(f"dtype must be one of {', '.join(DTYPE_BITS)}, got {dtype!r}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise LearnableError(f"batch must be a whole number ≥ 1, got {batch!r}")
-    if optimizer is not None and optimizer not in OPTIMIZERS:
+    if optimizer is not None and (not isinstance(optimizer, str) or optimizer not in OPTIMIZERS):
         raise LearnableError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     if optimizer is not None and dtype in ("int8", "int4"):
         raise LearnableError(f"training in {dtype} is not estimated: use fp32, or fp16/bf16 for mixed precision")
