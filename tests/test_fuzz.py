@@ -89,3 +89,14 @@ def test_twenty_seconds_of_fuzzing_find_no_crash(tmp_path):
     crashes = list(tmp_path.glob("crash-*")) + list(tmp_path.glob("timeout-*")) + list(tmp_path.glob("oom-*"))
     assert result.returncode == 0 and not crashes, result.stderr[-4000:]
     assert "Done" in result.stderr  # libFuzzer's closing line: it really ran
+
+
+def test_a_block_name_filled_from_a_number_is_refused_where_it_is_written():
+    # Found by the fuzzer: "name: $filters" with filters = 16 reached the planner as a
+    # number (TypeError). A filled-in name is checked as a written one is.
+    spec = "input: [4]\nblocks:\n  b:\n    params: {n: ~}\n    layers:\n      - Dense: {units: 2, name: $n}\nlayers:\n  - b: {n: 16}\n"
+    with pytest.raises(learnable.LearnableError) as caught:
+        learnable.count(spec)
+    assert str(caught.value) == "line 6: name must be a non-empty string, got 16"
+    ok = spec.replace("name: $n", "name: d$n")  # text around a parameter makes a name
+    assert [row.name for row in learnable.count(ok).layers] == ["input", "b/d16"]

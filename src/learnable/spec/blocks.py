@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..rules._args import LayerCall, Opaque
 from ._literals import evaluate
-from .model import REQUIRED, BlockDef, LayerSpec, checked_repeat
+from .model import REQUIRED, BlockDef, LayerSpec, checked_inputs, checked_name, checked_repeat
 
 _BLOCK_KEYS = ("params", "inputs", "output", "layers", "description")
 _REFERENCE = re.compile(r"\$([A-Za-z_]\w*)")
@@ -76,14 +76,17 @@ def bind_params(block: BlockDef, given: Mapping[str, Any], where: Location | Non
 
 def substitute(layer: LayerSpec, params: Mapping[str, Any], block: str) -> LayerSpec:
     """A block's layer with its parameters filled in."""
-    fill = _Filler(params, block, layer.location)
+    fill, where = _Filler(params, block, layer.location), layer.location
+    # A name, an input or a shared layer filled in from a parameter ("$filters") is checked
+    # as a written one is: a name is text (the fuzzer found "name: $filters" reaching the
+    # planner as the number 16).
     return layer.replace(
         args=tuple(fill(v) for v in layer.args),
         kwargs={k: fill(v) for k, v in layer.kwargs.items()},
-        name=fill(layer.name) if layer.name else None,
-        inputs=tuple(fill(i) for i in layer.inputs) if layer.inputs else layer.inputs,
-        shares=fill(layer.shares) if layer.shares else None,
-        repeat=checked_repeat(fill(layer.repeat), layer.location),
+        name=checked_name(fill(layer.name), "name", where) if layer.name else None,
+        inputs=checked_inputs(tuple(fill(i) for i in layer.inputs), where) if layer.inputs else layer.inputs,
+        shares=checked_name(fill(layer.shares), "shares", where) if layer.shares else None,
+        repeat=checked_repeat(fill(layer.repeat), where),
     )
 
 

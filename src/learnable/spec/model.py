@@ -67,17 +67,17 @@ def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], wh
     keyword arguments and checked."""
     kwargs = dict(kwargs)
     name, inputs, repeat, shares = (kwargs.pop(key, None) for key in GRAPH_KEYS)
-    return LayerSpec(type_name, args, kwargs, _name(name, "name", where), _inputs(inputs, where), where, index,
-                     _repeat(repeat, where), _name(shares, "shares", where))
+    return LayerSpec(type_name, args, kwargs, checked_name(name, "name", where), checked_inputs(inputs, where), where,
+                     index, _repeat(repeat, where), checked_name(shares, "shares", where))
 
 
-def _name(value: Any, key: str, where: Location | None) -> str | None:
+def checked_name(value: Any, key: str, where: Location | None) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise SpecError(f"{key} must be a non-empty string, got {value!r}", where)
     return value
 
 
-def _inputs(inputs: Any, where: Location | None) -> tuple[str, ...] | None:
+def checked_inputs(inputs: Any, where: Location | None) -> tuple[str, ...] | None:
     if inputs is None:
         return None
     inputs = [inputs] if isinstance(inputs, (str, int)) else inputs
