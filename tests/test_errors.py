@@ -178,3 +178,11 @@ def test_compact_form_is_never_executed(code, tmp_path):
 def test_api_rejects_objects_it_cannot_count():
     with pytest.raises(learnable.LearnableError, match="cannot count list"):
         learnable.count([1, 2])
+
+
+def test_python_syntax_warnings_do_not_reach_stderr():
+    # "1if" is an "invalid decimal literal" SyntaxWarning to Python's parser, printed apart
+    # from learnable's own one-line message.
+    result = run_cli("count", "Input(4) | Dense(1if 1 else 2)")
+    assert result.returncode == 2 and "SyntaxWarning" not in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -8,11 +8,21 @@ opaque text, acceptable only where it cannot change a count (an activation).
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Location, SpecError
 from ..rules._args import LayerCall, Opaque
+
+
+def quiet_parse(text: str, mode: str) -> ast.AST:
+    """ast.parse without its SyntaxWarnings ("invalid decimal literal" for ``1if``), which
+    Python prints to stderr: learnable reports on the text itself, in one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(text, mode=mode)
+
 
 _MAX_INT = 10**40  # arithmetic in arguments stays far below this; larger is a mistake
 
@@ -73,7 +83,7 @@ def _arithmetic(node: ast.BinOp, where: Location, names: Mapping[str, Any] | Non
 def evaluate(text: str, where: Location, names: Mapping[str, Any]) -> Any:
     """``filters * 4`` with the block's parameters; Opaque when it is not such an expression."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = quiet_parse(text.strip(), "eval")
     except (SyntaxError, ValueError):
         return Opaque(text)
     return literal(tree.body, where, names)
@@ -86,7 +96,7 @@ def call_value(text: str, where: Location) -> Any:
     if "(" not in stripped or not stripped.endswith(")"):
         return text
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = quiet_parse(stripped, "eval")
     except (SyntaxError, ValueError):
         return text
     if not (isinstance(tree.body, ast.Call) and dotted(tree.body.func)):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Location, SpecError
-from ._literals import dotted, literal
+from ._literals import dotted, literal, quiet_parse
 from .model import LayerSpec, ModelSpec, layer_spec
 
 _SEQUENTIAL = "Sequential"
@@ -54,7 +54,7 @@ class _Reader:
 
     def _parse(self) -> ast.Module:
         try:
-            return ast.parse(self.layout.text, mode="exec")
+            return quiet_parse(self.layout.text, "exec")
         except SyntaxError as err:
             where = self.fixed or Location(self.source, err.lineno, self.layout.column(err.lineno, (err.offset or 1) - 1))
             raise SpecError(f"not a list of layer calls: {err.msg}", where) from None
