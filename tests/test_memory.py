@@ -134,3 +134,11 @@ def test_activations_kept_for_backward_are_close_to_what_autograd_saves():
     memory = estimate(learnable.count(module, input_shape=(3, 32, 32)), batch=8, optimizer="sgd")
     kept = _term(memory.training, "activations").bytes.value
     assert real <= kept <= 1.4 * real, (kept, real)
+
+
+def test_cli_choices_are_the_estimates_own():
+    # cli.py lists them itself so that --help imports nothing more: they must not drift.
+    from learnable.cli import DTYPES, OPTIMIZER_NAMES
+    from learnable.memory import DTYPE_BITS, OPTIMIZERS
+
+    assert DTYPES == tuple(DTYPE_BITS) and OPTIMIZER_NAMES == tuple(OPTIMIZERS)

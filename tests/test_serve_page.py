@@ -183,13 +183,18 @@ def _follow(context, link: str, expected_total: str) -> None:
     page.close()
 
 
-def test_exports(site):
+def seeded_page(site):
+    """A new page with the first seed typed in and counted (2,515)."""
     base, context, _ = site
     page = context.new_page()
     page.goto(base)
-    editor = page.locator("#spec")
-    editor.fill(SEED)
+    page.locator("#spec").fill(SEED)
     expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    return page
+
+
+def test_exports(site):
+    page = seeded_page(site)
     texts = {}
     for fmt in ("markdown", "csv", "json", "latex"):
         with page.expect_download() as download:
@@ -210,12 +215,7 @@ def test_exports(site):
 
 
 def test_the_macs_toggle_shows_the_macs_the_report_carries(site):
-    base, context, _ = site
-    page = context.new_page()
-    page.goto(base)
-    editor = page.locator("#spec")
-    editor.fill(SEED)
-    expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    page = seeded_page(site)
     if not page.evaluate("fetch('/api/count', {method: 'POST', headers: {'Content-Type': 'application/json'}, "
                          "body: JSON.stringify({spec: 'Input(2) | Dense(1)'})}).then(r => r.json())"
                          ".then(p => 'macs' in p.report.layers[1])"):
@@ -235,11 +235,7 @@ def test_the_macs_toggle_shows_the_macs_the_report_carries(site):
 
 
 def test_the_memory_toggle_shows_each_term_with_its_arithmetic(site):
-    base, context, _ = site
-    page = context.new_page()
-    page.goto(base)
-    page.locator("#spec").fill(SEED)
-    expect()(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)
+    page = seeded_page(site)
     toggle = page.locator("#option-memory input")
     expect()(toggle).to_be_visible()
     toggle.check()
