@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import engine
-from .comparison import Comparison
+from ._gc import gc_paused
 from .errors import SpecError
 from .report import Report
 from .rules import CONVENTIONS, DATA_FORMATS
 from .spec import load
 from .spec.build import build_graph
 
-if TYPE_CHECKING:  # imported when an audit is asked for: a count does not need it
+if TYPE_CHECKING:  # imported when asked for: a count does not need them
     from .auditing import AuditResult
+    from .comparison import Comparison
 
 
+@gc_paused
 def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
           convention: str | None = None) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
@@ -54,6 +56,8 @@ def compare_conventions(source: Any, *, input_shape: Any = None, data_format: st
 
     if framework_of(source) is None and model_file(source) is None:
         source = load(source)  # parse a spec once
+    from .comparison import Comparison
+
     keras, pytorch = (count(source, input_shape=input_shape, data_format=data_format, convention=c)
                       for c in CONVENTIONS)
     return Comparison(keras, pytorch)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from ._gc import gc_paused
 from .errors import LearnableError, SpecError
 from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
@@ -187,6 +188,7 @@ def _model_options(args: argparse.Namespace) -> dict:
     return {"input_shape": parse_shape(args.input)} if args.input else {}
 
 
+@gc_paused  # the count, and writing every row (not `serve`: a server runs for hours)
 def _count(args: argparse.Namespace) -> int:
     from .api import count
     from .importers.python_file import is_reference, load_model

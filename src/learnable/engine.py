@@ -31,9 +31,9 @@ def run(graph: Graph) -> Report:
         inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
         inference, template = _count(node, inputs, context, counted)
         shapes[node.name] = inference.output_shape
-        fields[node.name] = _field(node, inference, inputs, fields, graph.data_format)
-        sees_all = receptive.sees_whole(fields[node.name], network_input, graph.data_format)
-        rows[node.name] = _placed(template, node, fields[node.name], sees_all)
+        fields[node.name] = field = _field(node, inference, inputs, fields, graph.data_format)
+        sees_all = field is not None and receptive.sees_whole(field, network_input, graph.data_format)
+        rows[node.name] = _placed(template, node, field, sees_all)
     _count_shared_once(graph, rows)
     layers = tuple(rows[node.name] for node in graph.nodes)
     return Report(

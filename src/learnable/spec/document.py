@@ -23,7 +23,6 @@ from ..rules._args import suggest
 from ._literals import call_value
 from ._yaml import load_yaml
 from .blocks import parse_blocks
-from .compact import parse_call
 from .model import GRAPH_KEYS, LayerSpec, ModelSpec, layer_spec
 
 TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "blocks", "layers")
@@ -47,12 +46,14 @@ def parse_json(text: str, source: str | None) -> ModelSpec:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
+    mapping = dict(pairs)  # (built in C; the pairs are only looked through when a key repeats)
+    if len(mapping) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
+    return mapping
 
 
 def _no_constant(name: str) -> Any:
@@ -131,6 +132,8 @@ _MAPPINGS = (dict, Mapping)
 def _layer_item(item: Any, index: int, where: Location) -> LayerSpec:
     if isinstance(item, str):
         if "(" in item:
+            from .compact import parse_call
+
             return parse_call(item, where, index)
         return LayerSpec(type=item.strip(), location=where, index=index)
     if isinstance(item, _MAPPINGS) and len(item) == 1:

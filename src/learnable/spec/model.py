@@ -66,7 +66,8 @@ def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], wh
     """A LayerSpec, with ``name``, ``inputs``, ``repeat`` and ``shares`` taken out of the
     keyword arguments and checked."""
     kwargs = dict(kwargs)
-    name, inputs, repeat, shares = (kwargs.pop(key, None) for key in GRAPH_KEYS)
+    pop = kwargs.pop  # (unrolled: this runs for every layer of a spec)
+    name, inputs, repeat, shares = pop("name", None), pop("inputs", None), pop("repeat", None), pop("shares", None)
     return LayerSpec(type_name, args, kwargs, checked_name(name, "name", where), checked_inputs(inputs, where), where,
                      index, _repeat(repeat, where), checked_name(shares, "shares", where))
 
