@@ -102,13 +102,13 @@ class LayerRow:
             "weights": [w.to_dict() for w in self.weights],
             "macs": self.macs,
             "macs_formula": self.macs_formula,
-            "receptive_field": _field_dict(self.receptive_field),
+            "receptive_field": field_dict(self.receptive_field),
             "receptive_formula": self.receptive_formula,
             "sees_whole_input": self.sees_whole_input,
         }
 
 
-def _field_dict(field: Field | str | None) -> dict[str, Any] | str | None:
+def field_dict(field: Field | str | None) -> dict[str, Any] | str | None:
     return field.to_dict() if isinstance(field, Field) else field
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 
 from .._text import shape_text
 from ..errors import one_line
-from ..report import Report
+from ..report import LayerRow, Report, field_dict
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, totals
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",
@@ -40,20 +42,79 @@ def json_chunks(report: Report, show: Show = PARAMS_ONLY) -> Iterator[str]:
     yield "{\n"
     for i, (key, value) in enumerate(data.items()):
         yield ",\n" * bool(i) + f"  {dump(key)}: "
-        items = (layer.to_dict() for layer in report.layers) if key == "layers" else value
-        if key == "layers" or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
-            yield from _rows(items, dump)
+        if key == "layers":
+            yield from _rows(_layer_objects(report.layers, dump))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            yield from _rows(map(dump, value))
         else:
             yield dump(value)
     yield "\n}\n"
 
 
-def _rows(items: Iterable[dict], dump) -> Iterator[str]:
+def _rows(objects: Iterable[str]) -> Iterator[str]:
     first = True
-    for item in items:
-        yield ("[\n    " if first else ",\n    ") + dump(item)
+    for text in objects:
+        yield ("[\n    " if first else ",\n    ") + text
         first = False
     yield "[]" if first else "\n  ]"
+
+
+# What differs between rows counted from the same layer on the same input (engine._count):
+# where the row is, and what it sees. The rest of a row is encoded once per such layer.
+_PLACED = ("name", "block", "inputs", "receptive_field", "receptive_formula", "sees_whole_input")
+_MARKERS = {key: f"\x00learnable:{key}\x00" for key in _PLACED}
+_MARKER_KEYS = {json.dumps(marker, ensure_ascii=False): key for key, marker in _MARKERS.items()}
+_MARKER_TEXT = re.compile("(" + "|".join(map(re.escape, _MARKER_KEYS)) + ")")
+
+
+def _layer_objects(layers: Iterable[LayerRow], dump) -> Iterator[str]:
+    """Each row as ``dump(row.to_dict())`` writes it. A deep network repeats its layers: a
+    row met a second time becomes a template with its placed values cut out, and the rows
+    like it are that template with their own values put in (re-encoding the same weights,
+    formulas and shapes was most of a 100,000-layer report's JSON time)."""
+    seen: set[tuple] = set()
+    templates: dict[tuple, list[str] | None] = {}
+    for row in layers:
+        # Rows from one counted row share its tuples: their identities stand for their values.
+        key = (row.type, id(row.output_shape), row.params, row.trainable, row.non_trainable, row.formula,
+               row.shape_formula, row.buffers, row.buffers_formula, row.note, id(row.weights), row.macs,
+               row.macs_formula)
+        if key not in templates:
+            if key not in seen:
+                seen.add(key)
+                yield dump(row.to_dict())
+                continue
+            templates[key] = _template(row, dump)
+        template = templates[key]
+        yield dump(row.to_dict()) if template is None else _filled(template, _placed_json(row, dump))
+
+
+def _template(row: LayerRow, dump) -> list[str] | None:
+    """The row's JSON split at its placed values: [text, key, text, key, ..., text]; None
+    if another of its values is a marker's very text (a model file's op type can be any text)."""
+    pieces = _MARKER_TEXT.split(dump({**row.to_dict(), **_MARKERS}))
+    keys = pieces[1::2]
+    if sorted(keys) != sorted(_MARKER_KEYS):
+        return None
+    pieces[1::2] = [_MARKER_KEYS[k] for k in keys]
+    return pieces
+
+
+def _filled(template: list[str], values: dict[str, str]) -> str:
+    return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(template))
+
+
+def _placed_json(row: LayerRow, dump) -> dict[str, str]:
+    """The placed values as JSON text, the strings through json's own C escaping."""
+    field = row.receptive_field
+    return {
+        "name": encode_basestring(row.name),
+        "block": "null" if row.block is None else encode_basestring(row.block),
+        "inputs": "[" + ", ".join(map(encode_basestring, row.inputs)) + "]",
+        "receptive_field": "null" if field is None else dump(field_dict(field)),
+        "receptive_formula": encode_basestring(row.receptive_formula),
+        "sees_whole_input": "true" if row.sees_whole_input else "false",
+    }
 
 
 def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
