@@ -194,12 +194,3 @@ def _training_terms(report: Report, dtype: str, optimizer: str, sizes: Sequence[
     terms.append(Term(f"activations kept for backward (every layer's output, batch {batch}, {act})",
                       _batch_bytes(batch, known, act)))
     return terms
-
-
-def human(size: int) -> str:
-    """``97.5 MiB``: binary units, one decimal, computed in integers."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            tenths = (size * 10 + scale // 2) // scale
-            return f"{tenths // 10:,}.{tenths % 10} {unit}"
-    return f"{size:,} B"

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .expr import Expr, minus, num, product, total
 from .rules import CHANNELS_FIRST, Inference, Rule, Shape
 from .rules._base import GLOBAL, POINTWISE, WINDOW, ShapeNote, Window, axis_names, shape_arithmetic
+
+if TYPE_CHECKING:  # fractions (and decimal) are imported when a start is shown
+    from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Field:
 
     @property
     def start(self) -> tuple[Fraction, ...]:
+        from fractions import Fraction
+
         return tuple(Fraction(s, 2) for s in self.start2)
 
     @cached_property  # rendered when a report shows it, not for every layer counted

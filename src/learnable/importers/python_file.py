@@ -7,7 +7,6 @@ function returning a model, or a model object defined in the file.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -47,6 +46,8 @@ def _is_model(obj: Any) -> bool:
 
 
 def _run(path: Path, where: Location) -> Any:
+    import importlib.util  # (not at the top: every count checks is_reference, few run a file)
+
     spec = importlib.util.spec_from_file_location(f"learnable_user_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise SpecError("cannot be loaded as Python", where)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
-from ..comparison import Comparison
 from ..errors import LearnableError
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show
@@ -41,6 +40,6 @@ def render(report: Report | Comparison, fmt: str = "table", *, explain: bool = F
            show: Show = PARAMS_ONLY) -> str:
     """``depth``: how many levels of blocks to open in a table (0: each block one row);
     ``show``: MACs, receptive fields and a memory estimate besides the parameters."""
-    if isinstance(report, Comparison):
+    if not isinstance(report, Report):  # a Comparison (comparison.py is imported only for one)
         return renderer(fmt, comparison=True)(report, explain=explain)
     return renderer(fmt)(report, explain=explain, depth=depth, show=show)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._text import shape_text
+from .._text import human, shape_text
 from ..errors import one_line
-from ..memory import MemoryEstimate, human
 from ..receptive import WHOLE, Field
 from ..report import LayerRow, Report
+
+if TYPE_CHECKING:  # a count without --memory never imports memory.py
+    from ..memory import MemoryEstimate
 
 CONVENTION_TEXT = {
     "keras": "Keras (every weight counts; non-trainable state such as moving statistics is non-trainable params)",

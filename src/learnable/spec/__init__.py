@@ -10,7 +10,6 @@ from typing import Any, BinaryIO
 
 from ..errors import Location, SpecError
 from . import zoo
-from .compact import parse_compact
 from .document import TOP_KEYS, parse_json, parse_yaml, spec_from_mapping
 from .model import LayerSpec, ModelSpec
 
@@ -100,6 +99,8 @@ def parse_text(text: str, source: str | None, kind: str | None = None) -> ModelS
         return parse_json(text, source)
     if kind == "yaml":
         return parse_yaml(text, source)
+    from .compact import parse_compact  # (its parser imports ast: a YAML spec does not need it)
+
     return parse_compact(text, source)
 
 
