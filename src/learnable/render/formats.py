@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
+from operator import itemgetter
 
 from .._text import shape_text
 from ..errors import one_line
@@ -60,7 +61,8 @@ def _rows(objects: Iterable[str]) -> Iterator[str]:
 
 
 # What differs between rows counted from the same layer on the same input (engine._count):
-# where the row is, and what it sees. The rest of a row is encoded once per such layer.
+# where the row is, and what it sees (in _placed_json's order). The rest of a row is encoded
+# once per such layer.
 _PLACED = ("name", "block", "inputs", "receptive_field", "receptive_formula", "sees_whole_input")
 _MARKERS = {key: f"\x00learnable:{key}\x00" for key in _PLACED}
 _MARKER_KEYS = {json.dumps(marker, ensure_ascii=False): key for key, marker in _MARKERS.items()}
@@ -73,7 +75,7 @@ def _layer_objects(layers: Iterable[LayerRow], dump) -> Iterator[str]:
     like it are that template with their own values put in (re-encoding the same weights,
     formulas and shapes was most of a 100,000-layer report's JSON time)."""
     seen: set[tuple] = set()
-    templates: dict[tuple, list[str] | None] = {}
+    templates: dict[tuple, tuple[str, itemgetter] | None] = {}
     for row in layers:
         # Rows from one counted row share its tuples: their identities stand for their values.
         key = (row.type, id(row.output_shape), row.params, row.trainable, row.non_trainable, row.formula,
@@ -86,35 +88,36 @@ def _layer_objects(layers: Iterable[LayerRow], dump) -> Iterator[str]:
                 continue
             templates[key] = _template(row, dump)
         template = templates[key]
-        yield dump(row.to_dict()) if template is None else _filled(template, _placed_json(row, dump))
+        if template is None:
+            yield dump(row.to_dict())
+        else:
+            text, pick = template
+            yield text % pick(_placed_json(row, dump))
 
 
-def _template(row: LayerRow, dump) -> list[str] | None:
-    """The row's JSON split at its placed values: [text, key, text, key, ..., text]; None
-    if another of its values is a marker's very text (a model file's op type can be any text)."""
+def _template(row: LayerRow, dump) -> tuple[str, itemgetter] | None:
+    """The row's JSON as a %-format, ``%s`` where its placed values go, and what picks them
+    from _placed_json in the order they stand; None if another of the row's values is a
+    marker's very text (a model file's op type can be any text)."""
     pieces = _MARKER_TEXT.split(dump({**row.to_dict(), **_MARKERS}))
-    keys = pieces[1::2]
-    if sorted(keys) != sorted(_MARKER_KEYS):
+    keys = [_MARKER_KEYS[marker] for marker in pieces[1::2]]
+    if sorted(keys) != sorted(_PLACED):
         return None
-    pieces[1::2] = [_MARKER_KEYS[k] for k in keys]
-    return pieces
+    text = "%s".join(piece.replace("%", "%%") for piece in pieces[0::2])
+    return text, itemgetter(*(_PLACED.index(key) for key in keys))
 
 
-def _filled(template: list[str], values: dict[str, str]) -> str:
-    return "".join(values[piece] if i % 2 else piece for i, piece in enumerate(template))
-
-
-def _placed_json(row: LayerRow, dump) -> dict[str, str]:
-    """The placed values as JSON text, the strings through json's own C escaping."""
+def _placed_json(row: LayerRow, dump) -> tuple[str, ...]:
+    """The placed values as JSON text, in _PLACED's order, strings through json's C escaping."""
     field = row.receptive_field
-    return {
-        "name": encode_basestring(row.name),
-        "block": "null" if row.block is None else encode_basestring(row.block),
-        "inputs": "[" + ", ".join(map(encode_basestring, row.inputs)) + "]",
-        "receptive_field": "null" if field is None else dump(field_dict(field)),
-        "receptive_formula": encode_basestring(row.receptive_formula),
-        "sees_whole_input": "true" if row.sees_whole_input else "false",
-    }
+    return (
+        encode_basestring(row.name),
+        "null" if row.block is None else encode_basestring(row.block),
+        "[" + ", ".join(map(encode_basestring, row.inputs)) + "]",
+        "null" if field is None else dump(field_dict(field)),
+        encode_basestring(row.receptive_formula),
+        "true" if row.sees_whole_input else "false",
+    )
 
 
 def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
