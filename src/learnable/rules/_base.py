@@ -150,7 +150,7 @@ class Rule:
     any_args: bool = False  # takes and ignores any arguments (nn.Identity)
     field: str = ""  # how the receptive field propagates: WINDOW, POINTWISE, GLOBAL, or "" unknown
 
-    @property
+    @cached_property  # (asked several times for every layer)
     def is_input(self) -> bool:
         return self.arity == (0, 0)
 

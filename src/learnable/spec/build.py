@@ -23,7 +23,7 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
     expander.run(_keras2_inputs(list(spec.layers), spec.blocks))
     nodes = expander.nodes
     check_references(nodes)
-    rules = [node.rule for node in nodes]
+    rules = list({id(node.rule): node.rule for node in nodes}.values())  # each rule once
     fmt = data_format or spec.data_format or _stated_on_inputs(nodes) or _default_format(rules)
     convention = convention or spec.convention or _default_convention(rules)
     return Graph(tuple(nodes), name=spec.name, data_format=fmt, convention=convention,
@@ -33,8 +33,8 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
 def _flavour(spec: ModelSpec) -> str:
     """PyTorch when the spec uses names only PyTorch has (Conv2d, Linear) and none only
     Keras has (Conv2D, Dense): then Dropout and ReLU mean PyTorch's too."""
-    names = [layer.type for layer in spec.layers] + [
-        layer.type for block in spec.blocks.values() for layer in block.layers]
+    names = dict.fromkeys([layer.type for layer in spec.layers] + [  # each name once: a deep spec repeats them
+        layer.type for block in spec.blocks.values() for layer in block.layers])
     owners = [frameworks_of(n) for n in names if n not in spec.blocks and not _neutral(n)]
     torch_only = any(o == {PYTORCH} for o in owners)
     keras_only = any(o == {KERAS} for o in owners)

@@ -215,11 +215,15 @@ class Expander:
     def _node(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
               block: str | None, trainable: bool) -> Node:
         spec, rule = entry.spec, entry.rule
-        kwargs = dict(spec.kwargs)
-        own = kwargs.pop("trainable", True)
-        shares = names.get(spec.shares, spec.shares) if spec.shares else None
-        args, kwargs = self._shared_args(entry, shares, kwargs)
-        shares = self._owner(shares)
+        kwargs, own = spec.kwargs, True
+        if "trainable" in kwargs:  # (copied only then: most layers leave it out)
+            kwargs = dict(kwargs)
+            own = kwargs.pop("trainable")
+        args, shares = spec.args, None
+        if spec.shares:
+            shares = names.get(spec.shares, spec.shares)
+            args, kwargs = self._shared_args(entry, shares, kwargs)
+            shares = self._owner(shares)
         return make_node(rule, entry.name, _inputs(entry, names, previous), args, kwargs,
                          trainable=own if own is not True else trainable, location=spec.location,
                          index=spec.index, block=block, shares=shares)
@@ -232,10 +236,8 @@ class Expander:
             name = _qualified(self.by_name[name], self.by_name[name].spec.shares)
         return name
 
-    def _shared_args(self, entry: _Planned, shares: str | None, kwargs: dict) -> tuple[tuple, dict]:
+    def _shared_args(self, entry: _Planned, shares: str, kwargs: dict) -> tuple[tuple, dict]:
         """A layer that shares another's weights is that layer: its arguments are the other's."""
-        if shares is None:
-            return entry.spec.args, kwargs
         other = self.by_name.get(shares)
         path = [entry.name]
         while other is not None and other.spec.shares and other.name not in path:  # b shares a, c shares b
