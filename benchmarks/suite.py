@@ -14,6 +14,7 @@ from .networks import LEARNABLE_SOURCES, ROOT
 from .peers import NETWORKS, Case, count_only_case, importer_case, installed, learnable_case, peer_cases
 
 Log = Callable[[str], None]
+FLOOR = 'python -c "import argparse, yaml"'
 
 
 @dataclass
@@ -89,6 +90,9 @@ def fresh_commands(with_peers: bool) -> list[Measured]:
     """The commands a user types, each with its argv in ``command`` (shell-quoted for show)."""
     python, learnable = sys.executable, learnable_command()
     rows = [_command("python -c pass", [python, "-c", "pass"]),
+            # The floor under the seed command: the two libraries it cannot do without (its
+            # command line and its YAML), imported and nothing done.
+            _command(FLOOR, [python, "-c", "import argparse, yaml"]),
             _command('python -c "import learnable"', [python, "-c", "import learnable"]),
             _command('python -c "import torch"', [python, "-c", "import torch"], tool="torch"),
             _command('python -c "import keras"', [python, "-c", "import keras"], tool="keras"),
