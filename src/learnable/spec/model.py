@@ -64,8 +64,7 @@ class ModelSpec:
 def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], where: Location | None,
                index: int) -> LayerSpec:
     """A LayerSpec, with ``name``, ``inputs``, ``repeat`` and ``shares`` taken out of the
-    keyword arguments and checked."""
-    kwargs = dict(kwargs)
+    keyword arguments (the caller's own new dict, not copied) and checked."""
     pop = kwargs.pop  # (unrolled: this runs for every layer of a spec)
     name, inputs, repeat, shares = pop("name", None), pop("inputs", None), pop("repeat", None), pop("shares", None)
     return LayerSpec(type_name, args, kwargs, checked_name(name, "name", where), checked_inputs(inputs, where), where,
