@@ -22,6 +22,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import torch
@@ -72,6 +73,7 @@ class _Mapping:
     kwargs: dict[str, Any]
 
 
+@lru_cache(maxsize=1024)  # per class, not per module: a miss ("nn._ConvNd") spells out suggestions
 def _rule_of(cls: type) -> Rule | None:
     """The rule of the first torch.nn class in ``cls``'s ancestry that has one, if ``cls``
     runs that class's forward (a subclass with its own forward may compute anything)."""
