@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-from dataclasses import dataclass, field
 
 from ..errors import GraphError, LayerError, LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Node, describe, make_node
@@ -36,8 +36,10 @@ class _Planned:
     name: str  # global: a layer's name, or a block use's path
     rule: Rule | None = None
     block: BlockDef | None = None
-    children: list[_Planned] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)  # the block's own scope: local → global
+    # A block use's layers and block uses, and its own scope (local name → global); a layer
+    # has neither (no empty list and dict for each of 100,000 layers).
+    children: list[_Planned] | None = None
+    names: dict[str, str] | None = None
     output: str = ""  # the global name of what comes out
     trainable: bool = True
 
