@@ -77,7 +77,8 @@ def spec_from_mapping(data: Any, source: str | None = None, lines: Mapping | Non
 
     def parse_items(items: list, path: tuple[str, ...]) -> list[LayerSpec]:
         at = (lines or {}).get(path, [])
-        return [_layer_item(item, i, Location(source, at[i - 1] if i <= len(at) else None))
+        # One Location for the layers without a line (every layer of a JSON spec), not one each
+        return [_layer_item(item, i, Location(source, at[i - 1]) if i <= len(at) else where)
                 for i, item in enumerate(items, start=1)]
 
     return ModelSpec(
