@@ -102,13 +102,19 @@ class _Normalizations(torch.overrides.TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
-        fits = _NORMALIZATIONS.get(func)
-        if fits is not None:
-            bound = _signature(func).bind(*args, **kwargs).arguments
-            x = bound["input"]
-            if x.device.type == "meta" and x.is_floating_point() and fits(x, bound):
-                return torch.empty_like(x)
+        if func in _NORMALIZATIONS and _fits(func, args, kwargs):
+            return torch.empty_like(args[0] if args else kwargs["input"])
         return func(*args, **kwargs)
+
+
+def _fits(func: Any, args: tuple, kwargs: dict) -> bool:
+    try:
+        bound = _signature(func).bind(*args, **kwargs).arguments
+    except TypeError:  # a call torch refuses: the real function says why
+        return False
+    x = bound.get("input")
+    return (isinstance(x, torch.Tensor) and x.device.type == "meta" and x.is_floating_point()
+            and _NORMALIZATIONS[func](x, bound))
 
 
 def _per_channel(x: torch.Tensor, bound: dict, names: tuple[str, ...], least_rank: int) -> bool:
