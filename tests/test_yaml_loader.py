@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 
 import pytest
 import yaml
@@ -352,11 +351,10 @@ def billion_laughs(levels: int = 9) -> str:
     return text
 
 
-def test_billion_laughs_refused_quickly_at_the_alias():
-    start = time.perf_counter()
-    err = error(billion_laughs())
-    assert time.perf_counter() - start < 1
+def test_billion_laughs_refused_at_the_alias_that_passes_the_limit():
+    # Refused as the size is counted, never expanded (9^9 lols would not fit in memory):
     # a..f expand to about 670,000 nodes; g's third alias of f passes 2,000,000
+    err = error(billion_laughs())
     assert "expands to more than 2,000,000 nodes" in str(err) and (err.location.line, err.location.column) == (7, 16)
 
 
