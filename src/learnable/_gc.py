@@ -3,8 +3,8 @@
 A count makes several container objects per layer and frees none of them until it ends,
 and they hold no reference cycles for the collector to find; yet the collector walks the
 young objects every 700 containers made, and the whole heap every so often: on a
-100,000-layer spec that was a third of the run (a YAML one's node tree, over two thirds).
-Pausing it changes nothing else: it runs again as soon as the call returns.
+100,000-layer JSON spec that was a third of the run. Pausing it changes nothing else: it
+runs again as soon as the call returns.
 """
 
 from __future__ import annotations
