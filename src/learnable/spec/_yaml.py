@@ -151,7 +151,7 @@ def _load_events(loader: Any, source: str | None) -> tuple[Any, dict[tuple[str, 
                 container.append(value)
             elif key is _NO_KEY:
                 if text in container or (odd is not None and text in odd):
-                    raise SpecError(f"duplicate key '{text}'", _event_location(event, source))
+                    raise SpecError(f"duplicate key '{text}'", _at(event, source))
                 if value.__class__ is not str:
                     odd = _add_odd(odd, text)
                 key, keytext = value, text
@@ -162,7 +162,7 @@ def _load_events(loader: Any, source: str | None) -> tuple[Any, dict[tuple[str, 
             size = total - since
             if size > MAX_NODES:
                 raise SpecError(f"the YAML expands to more than {MAX_NODES:,} nodes through its aliases",
-                                _event_location(opened, source))
+                                _at(opened, source))
             if opened.anchor is not None:
                 anchors[opened.anchor][1] = size  # its aliases may now be used, and count this size
             container, in_map, key, keytext, odd, lines, role, opened, since = stack.pop()
@@ -197,7 +197,7 @@ def _load_events(loader: Any, source: str | None) -> tuple[Any, dict[tuple[str, 
             total += size
             if total > MAX_NODES:
                 raise SpecError(f"the YAML expands to more than {MAX_NODES:,} nodes through its aliases",
-                                _event_location(event, source))
+                                _at(event, source))
             if lines is not None:
                 lines.append(line)  # as the node tree gives it: the line of the anchored node
             if not in_map:
@@ -259,7 +259,7 @@ def _scalar(loader: Any, event: Any, source: str | None) -> Any:
 
 def _bad_value(event: Any, tag: str, source: str | None) -> SpecError:
     name = tag[len(_TAG):] if tag.startswith(_TAG) else tag
-    return SpecError(f"YAML error: '{event.value}' is not a valid {name}", _event_location(event, source))
+    return SpecError(f"YAML error: '{event.value}' is not a valid {name}", _at(event, source))
 
 
 def _check_collection_tag(event: Any, is_map: bool) -> None:
@@ -296,7 +296,7 @@ def _alias(anchors: dict[str, list[Any]], event: Any, source: str | None) -> tup
         raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
     value, size, mark, text = entry
     if size is None:
-        raise SpecError("a YAML alias refers to a block that contains it", _event_location(event, source))
+        raise SpecError("a YAML alias refers to a block that contains it", _at(event, source))
     return value, size, text, mark.line + 1
 
 
@@ -329,7 +329,7 @@ def _check_alias_key(event: Any, value: Any, text: Any, mapping: dict[Any, Any],
     if isinstance(value, (list, dict)):
         raise yaml.constructor.ConstructorError(None, None, "found unhashable key", event.start_mark)
     if text in mapping or (odd is not None and text in odd):
-        raise SpecError(f"duplicate key '{text}'", _event_location(event, source))
+        raise SpecError(f"duplicate key '{text}'", _at(event, source))
     return odd if value.__class__ is str else _add_odd(odd, text)
 
 
@@ -354,10 +354,10 @@ def _child_role(role: Any, keytext: Any, is_map: bool,
 def _check_depth(loader: Any, event: Any, depth: int, ends: tuple[Any, ...], source: str | None) -> None:
     """A collection at depth MAX_DEPTH may not hold anything: its items would be one deeper."""
     if depth > MAX_DEPTH:
-        raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _event_location(event, source))
+        raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _at(event, source))
     following = loader.peek_event()
     if following.__class__ not in ends:
-        raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _event_location(following, source))
+        raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _at(following, source))
 
 
 def _check_single_document(loader: Any, first_mark: Any) -> None:
@@ -369,12 +369,9 @@ def _check_single_document(loader: Any, first_mark: Any) -> None:
                                           "but found another document", following.start_mark)
 
 
-def _event_location(event: Any, source: str | None) -> Location:
-    return _mark_location(event.start_mark, source)
-
-
-def _mark_location(mark: Any, source: str | None) -> Location:
-    return Location(source, mark.line + 1, mark.column + 1)
+def _at(item: Any, source: str | None) -> Location:
+    """Where an event or a node starts (both carry PyYAML's start mark, 0-based)."""
+    return Location(source, item.start_mark.line + 1, item.start_mark.column + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,14 +418,14 @@ def _check_nodes(root: Any, source: str | None) -> None:
             size[key] = 1 + sum(size.get(id(child), 1) for child in _children(node))
             if size[key] > MAX_NODES:
                 raise SpecError(f"the YAML expands to more than {MAX_NODES:,} nodes through its aliases",
-                                _mark(node, source))
+                                _at(node, source))
             continue
         if key in size:
             continue
         if key in on_path:
-            raise SpecError("a YAML alias refers to a block that contains it", _mark(node, source))
+            raise SpecError("a YAML alias refers to a block that contains it", _at(node, source))
         if depth > MAX_DEPTH:
-            raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _mark(node, source))
+            raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", _at(node, source))
         if not isinstance(node, collections):
             continue
         _check_duplicate_keys(node, source)
@@ -447,12 +444,8 @@ def _check_duplicate_keys(node: Any, source: str | None) -> None:
     for key, _ in node.value:
         if isinstance(key, yaml.ScalarNode):
             if key.value in seen:
-                raise SpecError(f"duplicate key '{key.value}'", _mark(key, source))
+                raise SpecError(f"duplicate key '{key.value}'", _at(key, source))
             seen.add(key.value)
-
-
-def _mark(node: Any, source: str | None) -> Location:
-    return Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def _yaml_error(err: Any, source: str | None) -> SpecError:
