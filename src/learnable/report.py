@@ -53,7 +53,10 @@ class WeightRow:
                 "trainable": self.trainable, "buffer": self.buffer}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like graph.Node: a frozen dataclass sets each field through
+# object.__setattr__, and with eighteen fields that made a row cost 2.9 µs against 0.4 µs, a
+# quarter of a second on a 100,000-layer network. Nothing changes a row after the engine.
+@dataclass(slots=True)
 class LayerRow:
     name: str
     type: str
