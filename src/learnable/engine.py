@@ -25,14 +25,22 @@ def run(graph: Graph) -> Report:
     shapes: dict[str, Shape] = {}
     fields: dict[str, receptive.State] = {}
     rows: dict[str, LayerRow] = {}
-    network_input = _network_input(graph)
+    network_input, data_format = _network_input(graph), graph.data_format
     counted: dict = {}  # the same layer on the same input, counted once (a deep stack repeats itself)
     for node in graph.topological_order():
         inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
-        inference, template = _count(node, inputs, context, counted)
+        # Rules are pure functions of these: the rule, the name it shows as, its arguments
+        # (by identity: layers bound from the same call share one mapping, graph._bind, and
+        # 1, 1.0 and True, equal as values, are not the same argument), the input shapes and
+        # whether it trains. (Looked up here, not in a function: this runs for every layer.)
+        key = (id(node.rule), node.type_name, id(node.args), tuple(inputs), node.trainable)
+        counted_row = counted.get(key)
+        if counted_row is None:
+            counted_row = counted[key] = _count(node, inputs, context)
+        inference, template = counted_row
         shapes[node.name] = inference.output_shape
-        fields[node.name] = field = _field(node, inference, inputs, fields, graph.data_format)
-        sees_all = field is not None and receptive.sees_whole(field, network_input, graph.data_format)
+        fields[node.name] = field = _field(node, inference, inputs, fields, data_format)
+        sees_all = field is not None and receptive.sees_whole(field, network_input, data_format)
         rows[node.name] = _placed(template, node, field, sees_all)
     _count_shared_once(graph, rows)
     layers = tuple(rows[node.name] for node in graph.nodes)
@@ -135,18 +143,11 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
                     t.macs, t.macs_formula, field, sees_all)
 
 
-def _count(node: Node, inputs: list[Shape], context: Context, counted: dict) -> tuple[Inference, LayerRow]:
+def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow]:
     """The rule's inference and the row it gives (name, wiring and receptive field to be
-    filled in), computed once per distinct (rule, arguments, input shapes, trainable):
-    rules are pure functions of these."""
-    # The arguments by identity: layers bound from the same call share one mapping
-    # (graph._bind), and 1, 1.0 and True, equal as values, are not the same argument.
-    key = (id(node.rule), node.display_type, id(node.args), tuple(inputs), node.trainable)
-    if key in counted:
-        return counted[key]
+    filled in by _placed)."""
     inference = _infer(node, inputs, context)
-    counted[key] = result = (inference, _row(node, inference))
-    return result
+    return inference, _row(node, inference)
 
 
 def _row(node: Node, inference: Inference) -> LayerRow:
