@@ -145,8 +145,10 @@ _BOUND_LIMIT = 10_000
 
 
 def _bind(rule: Rule, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-    # repr, not the values: 1, 1.0 and True are equal keys but not the same argument
-    key = (id(rule), repr(tuple(args)), repr(tuple(kwargs.items())))
+    # repr, not the values: 1, 1.0 and True are equal keys but not the same argument. (Of
+    # the arguments as given: a list and a tuple of the same values are two keys, which
+    # only costs a second binding.)
+    key = (id(rule), repr(args), repr(kwargs))
     bound = _BOUND.get(key)
     if bound is None:
         bound = bind(rule.args, args, kwargs, pack=rule.packs_positional)

@@ -59,7 +59,8 @@ class Expander:
         self.using: list[str] = []  # the blocks being expanded, outermost first
 
     def run(self, layers: Sequence[LayerSpec]) -> None:
-        if self._expanded_size(layers, 0, ()) > MAX_LAYERS:
+        # (Without blocks, the size is the sum of the repeats, which plan() checks first.)
+        if self.blocks and self._expanded_size(layers, 0, ()) > MAX_LAYERS:
             raise GraphError(f"the network expands to more than {MAX_LAYERS:,} layers through 'repeat:' and "
                              "blocks; is a repeat too large?")
         planned, names = self.plan(layers, "", 0)
@@ -101,7 +102,12 @@ class Expander:
             raise GraphError(f"blocks are nested more than {MAX_DEPTH} deep at '{prefix.rstrip('/')}'; "
                              "nest fewer blocks within blocks")
         self._count(layers, prefix)
-        items = [copy for layer in layers for copy in _repeated(layer)]
+        items: list[_Copy] = []
+        for layer in layers:
+            if layer.repeat == 1:  # (as most layers are: no list of copies for each)
+                items.append(_Copy(layer, layer.name))
+            else:
+                items.extend(_repeated(layer))
         self._reserve([prefix + item.name for item in items if item.name])
         names: dict[str, str] = {}
         planned = []
