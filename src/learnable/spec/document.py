@@ -162,11 +162,9 @@ def _arguments(value: Any, index: int, where: Location) -> tuple[tuple[Any, ...]
         bad = [k for k in value if not isinstance(k, str)]
         if bad:
             raise SpecError(f"layer {index}: argument names must be strings, got {bad[0]!r}", where)
-        return (), {k: v if k in GRAPH_KEYS else _value(v, where) for k, v in value.items()}
+        # (the test for a string written inline: a call for each value is a deep spec's cost)
+        return (), {k: call_value(v, where) if isinstance(v, str) and k not in GRAPH_KEYS else v
+                    for k, v in value.items()}
     if isinstance(value, list):
-        return tuple(_value(v, where) for v in value), {}
-    return (_value(value, where),), {}
-
-
-def _value(value: Any, where: Location) -> Any:
-    return call_value(value, where) if isinstance(value, str) else value
+        return tuple(call_value(v, where) if isinstance(v, str) else v for v in value), {}
+    return (call_value(value, where) if isinstance(value, str) else value,), {}
