@@ -11,6 +11,7 @@ import json
 
 from ..auditing import AuditResult, AuditRow, AuditTotal
 from ._columns import CONVENTION_TEXT
+from .formats import markdown_cell, markdown_table
 
 HEADERS = ("", "Claimed row", "Claimed", "Layer", "Params", "Params arithmetic", "Verdict")
 NUMERIC = {"Claimed", "Params"}
@@ -83,22 +84,16 @@ def render_table(result: AuditResult) -> str:
     return plain_text(Group(table, Text("\n".join(footer(result)))))
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split("\n")).replace("|", "\\|")
-
-
 def render_markdown(result: AuditResult) -> str:
-    lines = [f"### {_cell(title(result))}", ""]
-    lines.append("| " + " | ".join(HEADERS) + " |")
-    lines.append("|" + "|".join("---:" if h in NUMERIC else "---" for h in HEADERS) + "|")
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in cells(result)]
+    lines = [f"### {markdown_cell(title(result))}", ""]
+    lines += markdown_table(HEADERS, [h in NUMERIC for h in HEADERS], cells(result))
     lines.append("")
     for line in footer(result):
         if line.startswith("  "):
-            lines.append(f"- {_cell(line.strip())}")
+            lines.append(f"- {markdown_cell(line.strip())}")
         else:
             label, _, value = line.partition(":")
-            lines.append(f"**{label}:**{_cell(value)}  " if value else f"**{label}:**  ")
+            lines.append(f"**{label}:**{markdown_cell(value)}  " if value else f"**{label}:**  ")
     lines[-1] = lines[-1].rstrip()
     return "\n".join(lines) + "\n"
 

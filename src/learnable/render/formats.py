@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from operator import itemgetter
 
@@ -132,17 +132,22 @@ def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: S
     return out.getvalue()
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     return " ".join(text.split("\n")).replace("|", "\\|")
+
+
+def markdown_table(headers: Sequence[str], numeric: Sequence[bool], cells: Iterable[Sequence[str]]) -> list[str]:
+    """A Markdown table's lines, numbers aligned right."""
+    return ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if right else "---" for right in numeric) + "|",
+            *("| " + " | ".join(map(markdown_cell, line)) + " |" for line in cells)]
 
 
 def render_markdown(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
-    lines = [f"### {_cell(one_line(report.name))}", ""] if report.name else []
-    lines.append("| " + " | ".join(c.header for c in chosen) + " |")
-    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in chosen) + "|")
+    lines = [f"### {markdown_cell(one_line(report.name))}", ""] if report.name else []
     rows = display_rows(report, depth, show.memory)
-    lines += ["| " + " | ".join(_cell(c.cell(row)) for c in chosen) + " |" for row in rows]
+    lines += markdown_table([c.header for c in chosen], [c.numeric for c in chosen],
+                            ([c.cell(row) for c in chosen] for row in rows))
     lines.append("")
     lines += [f"**{label}:**{value}  " for label, value in (line.split(":", 1) for line in totals(report, show))]
     lines[-1] = lines[-1].rstrip()

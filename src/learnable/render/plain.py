@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..errors import one_line
 from ..report import Report
-from ._columns import PARAMS_ONLY, Column, Show, columns, display_rows, totals
+from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
 _GAP = "   "  # a cell's right padding, the box's blank rule, the next cell's left padding
 
@@ -19,19 +19,22 @@ _GAP = "   "  # a cell's right padding, the box's blank rule, the next cell's le
 def render_plain(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
     cells = [[column.cell(row) for column in chosen] for row in display_rows(report, depth, show.memory)]
-    widths = [max([width(c.header)] + [width(line[i]) for line in cells]) for i, c in enumerate(chosen)]
     lines = [one_line(report.name), ""] if report.name else []
-    lines.append(_line([c.header for c in chosen], chosen, widths))
-    lines.append(" " + "─" * (sum(widths) + len(_GAP) * (len(widths) - 1)))
-    lines += [_line(line, chosen, widths) for line in cells]
+    lines += table_lines([c.header for c in chosen], [c.numeric for c in chosen], cells)
     lines += ["", *totals(report, show)]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _line(cells: Sequence[str], chosen: Sequence[Column], widths: Sequence[int]) -> str:
-    return " " + _GAP.join(
-        _pad(cell, size, column.numeric) for cell, column, size in zip(cells, chosen, widths)
-    )
+def table_lines(headers: Sequence[str], numeric: Sequence[bool], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A header, its rule and the rows, each column as wide as its widest cell, numbers
+    aligned right (the lines keep their trailing blanks)."""
+    widths = [max([width(header)] + [width(line[i]) for line in cells]) for i, header in enumerate(headers)]
+    rule = " " + "─" * (sum(widths) + len(_GAP) * (len(widths) - 1))
+    return [_line(headers, numeric, widths), rule, *(_line(line, numeric, widths) for line in cells)]
+
+
+def _line(cells: Sequence[str], numeric: Sequence[bool], widths: Sequence[int]) -> str:
+    return " " + _GAP.join(_pad(cell, size, right) for cell, right, size in zip(cells, numeric, widths))
 
 
 def _pad(cell: str, size: int, right: bool) -> str:
