@@ -19,7 +19,7 @@ from .model import LayerSpec, ModelSpec
 
 def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str | None = None) -> Graph:
     """Expand blocks and repeats, resolve every layer's rule and arguments, wire the inputs."""
-    expander = Expander(spec.blocks, _flavour(spec))
+    expander = Expander(spec.blocks, flavour(spec))
     expander.run(_keras2_inputs(list(spec.layers), spec.blocks))
     nodes = expander.nodes
     check_references(nodes)
@@ -30,7 +30,29 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
                  blocks=tuple(expander.block_infos))
 
 
-def _flavour(spec: ModelSpec) -> str:
+def layer_positions(spec: ModelSpec) -> dict[str, int]:
+    """Where each top-level layer and block use stands in ``spec.layers``, by the name the
+    report gives it: as written, or as Keras names it (``conv2d_1``). A repeated layer is
+    known by its written name only: its copies are one entry of the spec. A network's one
+    input is also ``input``, whatever its name (Keras names ``Input(28, 28, 1)`` input_layer)."""
+    layers = list(spec.layers)
+    positions = {id(layer): i for i, layer in enumerate(layers)}
+    names = {layer.name: i for i, layer in enumerate(layers) if layer.name}
+    expander = Expander(spec.blocks, flavour(spec))
+    planned, _ = expander.plan(_keras2_inputs(list(layers), spec.blocks), "", 0)
+    inputs = []
+    for entry in planned:
+        i = positions.get(id(entry.spec))  # None: the first layer, rewritten for its input_shape=
+        if i is not None and entry.spec.repeat == 1:
+            names.setdefault(entry.name, i)
+            if entry.rule is not None and entry.rule.is_input:
+                inputs.append(i)
+    if len(inputs) == 1:
+        names.setdefault("input", inputs[0])
+    return names
+
+
+def flavour(spec: ModelSpec) -> str:
     """PyTorch when the spec uses names only PyTorch has (Conv2d, Linear) and none only
     Keras has (Conv2D, Dense): then Dropout and ReLU mean PyTorch's too."""
     names = dict.fromkeys([layer.type for layer in spec.layers] + [  # each name once: a deep spec repeats them

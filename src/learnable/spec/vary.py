@@ -1,0 +1,59 @@
+"""A parsed spec with some layers' arguments changed: one variant of a sweep.
+
+An argument is changed where it was written: a value given by position (``Dense: 64``)
+is replaced in place, one given by name or not given is set by name, so the variant
+reads as if its author had written it; the count then checks it as any spec is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from ..errors import RuleError
+from ..rules import lookup
+from ._literals import call_value
+from .build import flavour
+from .model import LayerSpec, ModelSpec, checked_repeat
+
+_ALL = -1  # the argument is made of every positional value, as Input(28, 28, 1)'s shape
+
+
+def vary(spec: ModelSpec, changes: Sequence[tuple[int, str, Any]]) -> ModelSpec:
+    """``spec`` with each (position in ``spec.layers``, argument, value) applied."""
+    layers = list(spec.layers)
+    for position, argument, value in changes:
+        layers[position] = with_argument(layers[position], argument, value, spec)
+    return replace(spec, layers=tuple(layers))
+
+
+def with_argument(layer: LayerSpec, argument: str, value: Any, spec: ModelSpec) -> LayerSpec:
+    """The layer (or block use) with one argument, or its ``repeat``, set to ``value``."""
+    if isinstance(value, str):  # "LSTM(32)" is a layer, as in a spec
+        value = call_value(value, layer.location)
+    if argument == "repeat":
+        return layer.replace(repeat=checked_repeat(value, layer.location))
+    index = None if layer.type in spec.blocks else _positional_index(layer, argument, spec)
+    if index == _ALL:
+        return layer.replace(args=(), kwargs={**layer.kwargs, argument: value})
+    if index is not None:
+        return layer.replace(args=(*layer.args[:index], value, *layer.args[index + 1:]))
+    return layer.replace(kwargs={**layer.kwargs, argument: value})
+
+
+def _positional_index(layer: LayerSpec, argument: str, spec: ModelSpec) -> int | None:
+    """Where ``argument`` stands among the layer's positional values, if it was given so."""
+    if not layer.args or argument in layer.kwargs:
+        return None
+    try:
+        rule = lookup(layer.type, flavour(spec))
+    except RuleError:
+        return None  # an unknown type: the count says so, with the closest names
+    names = [arg.name for arg in rule.args]
+    if argument not in names:
+        return None  # not an argument of this layer: the count says so, with the closest names
+    index = names.index(argument)
+    if rule.packs_positional:
+        return _ALL if index == 0 else None
+    return index if index < len(layer.args) else None
