@@ -13,8 +13,11 @@ from .spec import load
 from .spec.build import build_graph
 
 if TYPE_CHECKING:  # imported when asked for: a count does not need them
+    from collections.abc import Iterable, Iterator, Mapping
+
     from .auditing import AuditResult
     from .comparison import Comparison
+    from .sweeping import Variant
 
 
 @gc_paused
@@ -70,3 +73,26 @@ def audit(source: Any, claims: Any, **options: Any) -> AuditResult:
     from .auditing import audit_file
 
     return audit_file(count(source, **options), claims)
+
+
+def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | None = None,
+          convention: str | None = None) -> Iterator[Variant]:
+    """Count a spec over a grid of argument values: every combination, one
+    :class:`~learnable.sweeping.Variant` (its ``values`` and ``report``) at a time.
+
+    ``grid`` maps ``LAYER.ARGUMENT`` to a list of values: a top-level layer or block use by
+    the name the report gives it (``conv_2``, ``dense_1``), and one of its arguments, a
+    block's parameter, or ``repeat``; ``input.shape`` is the input's shape::
+
+        for variant in learnable.sweep("model.yaml", {"conv_2.filters": [16, 32, 64], "fc_1.units": [64, 128]}):
+            print(variant.values, variant.report.total_params)
+
+    The first key varies slowest. Keys and values are checked at once, each variant when it
+    is counted: one that cannot exist raises :class:`~learnable.sweeping.VariantError` (a
+    :class:`LearnableError`) naming its values.
+    """
+    _check_option("data_format", data_format, DATA_FORMATS)
+    _check_option("convention", convention, CONVENTIONS)
+    from .sweeping import variants
+
+    return variants(source, grid, data_format, convention)

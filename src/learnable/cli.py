@@ -2,7 +2,7 @@
 
     learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
                            [--macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O]
-    learnable audit | explain | compare | plot | zoo | serve ...
+    learnable audit | explain | compare | plot | sweep | zoo | serve ...
 
 SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
 ``-`` for standard input, zoo:NAME, a model file, or FILE.py:NAME. Problems with the input
@@ -35,6 +35,15 @@ examples:
   learnable count model.onnx
   learnable count models.py:Net --input 3x224x224 --depth 1
 """
+
+
+SWEEP_EXAMPLES = """\
+examples:
+  learnable sweep examples/simple_cnn.yaml --vary conv_2.filters=16,32,64 --vary fc_1.units=64,128
+  learnable sweep zoo:resnet50 --vary conv4.blocks=6,23          # ResNet-50 and ResNet-101
+  learnable sweep model.yaml --vary input.shape=[224,224,3],[160,160,3] --format csv
+"""
+SWEEP_FORMATS = ("table", "markdown", "csv", "json")  # render/sweep.py's (kept here so --help imports nothing more)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--depth", type=_depth, default=0, metavar="N", help="open blocks N levels deep")
     plot.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     plot.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
+    sweep = commands.add_parser(
+        "sweep", help="count a spec over a grid of argument values: one row of totals per variant",
+        description="Count a spec for every combination of the values given with --vary: one row per "
+                    "variant with its parameters and MACs, the first --vary changing slowest.",
+        epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("source", metavar="SOURCE", help="a spec: a file, a compact-form string, - or zoo:NAME")
+    sweep.add_argument("--vary", action="append", required=True, metavar="LAYER.ARGUMENT=V1,V2,...",
+                       help="an argument of a top-level layer or block use (by its name in the report), or its "
+                            "repeat, and the values to count it with, as YAML: 16,32,64 or [28,28,1],[32,32,3]; "
+                            "input.shape is the input's shape; repeat --vary for a grid")
+    sweep.add_argument("--format", "-f", choices=SWEEP_FORMATS, default="table", help="output format (default: table)")
+    sweep.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
+    sweep.add_argument("--data-format", choices=DATA_FORMATS, help="layout of the shapes")
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -170,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot,
-                    "serve": _serve}
+                    "sweep": _sweep, "serve": _serve}
         return commands.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
@@ -231,6 +253,35 @@ def _write_report(report, args: argparse.Namespace, show) -> None:
         from .render import render
 
         sys.stdout.write(render(report, args.format, explain=args.explain, depth=args.depth, show=show))
+
+
+@gc_paused
+def _sweep(args: argparse.Namespace) -> int:
+    from .api import sweep
+    from .render.sweep import render_sweep
+    from .spec import decode, parse_text, read_bounded
+
+    grid = dict(_vary(text) for text in args.vary)
+    if len(grid) < len(args.vary):
+        raise SpecError("--vary: the same LAYER.ARGUMENT is given twice; give all its values in one --vary")
+    source = args.source
+    if source == "-":
+        source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
+    variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention))
+    sys.stdout.write(render_sweep(list(grid), variants, args.format))
+    return 0
+
+
+def _vary(text: str) -> tuple[str, list]:
+    """``conv_2.filters=16,32,64`` → ("conv_2.filters", [16, 32, 64]): the values are read as
+    the items of a YAML list, as a spec's values are read."""
+    from .spec._yaml import load_yaml
+
+    key, equals, values = text.partition("=")
+    if not equals or not key.strip() or not values.strip():
+        raise SpecError(f"--vary {text!r}: write LAYER.ARGUMENT=VALUES, e.g. conv_2.filters=16,32,64")
+    data, _ = load_yaml(f"[{values}]", f"--vary {key.strip()}")
+    return key.strip(), data
 
 
 def _zoo(args: argparse.Namespace) -> int:

@@ -1,0 +1,101 @@
+"""A sweep's variants, one row each: the values of its keys and the network's totals
+(``learnable sweep``): a table, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from ..errors import one_line
+from ..report import SCHEMA_VERSION
+from ..sweeping import Variant, describe, value_text
+from .formats import markdown_table
+from .plain import table_lines
+
+FORMATS = ("table", "markdown", "csv", "json")
+# (header, JSON and CSV name, the Report property); non-trainable and buffers only when any.
+_TOTALS = (("Params", "total_params"), ("Trainable", "trainable_params"),
+           ("Non-trainable", "non_trainable_params"), ("Buffers", "total_buffers"))
+
+
+def render_sweep(keys: Sequence[str], variants: Sequence[Variant], fmt: str = "table") -> str:
+    return {"table": _table, "markdown": _markdown, "csv": _csv, "json": _json}[fmt](keys, variants)
+
+
+def _totals(variants: Sequence[Variant]) -> list[tuple[str, str]]:
+    return [(header, name) for header, name in _TOTALS
+            if name in ("total_params", "trainable_params") or any(getattr(v.report, name) for v in variants)]
+
+
+def _macs(variant: Variant) -> str:
+    """The MACs, marked partial when a layer's cost is not known (its count is left out)."""
+    report = variant.report
+    return f"{report.total_macs:,}" + (" (partial)" if report.macs_unknown else "")
+
+
+def _rows(keys: Sequence[str], variants: Sequence[Variant]) -> tuple[list[str], list[bool], list[list[str]]]:
+    totals = _totals(variants)
+    headers = [*keys, *(header for header, _ in totals), "MACs"]
+    numeric = [False] * len(keys) + [True] * (len(totals) + 1)
+    cells = [[*(one_line(value_text(v.values[key])) for key in keys),
+              *(f"{getattr(v.report, name):,}" for _, name in totals), _macs(v)] for v in variants]
+    return headers, numeric, cells
+
+
+def _extremes(variants: Sequence[Variant]) -> list[str]:
+    if len(variants) < 2:
+        return []
+    fewest = min(variants, key=lambda v: v.report.total_params)
+    most = max(variants, key=lambda v: v.report.total_params)
+    return [f"Fewest params: {fewest.report.total_params:,} ({one_line(describe(fewest.values))})",
+            f"Most params: {most.report.total_params:,} ({one_line(describe(most.values))})"]
+
+
+def _title(variants: Sequence[Variant]) -> str:
+    name = variants[0].report.name if variants else None
+    count = f"{len(variants):,} variant{'s' * (len(variants) != 1)}"
+    return f"{one_line(name)}: {count}" if name else count
+
+
+def _table(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+    lines = [_title(variants), "", *table_lines(*_rows(keys, variants)), "", *_extremes(variants)]
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
+
+
+def _markdown(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+    lines = [f"### {_title(variants)}", "", *markdown_table(*_rows(keys, variants))]
+    extremes = _extremes(variants)
+    if extremes:
+        lines += ["", *(f"{line}  " for line in extremes)]
+        lines[-1] = lines[-1].rstrip()
+    return "\n".join(lines) + "\n"
+
+
+def _csv(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown"])
+    for v in variants:
+        report = v.report
+        writer.writerow([*(value_text(v.values[key]) for key in keys), *(getattr(report, name) for _, name in _TOTALS),
+                         report.total_macs, " ".join(report.macs_unknown)])
+    return out.getvalue()
+
+
+def _json(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "name": variants[0].report.name if variants else None,
+        "keys": list(keys),
+        "variants": [{"values": v.values, **{name: getattr(v.report, name) for _, name in _TOTALS},
+                      "total_macs": v.report.total_macs, "macs_unknown": list(v.report.macs_unknown)}
+                     for v in variants],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
+
+
+def _jsonable(value: object) -> object:
+    """A value json does not know (a layer written as a call, "LSTM(32)"), as the spec wrote it."""
+    return value_text(value)

@@ -1,0 +1,179 @@
+"""Sweeps (`learnable.sweep`, `learnable sweep`): every variant against hand arithmetic or
+the framework's own model, the grid's order, and each bad key, value and variant refused
+with one clear message."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from conftest import run_cli
+from frameworks import assert_totals_match_keras
+
+import learnable
+from learnable.sweeping import MAX_VARIANTS, VariantError
+
+SEED = "examples/simple_cnn.yaml"
+
+
+def seed_total(filters: int, units: int) -> int:
+    """The second seed's network with conv_2's filters and fc_1's units changed, counted by
+    hand: conv_1 (3·3·1 + 1)·32, conv_2 (3·3·32 + 1)·F on 26×26 → 24×24×F, pooled to 12×12×F,
+    fc_1 (12·12·F + 1)·U, fc_2 (U + 1)·10."""
+    return (3 * 3 * 1 + 1) * 32 + (3 * 3 * 32 + 1) * filters + (12 * 12 * filters + 1) * units + (units + 1) * 10
+
+
+def totals(source, grid, **options):
+    return [(v.values, v.report.total_params) for v in learnable.sweep(source, grid, **options)]
+
+
+def test_every_variant_of_the_seed_by_hand_first_key_slowest():
+    got = totals(SEED, {"conv_2.filters": [16, 32, 64], "fc_1.units": [64, 128]})
+    expected = [({"conv_2.filters": f, "fc_1.units": u}, seed_total(f, u)) for f in (16, 32, 64) for u in (64, 128)]
+    assert got == expected
+    assert seed_total(64, 128) == 1_199_882  # the seed itself, as its tutorial adds it up
+
+
+def test_positional_arguments_and_a_packed_input_shape_are_replaced_where_written():
+    """Conv2D(32, 3) gives its kernel by position, Input(28, 28, 1) its shape as three values."""
+    got = totals("Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)",
+                 {"input.shape": [(28, 28, 1), [20, 20, 3]], "conv2d.kernel_size": [3, 5], "dense.units": [10, 7]})
+
+    def by_hand(size, channels, k, units):
+        side = size - k + 1
+        return (k * k * channels + 1) * 32 + (side * side * 32 + 1) * units
+
+    assert [total for _, total in got] == [by_hand(s, c, k, u) for s, c in ((28, 1), (20, 3)) for k in (3, 5)
+                                           for u in (10, 7)]
+
+
+def test_automatic_names_block_parameters_and_repeat():
+    spec = {
+        "input": [8],
+        "blocks": {"mlp": {"params": {"width": None}, "layers": [{"Dense": {"units": "$width"}}, "ReLU"]}},
+        "layers": [{"Dense": 16}, {"mlp": {"width": 4, "name": "body", "repeat": 2}}, {"Dense": 3}],
+    }
+    got = totals(spec, {"dense.units": [16, 5], "body.width": [4, 6], "body.repeat": [1, 3], "dense_1.units": [3]})
+
+    def by_hand(first, width, repeat):  # Dense(first) on 8, then `repeat` Dense(width), then Dense(3)
+        return (8 + 1) * first + (first + 1) * width + (repeat - 1) * (width + 1) * width + (width + 1) * 3
+
+    assert [total for _, total in got] == [by_hand(f, w, r) for f in (16, 5) for w in (4, 6) for r in (1, 3)]
+
+
+def test_the_variants_are_counted_when_asked_for_and_the_keys_checked_at_once():
+    with pytest.raises(learnable.LearnableError, match="conv_9"):
+        learnable.sweep(SEED, {"conv_9.filters": [1]})  # no iteration: the key is checked at the call
+    variants = learnable.sweep(SEED, {"conv_1.kernel_size": [3, 99]})
+    assert next(variants).report.total_params == seed_total(64, 128)
+    with pytest.raises(VariantError, match=r"the variant conv_1.kernel_size=99: Conv2D 'conv_1'.*larger than") as err:
+        next(variants)
+    assert err.value.values == {"conv_1.kernel_size": 99}
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({}, "at least one LAYER.ARGUMENT"),
+    ({"conv_2": [1]}, "write LAYER.ARGUMENT"),
+    ({"conv_2.": [1]}, "write LAYER.ARGUMENT"),
+    ({"conv_2.inputs": [["conv_1"]]}, "places the layer in the network"),
+    ({"conv2.filters": [1]}, "no top-level layer or block use is named 'conv2'; did you mean 'conv_2'"),
+    ({"conv_2.filters": 16}, "give a list of values"),
+    ({"conv_2.filters": "16"}, "give a list of values"),
+    ({"conv_2.filters": []}, "the list of values is empty"),
+    ({"fc_1.units": list(range(1000)), "fc_2.units": list(range(1000))}, f"at most {MAX_VARIANTS:,}"),
+])
+def test_bad_keys_and_values_are_refused_before_counting(grid, message):
+    with pytest.raises(learnable.LearnableError, match=message):
+        learnable.sweep(SEED, grid)
+
+
+def test_two_names_of_one_argument_and_a_copy_of_a_repeated_layer_are_refused():
+    with pytest.raises(learnable.LearnableError, match="name the same argument"):
+        learnable.sweep("Input(4) | Dense(2)", {"input_layer.shape": [[4]], "input.shape": [[5]]})
+    with pytest.raises(learnable.LearnableError, match="named 'enc_1'"):  # its copies are one spec entry
+        learnable.sweep({"input": [4], "layers": [{"Dense": {"units": 4, "name": "enc", "repeat": 2}}]},
+                        {"enc_1.units": [2]})
+    got = totals({"input": [4], "layers": [{"Dense": {"units": 4, "name": "enc", "repeat": 2}}]}, {"enc.units": [4]})
+    assert got[0][1] == 2 * (4 + 1) * 4
+
+
+def test_a_framework_model_has_no_spec_to_sweep():
+    nn = pytest.importorskip("torch.nn")
+    with pytest.raises(learnable.LearnableError, match="sweep a spec"):
+        learnable.sweep(nn.Linear(2, 3), {"x.units": [1]})
+    with pytest.raises(learnable.LearnableError, match="convention must be"):
+        learnable.sweep(SEED, {"fc_1.units": [1]}, convention="jax")
+
+
+# ---- against Keras ----------------------------------------------------------------------------
+
+
+@pytest.mark.frameworks
+def test_resnet101_is_resnet50_with_23_blocks_in_conv4_as_keras_builds_it():
+    keras = pytest.importorskip("keras")
+    resnet50, resnet101 = (v.report for v in learnable.sweep("zoo:resnet50", {"conv4.blocks": [6, 23]}))
+    assert_totals_match_keras(resnet101, keras.applications.ResNet101(weights=None))
+    assert resnet50.total_params == 25_636_712  # keras.applications.ResNet50(weights=None)
+
+
+@pytest.mark.frameworks
+def test_seed_variants_match_keras():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    for variant in learnable.sweep(SEED, {"conv_1.kernel_size": [3, 5], "fc_1.units": [32, 128]}):
+        k, units = variant.values["conv_1.kernel_size"], variant.values["fc_1.units"]
+        model = keras.Sequential([
+            keras.Input((28, 28, 1)), layers.Conv2D(32, k), layers.Conv2D(64, 3), layers.MaxPooling2D(2),
+            layers.Flatten(), layers.Dense(units), layers.Dense(10)])
+        assert_totals_match_keras(variant.report, model)
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def test_command_table_rows_in_grid_order_and_the_extremes():
+    result = run_cli("sweep", SEED, "--vary", "conv_2.filters=16,64", "--vary", "fc_1.units=64,128")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "simple-cnn: 4 variants"
+    assert lines[2].split() == ["conv_2.filters", "fc_1.units", "Params", "Trainable", "MACs"]
+    rows = [line.split() for line in lines[4:8]]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (str(f), str(u), f"{seed_total(f, u):,}") for f in (16, 64) for u in (64, 128)]
+    assert f"Most params: {seed_total(64, 128):,} (conv_2.filters=64, fc_1.units=128)" in result.stdout
+
+
+def test_command_json_csv_and_markdown_carry_the_same_numbers():
+    grid = ("--vary", "input.shape=[28,28,1],[32,32,1]", "--vary", "fc_1.units=8")
+    data = json.loads(run_cli("sweep", SEED, *grid, "-f", "json").stdout)
+    assert data["keys"] == ["input.shape", "fc_1.units"]
+    assert [v["values"] for v in data["variants"]] == [{"input.shape": [28, 28, 1], "fc_1.units": 8},
+                                                        {"input.shape": [32, 32, 1], "fc_1.units": 8}]
+    # 32×32 input: 30 → 28 after the convolutions, 14×14×64 after pooling
+    assert [v["total_params"] for v in data["variants"]] == [
+        seed_total(64, 8), seed_total(64, 8) + (14 * 14 - 12 * 12) * 64 * 8]
+    rows = list(csv.DictReader(io.StringIO(run_cli("sweep", SEED, *grid, "-f", "csv").stdout)))
+    assert [int(r["total_params"]) for r in rows] == [v["total_params"] for v in data["variants"]]
+    assert rows[0]["input.shape"] == "[28, 28, 1]"
+    markdown = run_cli("sweep", SEED, *grid, "-f", "markdown").stdout
+    assert f"| [28, 28, 1] | 8 | {seed_total(64, 8):,} |" in markdown
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (("--vary", "conv_2.filters"), "write LAYER.ARGUMENT=VALUES"),
+    (("--vary", "conv_2.filters=[16"), "--vary conv_2.filters"),
+    (("--vary", "conv_2.filters=16", "--vary", "conv_2.filters=32"), "given twice"),
+    (("--vary", "conv_2.filtres=16"), "the variant conv_2.filtres=16: Conv2D 'conv_2'.*did you mean 'filters'"),
+    (("--vary", "conv_2.filters=abc"), "the variant conv_2.filters=abc: .*must be an integer"),
+    (("--vary", "fc_1.repeat=0"), "repeat must be a whole number"),
+])
+def test_command_bad_input_one_line_exit_2(arguments, message):
+    result = run_cli("sweep", SEED, *arguments)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert re.search(message, result.stderr), result.stderr
