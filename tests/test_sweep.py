@@ -14,7 +14,8 @@ from conftest import run_cli
 from frameworks import assert_totals_match_keras
 
 import learnable
-from learnable.sweeping import MAX_VARIANTS, VariantError
+from learnable import sweeping
+from learnable.sweeping import MAX_COUNTED, MAX_VARIANTS, VariantError
 
 SEED = "examples/simple_cnn.yaml"
 
@@ -62,6 +63,25 @@ def test_automatic_names_block_parameters_and_repeat():
         return (8 + 1) * first + (first + 1) * width + (repeat - 1) * (width + 1) * width + (width + 1) * 3
 
     assert [total for _, total in got] == [by_hand(f, w, r) for f in (16, 5) for w in (4, 6) for r in (1, 3)]
+
+
+@pytest.mark.parametrize("kept", [MAX_COUNTED, 0])  # 0: what is counted is dropped before each variant
+def test_each_variant_is_the_report_of_its_spec_counted_alone(kept, monkeypatch):
+    """Variants share the layers they have in common; each must still be exactly what its
+    own spec gives, whatever was counted before it, in either data format."""
+    monkeypatch.setattr(sweeping, "MAX_COUNTED", kept)
+    spec = {"input": [3, 12, 12], "layers": [{"Conv2D": {"filters": 4, "kernel_size": 3, "name": "conv"}}, "Flatten",
+                                             {"Dense": 2}]}
+    grid = {"input.data_format": ["channels_first", "channels_last", "channels_first"], "conv.kernel_size": [3, 1]}
+    variants = list(learnable.sweep(spec, grid))
+    for variant in variants:
+        alone = {**spec, "data_format": variant.values["input.data_format"],
+                 "layers": [{"Conv2D": {"filters": 4, "kernel_size": variant.values["conv.kernel_size"],
+                                        "name": "conv"}}, "Flatten", {"Dense": 2}]}
+        assert variant.report.to_dict() == learnable.count(alone).to_dict()
+    # channels first, 3×3: (3·3·3 + 1)·4 = 112, then 4×10×10 → (400 + 1)·2; channels last reads 12 channels
+    assert variants[0].report.total_params == 112 + 802
+    assert variants[2].report.total_params == (3 * 3 * 12 + 1) * 4 + (1 * 10 * 4 + 1) * 2
 
 
 def test_the_variants_are_counted_when_asked_for_and_the_keys_checked_at_once():

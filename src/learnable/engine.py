@@ -20,13 +20,18 @@ from .rules._args import MAX_INT
 from .rules._base import shape_arithmetic
 
 
-def run(graph: Graph) -> Report:
+def run(graph: Graph, counted: dict | None = None) -> Report:
+    """The report of ``graph``. ``counted`` carries the layers counted so far from one call
+    to the next, for the variants of a sweep (which share most of their layers): a dict
+    that only this function fills."""
     context = Context(data_format=graph.data_format, convention=graph.convention)
     shapes: dict[str, Shape] = {}
     fields: dict[str, receptive.State] = {}
     rows: dict[str, LayerRow] = {}
     network_input, data_format = _network_input(graph), graph.data_format
-    counted: dict = {}  # the same layer on the same input, counted once (a deep stack repeats itself)
+    # The same layer on the same input, counted once (a deep stack repeats itself), per
+    # data format and convention: the rules read them.
+    counted = {} if counted is None else counted.setdefault((graph.data_format, graph.convention), {})
     for node in graph.topological_order():
         inputs = list(node.input_shapes) if node.input_shapes is not None else [shapes[n] for n in node.inputs]
         # Rules are pure functions of these: the rule, the name it shows as, its arguments
@@ -37,7 +42,7 @@ def run(graph: Graph) -> Report:
         counted_row = counted.get(key)
         if counted_row is None:
             counted_row = counted[key] = _count(node, inputs, context)
-        inference, template = counted_row
+        inference, template, _ = counted_row
         shapes[node.name] = inference.output_shape
         fields[node.name] = field = _field(node, inference, inputs, fields, data_format)
         sees_all = field is not None and receptive.sees_whole(field, network_input, data_format)
@@ -143,11 +148,13 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
                     t.macs, t.macs_formula, field, sees_all)
 
 
-def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow]:
+def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow, object]:
     """The rule's inference and the row it gives (name, wiring and receptive field to be
-    filled in by _placed)."""
+    filled in by _placed), and the arguments: an entry of ``counted`` holds them, so that
+    their id in its key stays theirs for as long as the entry lives (after this graph, in a
+    sweep's next variant)."""
     inference = _infer(node, inputs, context)
-    return inference, _row(node, inference)
+    return inference, _row(node, inference), node.args
 
 
 def _row(node: Node, inference: Inference) -> LayerRow:

@@ -27,6 +27,7 @@ from .spec.model import GRAPH_KEYS
 from .spec.vary import vary
 
 MAX_VARIANTS = 100_000  # a grid is a product: a few long lists are millions of counts
+MAX_COUNTED = 100_000  # distinct layers kept from one variant for the next: beyond, start afresh
 
 
 @dataclass(frozen=True)
@@ -122,16 +123,19 @@ def _values(key: str, values: Any) -> tuple[Any, ...]:
 
 def _counted(spec: ModelSpec, axes: list, data_format: str | None, convention: str | None) -> Iterator[Variant]:
     keys = [key for key, *_ in axes]
+    counted: dict = {}  # the layers counted so far: variants share most of theirs
     for combination in product(*(values for *_, values in axes)):
         values = dict(zip(keys, combination))
         changes = [(position, argument, value) for (_, position, argument, _), value in zip(axes, combination)]
+        if sum(map(len, counted.values())) > MAX_COUNTED:
+            counted.clear()
         try:
-            report = _count(vary(spec, changes), data_format, convention)
+            report = _count(vary(spec, changes), data_format, convention, counted)
         except LearnableError as err:
             raise VariantError(values, err) from None
         yield Variant(values, report)
 
 
 @gc_paused  # one variant at a time: the caller's code between them runs with the collector on
-def _count(spec: ModelSpec, data_format: str | None, convention: str | None) -> Report:
-    return engine.run(build_graph(spec, data_format, convention))
+def _count(spec: ModelSpec, data_format: str | None, convention: str | None, counted: dict) -> Report:
+    return engine.run(build_graph(spec, data_format, convention), counted)
