@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .peers import LEARNABLE, NETWORKS, Case, count_only_case, importer_case, learnable_case, peer_cases
+from .peers import NETWORKS, Case, count_only_case, importer_case, learnable_case, ours, peer_cases
 from .scale import ScaleRow, slopes
 from .startup import by_package, slowest_modules
 from .suite import Measured, Results
@@ -12,7 +12,9 @@ from .targets import Target, median_of
 
 TITLES = {"seed": "Seed CNN (examples/simple_cnn.yaml, 28×28×1)",
           "resnet50": "ResNet-50 (224×224×3)",
-          "encoder": "Transformer encoder, 12 layers (BERT-base sizes: d_model 768, 12 heads, FFN 3,072, 128 tokens)"}
+          "encoder": "Transformer encoder, 12 layers (BERT-base sizes: d_model 768, 12 heads, FFN 3,072, 128 tokens)",
+          "sweep": "Sweep: 16 variants of the seed CNN (conv_2 filters 16–64 × fc_1 units 32–128; params and MACs "
+                   "are the sums over the variants)"}
 IN_PROCESS_INTRO = (
     "## In-process: the call alone, imports and model done\n\nMedian of the repeats after a first call (the first "
     "call is shown apart: lazy imports and caches). learnable's time is the full report: the count and the table with "
@@ -71,7 +73,8 @@ def _targets(targets: Sequence[Target]) -> str:
 
 def _ratios(results: Results) -> str:
     """Peer's median over learnable's full report, per network, in process and as a command."""
-    labels = [label for label in dict.fromkeys(row.label for row in results.in_process) if label != LEARNABLE]
+    labels = [label for label in dict.fromkeys(row.label for row in results.in_process)
+              if label not in {ours(network) for network in NETWORKS}]
     rows = [(label, *(_ratio_cell(results, network, label) for network in NETWORKS)) for label in labels]
     return ("## Ratios: how many times longer each takes than learnable's full report\n\nIn-process / whole command, "
             "same network, medians of this run (the tables below have the times). Under 1: faster than learnable.\n\n"
@@ -79,34 +82,38 @@ def _ratios(results: Results) -> str:
 
 
 def _ratio_cell(results: Results, network: str, label: str) -> str:
-    command = next((r.label for r in results.fresh
-                    if r.network == network and r.label.startswith("learnable count")), "")
-    inside = _ratio(median_of(results.in_process, network, LEARNABLE),
+    command = next((r.label for r in results.fresh if r.network == network and _is_ours(r.command)), "")
+    inside = _ratio(median_of(results.in_process, network, ours(network)),
                     median_of(results.in_process, network, label))
     fresh = _ratio(median_of(results.fresh, network, command), median_of(results.fresh, network, label))
     return "" if inside == fresh == "—" else f"{inside} / {fresh}"
 
 
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    return "—" if ours is None or theirs is None else f"{theirs / ours:,.1f}×"
+def _ratio(mine: float | None, theirs: float | None) -> str:
+    return "—" if mine is None or theirs is None else f"{theirs / mine:,.1f}×"
+
+
+def _is_ours(command: str) -> bool:
+    """learnable's own command on a network, which the others there are compared with."""
+    return command.startswith(("learnable count", "learnable sweep"))
 
 
 def _in_process(rows: Sequence[Measured]) -> str:
     text = [IN_PROCESS_INTRO]
     for network in NETWORKS:
         group = [row for row in rows if row.network == network]
-        ours = median_of(group, network, LEARNABLE)
-        table = [_in_process_row(row, ours) for row in group]
+        mine = median_of(group, network, ours(network))
+        table = [_in_process_row(row, mine, ours(network)) for row in group]
         text.append(f"### {TITLES[network]}\n\n" + _table(
             ("Tool", "Median", "Min–max", "First call", "n", "Params", "MACs", "× learnable"), table))
     return "\n\n".join(text)
 
 
-def _in_process_row(row: Measured, ours: float | None) -> tuple:
+def _in_process_row(row: Measured, mine: float | None, label: str) -> tuple:
     if row.stats is None:
         return (row.label, f"— ({row.error})", "", "", "", "", "", "")
     s = row.stats
-    ratio = "" if ours is None or row.label == LEARNABLE else f"{s.median / ours:,.1f}×"
+    ratio = "" if mine is None or row.label == label else f"{s.median / mine:,.1f}×"
     return (row.label, _seconds(s.median), f"{_seconds(s.spread[0])} – {_seconds(s.spread[1])}",
             _seconds(s.first or 0), len(s.times), _int(row.params), _int(row.macs), ratio)
 
@@ -117,20 +124,20 @@ def _fresh(rows: Sequence[Measured]) -> str:
             "### Baselines and learnable\n\n" + _table(_FRESH_HEADERS, [_fresh_row(r, None) for r in baselines])]
     for network in NETWORKS:
         group = [r for r in rows if r.network == network]
-        ours = next((r.stats.median for r in group if r.command.startswith("learnable count") and r.stats), None)
-        text.append(f"### {TITLES[network]}\n\n" + _table(_FRESH_HEADERS, [_fresh_row(r, ours) for r in group]))
+        mine = next((r.stats.median for r in group if _is_ours(r.command) and r.stats), None)
+        text.append(f"### {TITLES[network]}\n\n" + _table(_FRESH_HEADERS, [_fresh_row(r, mine) for r in group]))
     return "\n\n".join(text)
 
 
 _FRESH_HEADERS = ("Command", "Median", "Min–max", "Peak RSS", "n", "× learnable")
 
 
-def _fresh_row(row: Measured, ours: float | None) -> tuple:
-    name = f"`{row.command}`" if row.command.startswith(("learnable count", "python -c ")) else row.label
+def _fresh_row(row: Measured, mine: float | None) -> tuple:
+    name = f"`{row.command}`" if _is_ours(row.command) or row.command.startswith("python -c ") else row.label
     if row.stats is None:
         return (name, f"— ({row.error})", "", "", "", "")
     s = row.stats
-    ratio = "" if ours is None or row.command.startswith("learnable count") else f"{s.median / ours:,.1f}×"
+    ratio = "" if mine is None or _is_ours(row.command) else f"{s.median / mine:,.1f}×"
     return (name, _seconds(s.median), f"{_seconds(s.spread[0])} – {_seconds(s.spread[1])}",
             s.rss_text, len(s.times), ratio)
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from .networks import LEARNABLE_SOURCES, TORCH_INPUTS
 
-NETWORKS = ("seed", "resnet50", "encoder")
+NETWORKS = ("seed", "resnet50", "encoder", "sweep")
 LEARNABLE = "learnable: count + table --macs --explain"
+SWEEP = "learnable: sweep + table of the variants"
 COUNT_ONLY = "learnable: count only (no rendering)"
 IMPORTER = "learnable: PyTorch importer + table --macs --explain"
 TORCHINFO = "torchinfo: summary(model, input_size)"
@@ -34,8 +35,16 @@ class Case:
         return f"{self.setup}\n{self.run}"
 
 
+def ours(network: str) -> str:
+    """The label of learnable's case that the others are compared with on ``network``."""
+    return SWEEP if network == "sweep" else LEARNABLE
+
+
 def learnable_case(network: str) -> Case:
-    """The full report: what `learnable count SOURCE --macs --explain` prints."""
+    """The full report: what `learnable count SOURCE --macs --explain` prints; for the sweep,
+    what `learnable sweep` prints."""
+    if network == "sweep":
+        return _learnable_sweep(SWEEP, "text = render_sweep(list(SWEEP), variants)\n")
     setup = ("import learnable\nfrom learnable.render import render\nfrom learnable.render._columns import Show\n"
              f"source = {LEARNABLE_SOURCES[network]!r}")
     run = ("report = learnable.count(source)\ntext = render(report, 'table', explain=True, show=Show(macs=True))\n"
@@ -45,6 +54,8 @@ def learnable_case(network: str) -> Case:
 
 def count_only_case(network: str) -> Case:
     """The count without any rendering: the difference to :func:`learnable_case` is the table's."""
+    if network == "sweep":
+        return _learnable_sweep(COUNT_ONLY, "")
     setup = f"import learnable\nsource = {LEARNABLE_SOURCES[network]!r}"
     return Case("learnable", COUNT_ONLY, network, setup, "report = learnable.count(source)\n"
                 "params, macs = report.total_params, report.total_macs")
@@ -60,7 +71,32 @@ def importer_case() -> Case:
     return Case("learnable", IMPORTER, "resnet50", setup, run)
 
 
+def _learnable_sweep(label: str, render: str) -> Case:
+    setup = ("import learnable\nfrom learnable.render.sweep import render_sweep\n"
+             f"from benchmarks.networks import SWEEP\nsource = {LEARNABLE_SOURCES['sweep']!r}")
+    run = (f"variants = list(learnable.sweep(source, SWEEP))\n{render}"
+           "params = sum(v.report.total_params for v in variants)\nmacs = sum(v.report.total_macs for v in variants)")
+    return Case("learnable", label, "sweep", setup, run)
+
+
+def _sweep_peers() -> list[Case]:
+    """What a sweep takes without learnable: build each variant, then count it."""
+    loop = "from itertools import product\nfrom benchmarks.networks import SWEEP, {builder}"
+    torchinfo = Case("torchinfo", "torchinfo: build + summary(model, input_size) per variant", "sweep",
+                     "from torchinfo import summary\n" + loop.format(builder="torch_seed"),
+                     "params = macs = 0\nfor filters, units in product(*SWEEP.values()):\n"
+                     f"    stats = summary(torch_seed(filters, units), input_size=(1, *{TORCH_INPUTS['sweep']!r}))\n"
+                     "    params, macs = params + stats.total_params, macs + stats.total_mult_adds")
+    keras = Case("keras", "Keras: build + model.count_params() per variant", "sweep",
+                 "import keras\n" + loop.format(builder="keras_seed"),
+                 "params = 0\nfor filters, units in product(*SWEEP.values()):\n"
+                 "    keras.backend.clear_session()\n    params += keras_seed(filters, units).count_params()")
+    return [torchinfo, keras]
+
+
 def peer_cases(network: str) -> list[Case]:
+    if network == "sweep":
+        return _sweep_peers()
     one_thread = [_torchinfo_one_thread()] if network == "resnet50" else []
     return [_torchinfo(network), *one_thread, _keras(network, built=True), _keras(network, built=False),
             _fvcore(network), _ptflops(network, "pytorch"), _ptflops(network, "aten")]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .measure import Stats, repeat_call, repeat_process
-from .networks import LEARNABLE_SOURCES, ROOT
+from .networks import LEARNABLE_SOURCES, ROOT, SWEEP
 from .peers import NETWORKS, Case, count_only_case, importer_case, installed, learnable_case, peer_cases
 
 Log = Callable[[str], None]
@@ -99,8 +99,9 @@ def fresh_commands(with_peers: bool) -> list[Measured]:
             _command("learnable count examples/simple_cnn.yaml", [*learnable, "count", "examples/simple_cnn.yaml"])]
     for network in NETWORKS:
         source = LEARNABLE_SOURCES[network]
-        rows.append(_command(f"learnable count {source} --macs --explain",
-                             [*learnable, "count", source, "--macs", "--explain"], network=network))
+        arguments = (["sweep", source, *(f"--vary={key}={','.join(map(str, values))}" for key, values in SWEEP.items())]
+                     if network == "sweep" else ["count", source, "--macs", "--explain"])
+        rows.append(_command(f"learnable {' '.join(arguments)}", [*learnable, *arguments], network=network))
     cases = [importer_case()] + ([c for n in NETWORKS for c in peer_cases(n)] if with_peers else [])
     rows += [_command(case.label, [python, "-c", case.script], network=case.network, tool=case.tool)
              for case in cases if case.fresh]

@@ -39,3 +39,17 @@ def test_branching_blocks_add_their_input_back():
 def test_sizes_that_do_not_fill_whole_blocks_are_refused(generate, layers):
     with pytest.raises(ValueError, match="multiple"):
         generate(layers)
+
+
+@pytest.mark.frameworks
+def test_the_sweep_peers_build_the_variants_learnable_counts():
+    """Each of the sweep's 16 variants, built in torch and in Keras by benchmarks/networks.py."""
+    pytest.importorskip("torch")
+    keras = pytest.importorskip("keras")
+    from benchmarks.networks import SWEEP, keras_seed, torch_seed
+
+    for variant in learnable.sweep("examples/simple_cnn.yaml", SWEEP):
+        filters, units = variant.values.values()
+        built = sum(p.numel() for p in torch_seed(filters, units).parameters())
+        keras.backend.clear_session()
+        assert variant.report.total_params == built == keras_seed(filters, units).count_params()
