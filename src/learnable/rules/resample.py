@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from fractions import Fraction
 from functools import partial
 from typing import Any
 
@@ -174,6 +173,8 @@ def _scaled(n: int, scale: float) -> Expr:
     The scale is shown as the simple fraction the user meant (1.5 → 3/2) when that gives
     PyTorch's size; when rounding of the double decides (100 × 0.29 → 28.999... → 28), as
     the exact value of the double, which does."""
+    from fractions import Fraction  # (and decimal with it: imported by the layers that scale, not at start-up)
+
     value = math.floor(float(n) * scale)
     for ratio in (Fraction(scale).limit_denominator(max(10**6, n)), Fraction(scale), Fraction(value, n)):
         if n * ratio.numerator // ratio.denominator == value:
