@@ -51,6 +51,14 @@ def test_positional_arguments_and_a_packed_input_shape_are_replaced_where_writte
                                            for u in (10, 7)]
 
 
+def test_a_first_layer_that_states_its_input_shape_is_found_by_its_name():
+    """Keras 2's Conv2D(..., input_shape=...) becomes an input and a layer as the spec is built."""
+    got = totals("Conv2D(8, 3, input_shape=(10, 10, 3)) | Flatten() | Dense(2)",
+                 {"conv2d.filters": [8, 4], "conv2d.input_shape": [(10, 10, 3), (6, 6, 1)]})
+    assert [total for _, total in got] == [(3 * 3 * c + 1) * f + ((s - 2) * (s - 2) * f + 1) * 2
+                                           for f in (8, 4) for s, c in ((10, 3), (6, 1))]
+
+
 def test_automatic_names_block_parameters_and_repeat():
     spec = {
         "input": [8],

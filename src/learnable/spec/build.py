@@ -37,12 +37,15 @@ def layer_positions(spec: ModelSpec) -> dict[str, int]:
     input is also ``input``, whatever its name (Keras names ``Input(28, 28, 1)`` input_layer)."""
     layers = list(spec.layers)
     positions = {id(layer): i for i, layer in enumerate(layers)}
+    # The first layer is rewritten when it states its input_shape=: found by its index then
+    # (the input made for it is in no spec entry, and has none).
+    by_index = {layer.index: i for i, layer in enumerate(layers) if layer.index}
     names = {layer.name: i for i, layer in enumerate(layers) if layer.name}
     expander = Expander(spec.blocks, flavour(spec))
     planned, _ = expander.plan(_keras2_inputs(list(layers), spec.blocks), "", 0)
     inputs = []
     for entry in planned:
-        i = positions.get(id(entry.spec))  # None: the first layer, rewritten for its input_shape=
+        i = positions.get(id(entry.spec), by_index.get(entry.spec.index))
         if i is not None and entry.spec.repeat == 1:
             names.setdefault(entry.name, i)
             if entry.rule is not None and entry.rule.is_input:
