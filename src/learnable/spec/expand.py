@@ -276,10 +276,9 @@ class _Copy:
 
 
 def _repeated(layer: LayerSpec) -> list[_Copy]:
+    """The copies of a layer written with ``repeat`` (plan() takes a layer written once as it is)."""
     if not isinstance(layer.repeat, int):  # "$n" outside any block
         raise SpecError(f"repeat {layer.repeat!r} refers to a block parameter outside a block", layer.location)
-    if layer.repeat == 1:
-        return [_Copy(layer, layer.name)]
     return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name)
             for i in range(1, layer.repeat + 1)]
 
