@@ -186,3 +186,14 @@ def test_python_syntax_warnings_do_not_reach_stderr():
     result = run_cli("count", "Input(4) | Dense(1if 1 else 2)")
     assert result.returncode == 2 and "SyntaxWarning" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_a_dict_may_hold_any_int_and_numpy_integers():
+    """A spec dict from Python: an int too long to print is refused with a message, not
+    Python's ValueError; NumPy's integers count as the ints they are, its bool does not."""
+    with pytest.raises(learnable.LearnableError, match="got a number of over 4,9[0-9]{2} digits"):
+        learnable.count({"input": [4], "layers": [{"Dense": 10**5000}]})
+    np = pytest.importorskip("numpy")
+    assert learnable.count({"input": [np.int64(4)], "layers": [{"Dense": np.int32(3)}]}).total_params == (4 + 1) * 3
+    with pytest.raises(learnable.LearnableError, match="must be an integer, got True"):
+        learnable.count({"input": [4], "layers": [{"Dense": np.True_}]})

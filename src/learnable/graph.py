@@ -148,7 +148,10 @@ def _bind(rule: Rule, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping
     # repr, not the values: 1, 1.0 and True are equal keys but not the same argument. (Of
     # the arguments as given: a list and a tuple of the same values are two keys, which
     # only costs a second binding.)
-    key = (id(rule), repr(args), repr(kwargs))
+    try:
+        key = (id(rule), repr(args), repr(kwargs))
+    except ValueError:  # an int too long for Python to print, from a dict: bound (and refused) uncached
+        return bind(rule.args, args, kwargs, pack=rule.packs_positional)
     bound = _BOUND.get(key)
     if bound is None:
         bound = bind(rule.args, args, kwargs, pack=rule.packs_positional)

@@ -144,13 +144,26 @@ MAX_RANK = 64
 
 def integer(value: Any, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentError(None, f"must be an integer, got {_show(value)}")
+        value = _index(value)
     if abs(value) > MAX_INT:
-        raise ArgumentError(None, f"must be at most {MAX_INT:,} in size, got a {len(str(abs(value)))}-digit number")
+        size = (f"a {len(str(abs(value)))}-digit number" if value.bit_length() < 10_000  # (str() stops at 4,300)
+                else f"a number of over {value.bit_length() * 3 // 10:,} digits")
+        raise ArgumentError(None, f"must be at most {MAX_INT:,} in size, got {size}")
     if minimum is not None and value < minimum:
         kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
         raise ArgumentError(None, f"must be {kind}, got {value}")
     return value
+
+
+def _index(value: Any) -> int:
+    """An integer of another type (NumPy's, as ``np.arange`` gives a sweep) as a Python int."""
+    index = getattr(type(value), "__index__", None)
+    if index is None or "bool" in type(value).__name__:  # NumPy's bool_ has one too
+        raise ArgumentError(None, f"must be an integer, got {_show(value)}")
+    try:
+        return int(index(value))
+    except (TypeError, ValueError):
+        raise ArgumentError(None, f"must be an integer, got {_show(value)}") from None
 
 
 def positive(value: Any) -> int:
