@@ -138,7 +138,8 @@ def markdown_cell(text: str) -> str:
 
 def markdown_table(headers: Sequence[str], numeric: Sequence[bool], cells: Iterable[Sequence[str]]) -> list[str]:
     """A Markdown table's lines, numbers aligned right."""
-    return ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if right else "---" for right in numeric) + "|",
+    return ["| " + " | ".join(map(markdown_cell, headers)) + " |",
+            "|" + "|".join("---:" if right else "---" for right in numeric) + "|",
             *("| " + " | ".join(map(markdown_cell, line)) + " |" for line in cells)]
 
 
