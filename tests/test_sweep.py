@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 
@@ -128,6 +129,51 @@ def test_two_names_of_one_argument_and_a_copy_of_a_repeated_layer_are_refused():
     assert got[0][1] == 2 * (4 + 1) * 4
 
 
+def test_an_unnamed_repeated_layer_is_known_by_its_first_copy():
+    """dense, dense_1, dense_2 are one entry `Dense: {units: 8, repeat: 3}`; the next is dense_3."""
+    spec = {"input": [4], "layers": [{"Dense": {"units": 8, "repeat": 3}}, {"Dense": 2}]}
+    got = totals(spec, {"dense.repeat": [1, 2], "dense_3.units": [2, 5]})
+    assert [total for _, total in got] == [(4 + 1) * 8 + (r - 1) * (8 + 1) * 8 + (8 + 1) * u
+                                           for r in (1, 2) for u in (2, 5)]
+    with pytest.raises(learnable.LearnableError, match="named 'dense_1'; did you mean"):
+        learnable.sweep(spec, {"dense_1.units": [2]})
+
+
+def test_keys_values_and_arguments_are_checked_before_anything_is_counted():
+    with pytest.raises(learnable.LearnableError, match="'unit' is not an argument of the Dense 'fc_1'; did you mean "
+                                                       "'units'"):
+        learnable.sweep(SEED, {"fc_1.unit": [1]})
+    with pytest.raises(learnable.LearnableError, match="'filter' is not an argument of the block use 'conv4'"):
+        learnable.sweep("zoo:resnet50", {"conv4.filter": [1]})
+    with pytest.raises(learnable.LearnableError, match="the input's shape is the first layer's input_shape: vary "
+                                                       "'dense.input_shape'"):
+        learnable.sweep("Dense(10, input_shape=(4,)) | Dense(3)", {"input.shape": [[4]]})
+    for endless in (range(10**12), itertools.count()):  # refused at once, not materialized
+        with pytest.raises(learnable.LearnableError, match=f"more than {MAX_VARIANTS:,} values"):
+            learnable.sweep(SEED, {"fc_1.units": endless})
+    with pytest.raises(learnable.LearnableError, match="got '5'"):
+        learnable.sweep(SEED, {"fc_1.units": "5"})
+
+
+def test_values_no_spec_could_hold_fail_as_learnable_errors():
+    itself = [28]
+    itself.append(itself)
+    for value in (itself, 10**5000):
+        with pytest.raises(learnable.LearnableError, match="the variant"):
+            list(learnable.sweep(SEED, {"input.shape" if value is itself else "fc_1.units": [value]}))
+
+
+def test_numpy_integers_are_integers():
+    np = pytest.importorskip("numpy")
+    got = totals(SEED, {"conv_2.filters": np.arange(16, 65, 48), "fc_1.units": [np.int32(64)]})
+    assert [total for _, total in got] == [seed_total(16, 64), seed_total(64, 64)]
+
+
+def test_a_report_and_its_rows_hash_by_their_values():
+    assert hash(learnable.count(SEED)) == hash(learnable.count(SEED))
+    assert len({row for row in learnable.count(SEED).layers}) == 7
+
+
 def test_a_framework_model_has_no_spec_to_sweep():
     nn = pytest.importorskip("torch.nn")
     with pytest.raises(learnable.LearnableError, match="sweep a spec"):
@@ -191,16 +237,25 @@ def test_command_json_csv_and_markdown_carry_the_same_numbers():
     assert f"| [28, 28, 1] | 8 | {seed_total(64, 8):,} |" in markdown
 
 
+def test_command_json_holds_what_json_cannot_as_text_and_markdown_escapes_headers(tmp_path):
+    data = json.loads(run_cli("sweep", SEED, "--vary", "fc_1.activation={2020-01-01: x},.nan", "-f", "json").stdout)
+    assert [v["values"]["fc_1.activation"] for v in data["variants"]] == ["{datetime.date(2020, 1, 1): 'x'}", "nan"]
+    (tmp_path / "piped.yaml").write_text("input: [4]\nlayers:\n  - Dense: {units: 2, name: 'a|b'}\n")
+    markdown = run_cli("sweep", str(tmp_path / "piped.yaml"), "--vary", "a|b.units=3", "-f", "markdown").stdout
+    assert "| a\\|b.units | Params |" in markdown and "| 3 | 15 |" in markdown
+
+
 @pytest.mark.parametrize("arguments, message", [
     (("--vary", "conv_2.filters"), "write LAYER.ARGUMENT=VALUES"),
-    (("--vary", "conv_2.filters=[16"), "--vary conv_2.filters"),
-    (("--vary", "conv_2.filters=16", "--vary", "conv_2.filters=32"), "given twice"),
-    (("--vary", "conv_2.filtres=16"), "the variant conv_2.filtres=16: Conv2D 'conv_2'.*did you mean 'filters'"),
+    (("--vary", "conv_2.filters=16,]]"), r"--vary conv_2.filters:1:5: YAML syntax error"),  # the user's column
+    (("--vary", "conv_2.filters=16", "--vary", "conv_2.filters=32"), "--vary conv_2.filters is given twice"),
+    (("--vary", "conv_2.filtres=16"), "'filtres' is not an argument of the Conv2D 'conv_2'; did you mean 'filters'"),
     (("--vary", "conv_2.filters=abc"), "the variant conv_2.filters=abc: .*must be an integer"),
     (("--vary", "fc_1.repeat=0"), "repeat must be a whole number"),
+    (("models.py:Net", "--vary", "fc.units=1"), "a model defined in Python has none to change"),
 ])
 def test_command_bad_input_one_line_exit_2(arguments, message):
-    result = run_cli("sweep", SEED, *arguments)
+    result = run_cli("sweep", *arguments) if arguments[0] != "--vary" else run_cli("sweep", SEED, *arguments)
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

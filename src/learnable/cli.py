@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from ._gc import gc_paused
-from .errors import LearnableError, SpecError
+from .errors import LearnableError, Location, SpecError
 from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
 
@@ -258,13 +258,19 @@ def _write_report(report, args: argparse.Namespace, show) -> None:
 @gc_paused
 def _sweep(args: argparse.Namespace) -> int:
     from .api import sweep
+    from .importers.python_file import is_reference
     from .render.sweep import render_sweep
     from .spec import decode, parse_text, read_bounded
 
-    grid = dict(_vary(text) for text in args.vary)
-    if len(grid) < len(args.vary):
-        raise SpecError("--vary: the same LAYER.ARGUMENT is given twice; give all its values in one --vary")
+    grid: dict[str, list] = {}
+    for key, values in map(_vary, args.vary):
+        if key in grid:
+            raise SpecError(f"--vary {key} is given twice; give all its values in one --vary")
+        grid[key] = values
     source = args.source
+    if is_reference(source):  # FILE.py:NAME
+        raise SpecError(f"{source}: a sweep changes the arguments of a spec's layers, and a model defined in "
+                        "Python has none to change: sweep a spec of the network (YAML, JSON or the compact form)")
     if source == "-":
         source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
     variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention))
@@ -280,7 +286,14 @@ def _vary(text: str) -> tuple[str, list]:
     key, equals, values = text.partition("=")
     if not equals or not key.strip() or not values.strip():
         raise SpecError(f"--vary {text!r}: write LAYER.ARGUMENT=VALUES, e.g. conv_2.filters=16,32,64")
-    data, _ = load_yaml(f"[{values}]", f"--vary {key.strip()}")
+    try:
+        data, _ = load_yaml(f"[{values}]", f"--vary {key.strip()}")
+    except SpecError as err:  # a column counted in the user's text, not in ours with its "["
+        where = err.location
+        if where is None or where.column is None:
+            raise
+        problem = str(err).removeprefix(f"{where}: ")
+        raise SpecError(problem, Location(where.source, where.line, max(where.column - 1, 1))) from None
     return key.strip(), data
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import product
+from itertools import islice, product
 from math import prod
 from typing import Any
 
@@ -20,14 +20,16 @@ from . import engine
 from ._gc import gc_paused
 from .errors import LearnableError, SpecError
 from .report import Report
-from .rules._args import suggest
+from .rules._args import COMMON_IGNORED, suggest
 from .spec import ModelSpec, load
-from .spec.build import build_graph, layer_positions
+from .spec.build import SHAPE_KEYS, build_graph, layer_positions
 from .spec.model import GRAPH_KEYS
-from .spec.vary import vary
+from .spec.vary import known_arguments, vary
 
 MAX_VARIANTS = 100_000  # a grid is a product: a few long lists are millions of counts
 MAX_COUNTED = 100_000  # distinct layers kept from one variant for the next: beyond, start afresh
+# What any layer or block use may be given besides its own arguments: the build reads these.
+ALWAYS = ("repeat", "trainable", *SHAPE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,26 @@ def describe(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value_text(value)}" for key, value in values.items())
 
 
-def value_text(value: Any) -> str:
-    """A value as a spec writes it: 64, [28, 28, 1], same, true."""
+def value_text(value: Any, depth: int = 0) -> str:
+    """A value as a spec writes it: 64, [28, 28, 1], same, true (what no spec could hold,
+    a list within itself or a number Python will not print, shortened)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(map(value_text, value)) + "]"
-    return "null" if value is None else str(value)
+        inner = ", ".join(value_text(v, depth + 1) for v in value) if depth < 8 else "..."
+        return f"[{inner}]"
+    if isinstance(value, int) and value.bit_length() > 10_000:
+        return f"a {value.bit_length():,}-bit number"
+    if value is None:
+        return "null"
+    return str(value) if isinstance(value, (str, int, float)) else short_repr(value)
+
+
+def short_repr(value: Any) -> str:
+    """repr within bounds: a value given through the API may be anything."""
+    import reprlib
+
+    return reprlib.repr(value)
 
 
 def variants(source: Any, grid: Mapping[str, Iterable[Any]], data_format: str | None = None,
@@ -86,7 +101,7 @@ def _axes(spec: ModelSpec, grid: Mapping[str, Iterable[Any]]) -> list[tuple[str,
     positions = layer_positions(spec)
     axes, seen = [], {}
     for key, values in grid.items():
-        position, argument = _target(key, positions)
+        position, argument = _target(key, positions, spec)
         if (position, argument) in seen:
             raise SpecError(f"sweep keys '{seen[position, argument]}' and '{key}' name the same argument")
         seen[position, argument] = key
@@ -97,7 +112,7 @@ def _axes(spec: ModelSpec, grid: Mapping[str, Iterable[Any]]) -> list[tuple[str,
     return axes
 
 
-def _target(key: Any, positions: Mapping[str, int]) -> tuple[int, str]:
+def _target(key: Any, positions: Mapping[str, int], spec: ModelSpec) -> tuple[int, str]:
     layer, _, argument = key.rpartition(".") if isinstance(key, str) else ("", "", "")
     if not layer or not argument.isidentifier():
         raise SpecError(f"sweep key {key!r}: write LAYER.ARGUMENT, e.g. conv_2.filters (the input's shape is "
@@ -106,18 +121,38 @@ def _target(key: Any, positions: Mapping[str, int]) -> tuple[int, str]:
         raise SpecError(f"sweep key '{key}': '{argument}' places the layer in the network; a sweep changes "
                         "arguments (and repeat)")
     if layer not in positions:
-        names = f" (the names are {', '.join(positions)})" if len(positions) <= 20 else ""
-        raise SpecError(f"sweep key '{key}': no top-level layer or block use is named '{layer}'"
-                        f"{suggest(layer, list(positions))}{names}")
-    return positions[layer], argument
+        raise SpecError(f"sweep key '{key}': {_no_layer(layer, positions, spec)}")
+    position = positions[layer]
+    known = known_arguments(spec.layers[position], spec)
+    if known is not None and argument not in (*known, *ALWAYS) and argument not in COMMON_IGNORED:
+        what = "block use" if spec.layers[position].type in spec.blocks else spec.layers[position].type
+        raise SpecError(f"sweep key '{key}': '{argument}' is not an argument of the {what} '{layer}'"
+                        f"{suggest(argument, known)}")
+    return position, argument
+
+
+def _no_layer(layer: str, positions: Mapping[str, int], spec: ModelSpec) -> str:
+    """What to say of a name that is no top-level layer's: the closest names, or for
+    ``input``, where the input's shape is written instead."""
+    if layer == "input":
+        for name, position in positions.items():
+            own = known_arguments(spec.layers[position], spec) or ()  # Embedding's input_dim is its own
+            stated = [key for key in SHAPE_KEYS if key in spec.layers[position].kwargs and key not in own]
+            if stated:
+                return f"the input's shape is the first layer's {stated[0]}: vary '{name}.{stated[0]}'"
+    names = f" (the names are {', '.join(positions)})" if len(positions) <= 20 else ""
+    return f"no top-level layer or block use is named '{layer}'{suggest(layer, list(positions))}{names}"
 
 
 def _values(key: str, values: Any) -> tuple[Any, ...]:
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-        raise SpecError(f"sweep key '{key}': give a list of values, got {value_text(values)}")
-    values = tuple(values)
+        raise SpecError(f"sweep key '{key}': give a list of values, got {short_repr(values)}")
+    values = tuple(islice(values, MAX_VARIANTS + 1))  # (a generator may never end)
     if not values:
         raise SpecError(f"sweep key '{key}': the list of values is empty")
+    if len(values) > MAX_VARIANTS:
+        raise SpecError(f"sweep key '{key}': more than {MAX_VARIANTS:,} values; at most {MAX_VARIANTS:,} variants "
+                        "are counted")
     return values
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 
 from ..errors import one_line
@@ -89,13 +90,25 @@ def _json(keys: Sequence[str], variants: Sequence[Variant]) -> str:
         "schema_version": SCHEMA_VERSION,
         "name": variants[0].report.name if variants else None,
         "keys": list(keys),
-        "variants": [{"values": v.values, **{name: getattr(v.report, name) for _, name in _TOTALS},
+        "variants": [{"values": {key: _json_value(value) for key, value in v.values.items()},
+                      **{name: getattr(v.report, name) for _, name in _TOTALS},
                       "total_macs": v.report.total_macs, "macs_unknown": list(v.report.macs_unknown)}
                      for v in variants],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_jsonable) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _jsonable(value: object) -> object:
-    """A value json does not know (a layer written as a call, "LSTM(32)"), as the spec wrote it."""
-    return value_text(value)
+def _json_value(value: object) -> object:
+    """A value as JSON holds it: lists of strings, numbers, true, false and null as they are;
+    anything else JSON cannot hold (a date, NaN, a mapping) as the text the table shows."""
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value] if _plain(value) else value_text(value)
+    return value if _plain(value) else value_text(value)
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    if isinstance(value, (list, tuple)):
+        return depth < 20 and all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, (str, int))  # (bool is an int)

@@ -32,9 +32,10 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
 
 def layer_positions(spec: ModelSpec) -> dict[str, int]:
     """Where each top-level layer and block use stands in ``spec.layers``, by the name the
-    report gives it: as written, or as Keras names it (``conv2d_1``). A repeated layer is
-    known by its written name only: its copies are one entry of the spec. A network's one
-    input is also ``input``, whatever its name (Keras names ``Input(28, 28, 1)`` input_layer)."""
+    report gives it: as written, or as Keras names it (``conv2d_1``). The copies of a repeated
+    layer are one entry, known by its written name, or by its first copy's when it has none
+    (``dense`` for dense, dense_1, dense_2). A network's one input is also ``input``, whatever
+    its name (Keras names ``Input(28, 28, 1)`` input_layer)."""
     layers = list(spec.layers)
     positions = {id(layer): i for i, layer in enumerate(layers)}
     # The first layer is rewritten when it states its input_shape=: found by its index then
@@ -43,10 +44,11 @@ def layer_positions(spec: ModelSpec) -> dict[str, int]:
     names = {layer.name: i for i, layer in enumerate(layers) if layer.name}
     expander = Expander(spec.blocks, flavour(spec))
     planned, _ = expander.plan(_keras2_inputs(list(layers), spec.blocks), "", 0)
-    inputs = []
+    inputs, seen = [], set()
     for entry in planned:
         i = positions.get(id(entry.spec), by_index.get(entry.spec.index))
-        if i is not None and entry.spec.repeat == 1:
+        if i is not None and (entry.spec.repeat == 1 or (entry.spec.name is None and i not in seen)):
+            seen.add(i)
             names.setdefault(entry.name, i)
             if entry.rule is not None and entry.rule.is_input:
                 inputs.append(i)
@@ -76,8 +78,8 @@ def _neutral(type_name: str) -> bool:
     return rule.is_input or (rule.framework == KERAS and rule.family in _NEUTRAL_FAMILIES)
 
 
-_SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")
-_SHAPE_KEY_SET = frozenset(_SHAPE_KEYS)
+SHAPE_KEYS = ("input_shape", "input_dim", "batch_input_shape", "batch_shape")  # Keras 2's ways to state it
+_SHAPE_KEY_SET = frozenset(SHAPE_KEYS)
 
 
 def _keras2_inputs(layers: list[LayerSpec], blocks: Mapping[str, object]) -> list[LayerSpec]:
@@ -90,7 +92,7 @@ def _keras2_inputs(layers: list[LayerSpec], blocks: Mapping[str, object]) -> lis
             continue
         rule = _resolve(layer)
         own = {arg.name for arg in rule.args}  # Embedding's input_dim is its vocabulary, not a shape
-        given = [key for key in _SHAPE_KEYS if key in layer.kwargs and key not in own]
+        given = [key for key in SHAPE_KEYS if key in layer.kwargs and key not in own]
         if not given:
             continue
         kwargs = dict(layer.kwargs)

@@ -42,6 +42,20 @@ def with_argument(layer: LayerSpec, argument: str, value: Any, spec: ModelSpec) 
     return layer.replace(kwargs={**layer.kwargs, argument: value})
 
 
+def known_arguments(layer: LayerSpec, spec: ModelSpec) -> list[str] | None:
+    """The arguments a layer (its rule's) or a block use (the block's parameters) takes, to
+    refuse an unknown one before anything is counted; None when any goes, or the type is
+    unknown (the count says so, with the closest names)."""
+    block = spec.blocks.get(layer.type)
+    if block is not None:
+        return list(block.params)
+    try:
+        rule = lookup(layer.type, flavour(spec))
+    except RuleError:
+        return None
+    return None if rule.any_args else [arg.name for arg in rule.args]
+
+
 def _positional_index(layer: LayerSpec, argument: str, spec: ModelSpec) -> int | None:
     """Where ``argument`` stands among the layer's positional values, if it was given so."""
     if not layer.args or argument in layer.kwargs:
