@@ -1,5 +1,5 @@
-"""The fuzz target: a bounded run in CI (20 s of atheris), and every input it ever crashed on
-replayed, with the behaviour each fix gave written out by hand."""
+"""The fuzz targets: bounded runs in CI (20 s of atheris on specs, 10 s on sweeps), and every
+input that ever crashed replayed, with the behaviour each fix gave written out by hand."""
 
 from __future__ import annotations
 
@@ -72,18 +72,33 @@ def test_compact_layers_keep_their_names_and_counts_whatever_the_names_hold(feat
     assert [row.name for row in report.layers[1:]] == [f"n{i}{name}" for i, (_, name) in enumerate(layers)]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("atheris") is None,
-                    reason="atheris is not installed (the test extra installs it on Linux x86-64; see fuzz/README.md)")
+needs_atheris = pytest.mark.skipif(
+    importlib.util.find_spec("atheris") is None,
+    reason="atheris is not installed (the test extra installs it on Linux x86-64; see fuzz/README.md)")
+
+
+@needs_atheris
 def test_twenty_seconds_of_fuzzing_find_no_crash(tmp_path):
     sys.path.insert(0, str(FUZZ))
     from corpus import write
 
     write(tmp_path / "corpus")
+    assert_fuzzing_finds_no_crash("fuzz_spec.py", tmp_path, seconds=20, timeout=10)
+
+
+@needs_atheris
+def test_ten_seconds_of_fuzzing_sweeps_find_no_crash(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    # A generous timeout: a fuzzed repeat may ask for a network of 600,000 layers.
+    assert_fuzzing_finds_no_crash("fuzz_sweep.py", tmp_path, seconds=10, timeout=120)
+
+
+def assert_fuzzing_finds_no_crash(script: str, tmp_path, seconds: int, timeout: int) -> None:
     # No RSS limit here: libFuzzer reads the peak from getrusage, which a child forked from
     # this pytest process inherits (2 GB and more once the framework tests have run), so it
     # reported an out-of-memory that was pytest's. fuzz/README.md's long runs keep the limit.
-    command = [sys.executable, str(FUZZ / "fuzz_spec.py"), str(tmp_path / "corpus"), "-max_total_time=20",
-               "-timeout=10", "-rss_limit_mb=0", f"-artifact_prefix={tmp_path}/"]
+    command = [sys.executable, str(FUZZ / script), str(tmp_path / "corpus"), f"-max_total_time={seconds}",
+               f"-timeout={timeout}", "-rss_limit_mb=0", f"-artifact_prefix={tmp_path}/"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
     crashes = list(tmp_path.glob("crash-*")) + list(tmp_path.glob("timeout-*")) + list(tmp_path.glob("oom-*"))
