@@ -237,6 +237,21 @@ def test_command_json_csv_and_markdown_carry_the_same_numbers():
     assert f"| [28, 28, 1] | 8 | {seed_total(64, 8):,} |" in markdown
 
 
+def test_command_memory_of_each_variant_by_hand():
+    """The seed's inference memory at batch 32 in fp32: its weights, 4 bytes each, and the
+    peak of two live activations, conv_1's 26×26×32 and conv_2's 24×24×64 (fc_1 is not in it)."""
+    peak = 32 * (26 * 26 * 32 + 24 * 24 * 64) * 4
+    result = run_cli("sweep", SEED, "--vary", "fc_1.units=64,128", "--memory", "--batch", "32", "--optimizer", "adam",
+                     "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [int(r["inference_bytes"]) for r in rows] == [seed_total(64, u) * 4 + peak for u in (64, 128)]
+    assert all(int(r["training_bytes"]) > int(r["inference_bytes"]) for r in rows)
+    table = run_cli("sweep", SEED, "--vary", "fc_1.units=64", "--batch", "32").stdout
+    assert "Inference (batch 32, fp32)" in table and "Training" not in table
+    data = json.loads(run_cli("sweep", SEED, "--vary", "fc_1.units=64", "--memory", "-f", "json").stdout)
+    assert data["variants"][0]["memory"]["inference_bytes"] == seed_total(64, 64) * 4 + peak // 32
+
+
 def test_command_json_holds_what_json_cannot_as_text_and_markdown_escapes_headers(tmp_path):
     data = json.loads(run_cli("sweep", SEED, "--vary", "fc_1.activation={2020-01-01: x},.nan", "-f", "json").stdout)
     assert [v["values"]["fc_1.activation"] for v in data["variants"]] == ["{datetime.date(2020, 1, 1): 'x'}", "nan"]

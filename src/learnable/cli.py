@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--format", "-f", choices=SWEEP_FORMATS, default="table", help="output format (default: table)")
     sweep.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     sweep.add_argument("--data-format", choices=DATA_FORMATS, help="layout of the shapes")
+    _add_memory_options(sweep.add_argument_group("memory of each variant (docs/compute.md says what is counted)"))
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -151,6 +152,10 @@ def _add_cost_options(parser: argparse.ArgumentParser) -> None:
                            "most papers)")
     cost.add_argument("--receptive-field", action="store_true",
                       help="add each layer's receptive field (size, jump, start) in input pixels")
+    _add_memory_options(cost)
+
+
+def _add_memory_options(cost: argparse._ArgumentGroup) -> None:
     cost.add_argument("--memory", action="store_true",
                       help="estimate memory: each layer's activations, inference peak, and training with "
                            "--optimizer")
@@ -168,17 +173,22 @@ def _positive(text: str) -> int:
     return value
 
 
+def _memory(args: argparse.Namespace, reports: Sequence) -> list | None:
+    """The memory estimate of each report, when any of the memory options asks for one."""
+    if not (args.memory or args.optimizer or args.batch != 1 or args.dtype != "fp32"):
+        return None
+    from .memory import estimate
+
+    return [estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer) for report in reports]
+
+
 def _show(args: argparse.Namespace, report):
     """What to add to the table, from the compute and memory options."""
     from .render._columns import Show
 
-    memory = None
-    if args.memory or args.optimizer or args.batch != 1 or args.dtype != "fp32":
-        from .memory import estimate
-
-        memory = estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer)
+    memory = _memory(args, [report])
     return Show(macs=args.macs, flops_per_mac=args.flops_per_mac, receptive_field=args.receptive_field,
-                memory=memory)
+                memory=memory and memory[0])
 
 
 def _depth(text: str) -> int:
@@ -274,7 +284,8 @@ def _sweep(args: argparse.Namespace) -> int:
     if source == "-":
         source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
     variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention))
-    sys.stdout.write(render_sweep(list(grid), variants, args.format))
+    memory = _memory(args, [variant.report for variant in variants])
+    sys.stdout.write(render_sweep(list(grid), variants, args.format, memory=memory))
     return 0
 
 

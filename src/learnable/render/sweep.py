@@ -8,12 +8,17 @@ import io
 import json
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from .._text import human
 from ..errors import one_line
 from ..report import SCHEMA_VERSION
 from ..sweeping import Variant, describe, value_text
 from .formats import markdown_table
 from .plain import table_lines
+
+if TYPE_CHECKING:  # imported when a sweep asks for memory
+    from ..memory import MemoryEstimate
 
 FORMATS = ("table", "markdown", "csv", "json")
 # (header, JSON and CSV name, the Report property); non-trainable and buffers only when any.
@@ -21,8 +26,10 @@ _TOTALS = (("Params", "total_params"), ("Trainable", "trainable_params"),
            ("Non-trainable", "non_trainable_params"), ("Buffers", "total_buffers"))
 
 
-def render_sweep(keys: Sequence[str], variants: Sequence[Variant], fmt: str = "table") -> str:
-    return {"table": _table, "markdown": _markdown, "csv": _csv, "json": _json}[fmt](keys, variants)
+def render_sweep(keys: Sequence[str], variants: Sequence[Variant], fmt: str = "table",
+                 memory: Sequence[MemoryEstimate] | None = None) -> str:
+    """``memory``: each variant's memory estimate, for its columns."""
+    return {"table": _table, "markdown": _markdown, "csv": _csv, "json": _json}[fmt](keys, variants, memory)
 
 
 def _totals(variants: Sequence[Variant]) -> list[tuple[str, str]]:
@@ -36,13 +43,31 @@ def _macs(variant: Variant) -> str:
     return f"{report.total_macs:,}" + (" (partial)" if report.macs_unknown else "")
 
 
-def _rows(keys: Sequence[str], variants: Sequence[Variant]) -> tuple[list[str], list[bool], list[list[str]]]:
+def _rows(keys: Sequence[str], variants: Sequence[Variant],
+          memory: Sequence[MemoryEstimate] | None) -> tuple[list[str], list[bool], list[list[str]]]:
     totals = _totals(variants)
-    headers = [*keys, *(header for header, _ in totals), "MACs"]
-    numeric = [False] * len(keys) + [True] * (len(totals) + 1)
+    headers = [*keys, *(header for header, _ in totals), "MACs", *_memory_headers(memory)]
+    numeric = [False] * len(keys) + [True] * (len(headers) - len(keys))
     cells = [[*(one_line(value_text(v.values[key])) for key in keys),
-              *(f"{getattr(v.report, name):,}" for _, name in totals), _macs(v)] for v in variants]
+              *(f"{getattr(v.report, name):,}" for _, name in totals), _macs(v), *_memory_cells(memory, i)]
+             for i, v in enumerate(variants)]
     return headers, numeric, cells
+
+
+def _memory_headers(memory: Sequence[MemoryEstimate] | None) -> list[str]:
+    if not memory:
+        return []
+    first = memory[0]
+    what = f"batch {first.batch:,}, {first.dtype}"
+    training = [f"Training ({what}, {first.optimizer})"] if first.optimizer else []
+    return [f"Inference ({what})", *training]
+
+
+def _memory_cells(memory: Sequence[MemoryEstimate] | None, i: int) -> list[str]:
+    if not memory:
+        return []
+    estimate = memory[i]
+    return [human(estimate.inference_bytes), *([human(estimate.training_bytes)] if estimate.optimizer else [])]
 
 
 def _extremes(variants: Sequence[Variant]) -> list[str]:
@@ -60,13 +85,13 @@ def _title(variants: Sequence[Variant]) -> str:
     return f"{one_line(name)}: {count}" if name else count
 
 
-def _table(keys: Sequence[str], variants: Sequence[Variant]) -> str:
-    lines = [_title(variants), "", *table_lines(*_rows(keys, variants)), "", *_extremes(variants)]
+def _table(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[MemoryEstimate] | None) -> str:
+    lines = [_title(variants), "", *table_lines(*_rows(keys, variants, memory)), "", *_extremes(variants)]
     return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
 
 
-def _markdown(keys: Sequence[str], variants: Sequence[Variant]) -> str:
-    lines = [f"### {_title(variants)}", "", *markdown_table(*_rows(keys, variants))]
+def _markdown(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[MemoryEstimate] | None) -> str:
+    lines = [f"### {_title(variants)}", "", *markdown_table(*_rows(keys, variants, memory))]
     extremes = _extremes(variants)
     if extremes:
         lines += ["", *(f"{line}  " for line in extremes)]
@@ -74,26 +99,32 @@ def _markdown(keys: Sequence[str], variants: Sequence[Variant]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+def _csv(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[MemoryEstimate] | None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown"])
-    for v in variants:
+    memory_names = ["inference_bytes", "training_bytes"] if memory else []
+    writer.writerow([*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown", *memory_names])
+    for i, v in enumerate(variants):
         report = v.report
-        writer.writerow([*(value_text(v.values[key]) for key in keys), *(getattr(report, name) for _, name in _TOTALS),
-                         report.total_macs, " ".join(report.macs_unknown)])
+        row = [*(value_text(v.values[key]) for key in keys), *(getattr(report, name) for _, name in _TOTALS),
+               report.total_macs, " ".join(report.macs_unknown)]
+        if memory:
+            estimate = memory[i]
+            row += [estimate.inference_bytes, estimate.training_bytes if estimate.optimizer else ""]
+        writer.writerow(row)
     return out.getvalue()
 
 
-def _json(keys: Sequence[str], variants: Sequence[Variant]) -> str:
+def _json(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[MemoryEstimate] | None) -> str:
     data = {
         "schema_version": SCHEMA_VERSION,
         "name": variants[0].report.name if variants else None,
         "keys": list(keys),
         "variants": [{"values": {key: _json_value(value) for key, value in v.values.items()},
                       **{name: getattr(v.report, name) for _, name in _TOTALS},
-                      "total_macs": v.report.total_macs, "macs_unknown": list(v.report.macs_unknown)}
-                     for v in variants],
+                      "total_macs": v.report.total_macs, "macs_unknown": list(v.report.macs_unknown),
+                      **({"memory": memory[i].to_dict()} if memory else {})}
+                     for i, v in enumerate(variants)],
     }
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
