@@ -237,6 +237,13 @@ def test_command_json_csv_and_markdown_carry_the_same_numbers():
     assert f"| [28, 28, 1] | 8 | {seed_total(64, 8):,} |" in markdown
 
 
+def test_the_command_offers_the_renderers_formats():
+    from learnable.cli import SWEEP_FORMATS
+    from learnable.render.sweep import FORMATS
+
+    assert SWEEP_FORMATS == FORMATS
+
+
 def test_command_memory_of_each_variant_by_hand():
     """The seed's inference memory at batch 32 in fp32: its weights, 4 bytes each, and the
     peak of two live activations, conv_1's 26×26×32 and conv_2's 24×24×64 (fc_1 is not in it)."""

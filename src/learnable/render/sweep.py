@@ -46,7 +46,7 @@ def _macs(variant: Variant) -> str:
 def _rows(keys: Sequence[str], variants: Sequence[Variant],
           memory: Sequence[MemoryEstimate] | None) -> tuple[list[str], list[bool], list[list[str]]]:
     totals = _totals(variants)
-    headers = [*keys, *(header for header, _ in totals), "MACs", *_memory_headers(memory)]
+    headers = [*map(one_line, keys), *(header for header, _ in totals), "MACs", *_memory_headers(memory)]
     numeric = [False] * len(keys) + [True] * (len(headers) - len(keys))
     cells = [[*(one_line(value_text(v.values[key])) for key in keys),
               *(f"{getattr(v.report, name):,}" for _, name in totals), _macs(v), *_memory_cells(memory, i)]
@@ -67,7 +67,9 @@ def _memory_cells(memory: Sequence[MemoryEstimate] | None, i: int) -> list[str]:
     if not memory:
         return []
     estimate = memory[i]
-    return [human(estimate.inference_bytes), *([human(estimate.training_bytes)] if estimate.optimizer else [])]
+    partial = " (partial)" if estimate.unknown else ""  # layers of unknown output size left out, as count says
+    training = [human(estimate.training_bytes) + partial] if estimate.optimizer else []
+    return [human(estimate.inference_bytes) + partial, *training]
 
 
 def _extremes(variants: Sequence[Variant]) -> list[str]:
