@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import RuleError
-from ..rules import lookup
+from ..rules import Rule, lookup
 from ._literals import call_value
 from .build import flavour
 from .model import LayerSpec, ModelSpec, checked_repeat
@@ -24,11 +24,11 @@ def vary(spec: ModelSpec, changes: Sequence[tuple[int, str, Any]]) -> ModelSpec:
     """``spec`` with each (position in ``spec.layers``, argument, value) applied."""
     layers = list(spec.layers)
     for position, argument, value in changes:
-        layers[position] = with_argument(layers[position], argument, value, spec)
+        layers[position] = _with_argument(layers[position], argument, value, spec)
     return replace(spec, layers=tuple(layers))
 
 
-def with_argument(layer: LayerSpec, argument: str, value: Any, spec: ModelSpec) -> LayerSpec:
+def _with_argument(layer: LayerSpec, argument: str, value: Any, spec: ModelSpec) -> LayerSpec:
     """The layer (or block use) with one argument, or its ``repeat``, set to ``value``."""
     if isinstance(value, str):  # "LSTM(32)" is a layer, as in a spec
         value = call_value(value, layer.location)
@@ -49,25 +49,25 @@ def known_arguments(layer: LayerSpec, spec: ModelSpec) -> list[str] | None:
     block = spec.blocks.get(layer.type)
     if block is not None:
         return list(block.params)
-    try:
-        rule = lookup(layer.type, flavour(spec))
-    except RuleError:
-        return None
-    return None if rule.any_args else [arg.name for arg in rule.args]
+    rule = _rule(layer, spec)
+    return None if rule is None or rule.any_args else [arg.name for arg in rule.args]
 
 
 def _positional_index(layer: LayerSpec, argument: str, spec: ModelSpec) -> int | None:
     """Where ``argument`` stands among the layer's positional values, if it was given so."""
-    if not layer.args or argument in layer.kwargs:
-        return None
-    try:
-        rule = lookup(layer.type, flavour(spec))
-    except RuleError:
-        return None  # an unknown type: the count says so, with the closest names
-    names = [arg.name for arg in rule.args]
+    rule = _rule(layer, spec) if layer.args and argument not in layer.kwargs else None
+    names = [arg.name for arg in rule.args] if rule is not None else []
     if argument not in names:
-        return None  # not an argument of this layer: the count says so, with the closest names
+        return None  # by name, or not an argument of this layer: the count says so, with the closest names
     index = names.index(argument)
     if rule.packs_positional:
         return _ALL if index == 0 else None
     return index if index < len(layer.args) else None
+
+
+def _rule(layer: LayerSpec, spec: ModelSpec) -> Rule | None:
+    """The layer's rule, as the build resolves it; None for an unknown type (the count says so)."""
+    try:
+        return lookup(layer.type, flavour(spec))
+    except RuleError:
+        return None
