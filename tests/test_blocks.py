@@ -159,3 +159,83 @@ def test_nested_layers_frozen_named_and_written_as_call_strings():
     assert as_yaml.total_params == 2 * lstm
     with pytest.raises(learnable.LearnableError, match=r"Bidirectional 'bidirectional' \(layer 2, .*names an unknown layer type 'LSTMM'"):
         learnable.count("Input(10, 8) | Bidirectional(LSTMM(4))")
+
+
+# ---- repeat with stated inputs: the copies chain -----------------------------------------------
+
+
+def _keras_rows(keras, outputs):
+    """(output shape, params) of each Keras layer that made ``outputs``, in order."""
+    return [(tuple(t.shape[1:]), t._keras_history.operation.count_params()) for t in outputs]
+
+
+def _our_rows(report, names):
+    return [(report.layer(n).output_shape, report.layer(n).params) for n in names]
+
+
+@pytest.mark.frameworks
+def test_a_repeated_layer_with_one_stated_input_chains_its_copies():
+    keras = pytest.importorskip("keras")
+    spec = {"inputs": {"a": [28, 28, 1]}, "layers": [
+        {"Conv2D": {"filters": 2, "kernel_size": 5, "inputs": ["a"], "name": "other"}},
+        {"Conv2D": {"filters": 4, "kernel_size": 3, "inputs": ["a"], "repeat": 3, "name": "c"}},
+    ]}
+    report = learnable.count(spec)
+    a = keras.Input((28, 28, 1))
+    c1 = keras.layers.Conv2D(4, 3)(a)
+    c2 = keras.layers.Conv2D(4, 3)(c1)
+    c3 = keras.layers.Conv2D(4, 3)(c2)
+    assert _our_rows(report, ["c_1", "c_2", "c_3"]) == _keras_rows(keras, [c1, c2, c3])
+    assert [r.output_shape[0] for r in report.layers[2:]] == [26, 24, 22]
+
+
+@pytest.mark.frameworks
+def test_a_repeated_merge_takes_the_copy_before_it_and_keeps_its_other_inputs():
+    keras = pytest.importorskip("keras")
+    spec = {"inputs": {"x": [6], "m": [4]}, "layers": [
+        {"Concatenate": {"inputs": ["x", "m"], "repeat": 3, "name": "cat"}},
+    ]}
+    report = learnable.count(spec)
+    x, m = keras.Input((6,)), keras.Input((4,))
+    c1 = keras.layers.Concatenate()([x, m])
+    c2 = keras.layers.Concatenate()([c1, m])
+    c3 = keras.layers.Concatenate()([c2, m])
+    assert _our_rows(report, ["cat_1", "cat_2", "cat_3"]) == _keras_rows(keras, [c1, c2, c3])
+    assert report.layer("cat_3").inputs == ("cat_2", "m")
+
+
+@pytest.mark.frameworks
+def test_a_repeated_block_with_one_stated_input_chains_its_copies():
+    keras = pytest.importorskip("keras")
+    spec = {"inputs": {"a": [16, 16, 3]},
+            "blocks": {"down": {"params": {"f": None}, "layers": [{"Conv2D": {"filters": "$f", "kernel_size": 3}},
+                                                                    "ReLU"]}},
+            "layers": [{"Dense": {"units": 2, "inputs": ["a"]}},
+                       {"down": {"f": 8, "inputs": ["a"], "repeat": 3, "name": "d"}}]}
+    report = learnable.count(spec)
+    a = keras.Input((16, 16, 3))
+    x, convs = a, []
+    for _ in range(3):
+        convs.append(keras.layers.Conv2D(8, 3)(x))
+        x = keras.layers.ReLU()(convs[-1])
+    assert _our_rows(report, ["d_1/conv2d", "d_2/conv2d", "d_3/conv2d"]) == _keras_rows(keras, convs)
+    assert [b.output_shape for b in report.blocks] == [(14, 14, 8), (12, 12, 8), (10, 10, 8)]
+
+
+@pytest.mark.frameworks
+def test_a_repeated_block_with_several_inputs_chains_the_first():
+    """A decoder stack: each layer takes the last one's output and the same memory."""
+    keras = pytest.importorskip("keras")
+    spec = {"inputs": {"x": [6], "memory": [4]},
+            "blocks": {"decoder": {"inputs": ["y", "mem"], "layers": [{"Concatenate": {"inputs": ["y", "mem"]}},
+                                                                      {"Dense": 8}]}},
+            "layers": [{"decoder": {"inputs": ["x", "memory"], "repeat": 3}}]}
+    report = learnable.count(spec)
+    x, memory = keras.Input((6,)), keras.Input((4,))
+    y, dense = x, []
+    for _ in range(3):
+        dense.append(keras.layers.Dense(8)(keras.layers.Concatenate()([y, memory])))
+        y = dense[-1]
+    names = ["decoder/dense", "decoder_1/dense", "decoder_2/dense"]
+    assert _our_rows(report, names) == _keras_rows(keras, dense)
+    assert [r.params for r in report.layers if r.type == "Dense"] == [(6 + 4) * 8 + 8, (8 + 4) * 8 + 8, (8 + 4) * 8 + 8]

@@ -42,6 +42,7 @@ class _Planned:
     names: dict[str, str] | None = None
     output: str = ""  # the global name of what comes out
     trainable: bool = True
+    chained: bool = False  # a later copy of a repeat: its first input is the copy before it
 
 
 class Expander:
@@ -113,6 +114,7 @@ class Expander:
         planned = []
         for item in items:
             entry = self._plan_one(item, prefix, depth)
+            entry.chained = item.chained
             planned.append(entry)
             names[item.name or entry.name[len(prefix):]] = entry.output
             if item.repeat_of:  # "enc" names the last of the copies "enc_1" ... "enc_12"
@@ -211,7 +213,7 @@ class Expander:
     def _emit_block(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
                     parent: str | None, trainable: bool) -> str:
         spec, block = entry.spec, entry.block
-        inputs = [names.get(n, n) for n in spec.inputs] if spec.inputs else ([previous] if previous else [])
+        inputs = list(_stated(entry, names, previous)) if spec.inputs else ([previous] if previous else [])
         if len(inputs) != len(block.inputs):
             raise GraphError(f"{describe(block.name, entry.name, spec.index, spec.location)} takes "
                              f"{len(block.inputs)} input(s) ({', '.join(block.inputs)}), got {len(inputs)}")
@@ -273,13 +275,16 @@ class _Copy:
     spec: LayerSpec
     name: str | None
     repeat_of: str | None = None
+    chained: bool = False
 
 
 def _repeated(layer: LayerSpec) -> list[_Copy]:
-    """The copies of a layer written with ``repeat`` (plan() takes a layer written once as it is)."""
+    """The copies of a layer written with ``repeat`` (plan() takes a layer written once as it
+    is): a chain, each copy after the first taking the one before it in place of its first
+    stated input (a decoder stack's layers each take the last one's output and the same memory)."""
     if not isinstance(layer.repeat, int):  # "$n" outside any block
         raise SpecError(f"repeat {layer.repeat!r} refers to a block parameter outside a block", layer.location)
-    return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name)
+    return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name, chained=i > 1)
             for i in range(1, layer.repeat + 1)]
 
 
@@ -296,13 +301,20 @@ def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> 
             raise GraphError(f"{describe(rule.name, entry.name, spec.index, spec.location)} is an input and cannot take inputs")
         return ()
     if spec.inputs is not None:
-        return tuple(names.get(n, n) for n in spec.inputs)
+        return _stated(entry, names, previous)
     if previous is None:
         raise GraphError(
             f"{describe(rule.name, entry.name, spec.index, spec.location)} has no input: start the spec with "
             "'input: [shape]' (or Input(...) in the compact form)"
         )
     return (previous,)
+
+
+def _stated(entry: _Planned, names: Mapping[str, str], previous: str | None) -> tuple[str, ...]:
+    """The inputs a layer or block use states, by their global names; a later copy of a
+    repeat takes the copy before it (``previous``) in place of the first."""
+    stated = tuple(names.get(n, n) for n in entry.spec.inputs)
+    return (previous, *stated[1:]) if entry.chained else stated
 
 
 def _resolve(layer: LayerSpec, prefer: str = KERAS) -> Rule:
