@@ -201,7 +201,18 @@ LAYER_CASES = [
     ("DepthwiseConv1D(3, depth_multiplier=2)", [[10, 4]]), ("SeparableConv1D(6, 3, depth_multiplier=2)", [[10, 4]]),
     ("DepthwiseConv2D(3, strides=2, padding='same', use_bias=False)", [[9, 9, 4]]),
     ("SeparableConv2D(8, 3, dilation_rate=2)", [[11, 11, 3]]),
+    # random augmentation: no weights (a SeedGenerator state Keras does not count)
+    ("RandomFlip('horizontal')", [[8, 9, 3]]), ("RandomRotation(0.1)", [[8, 9, 3]]), ("RandomZoom(0.1)", [[8, 9, 3]]),
+    ("RandomTranslation(0.1, 0.2)", [[8, 9, 3]]), ("RandomContrast(0.2)", [[8, 9, 3]]),
+    ("RandomBrightness(0.2)", [[8, 9, 3]]), ("RandomShear(0.1)", [[8, 9, 3]]), ("RandomPerspective()", [[8, 9, 3]]),
+    ("RandomElasticTransform()", [[8, 9, 3]]), ("RandomErasing()", [[8, 9, 3]]), ("RandomGaussianBlur()", [[8, 9, 3]]),
+    ("RandomInvert()", [[8, 9, 3]]), ("RandomPosterization(4)", [[8, 9, 3]]), ("RandomSharpness(0.5)", [[8, 9, 3]]),
+    ("RandomGrayscale()", [[8, 9, 3]]), ("RandomHue(0.5)", [[8, 9, 3]]), ("RandomSaturation(0.5)", [[8, 9, 3]]),
+    ("RandomColorDegeneration(0.5)", [[8, 9, 3]]), ("RandomColorJitter(hue_factor=0.2)", [[8, 9, 3]]),
 ]
+# Rules for the operations a model's call() applies outside any layer (a learnable tensor,
+# slicing, keras.ops.mean, a @ b, ...): they have no Keras layer to import them from.
+_NOT_LAYERS = {"Parameter", "Slice", "Select", "Reduce", "MatMul", "Divide", "Elementwise"}
 _LIST_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Attention",
                "AdditiveAttention"}
 
@@ -220,8 +231,9 @@ def one_layer_model(code: str, shapes: list) -> tuple[Any, Any]:
 @pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")
 def test_the_cases_cover_every_keras_rule():
     """Each Keras-form rule is reached from a real Keras layer (Input through InputLayer;
-    Lambda's rule is for specs: an imported Lambda is counted from its tensors)."""
-    covered = {type(eval(code, vars(L))).__name__ for code, _ in LAYER_CASES} | {"Input", "Lambda"}
+    Lambda's rule is for specs: an imported Lambda is counted from its tensors; the
+    operations of _NOT_LAYERS are no layers)."""
+    covered = {type(eval(code, vars(L))).__name__ for code, _ in LAYER_CASES} | {"Input", "Lambda"} | _NOT_LAYERS
     keras_rules = {r.name for r in all_rules() if r.framework == "keras"}
     assert keras_rules <= covered, sorted(keras_rules - covered)
 

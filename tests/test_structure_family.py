@@ -341,6 +341,17 @@ TORCH_CASES = [
     ([[4], [4]], "PairwiseDistance", {}), ([[3, 4], [3, 1]], "PairwiseDistance", {}),
     ([[3, 4]], "Hardtanh", {"min_value": -2.0}), ([[3, 4]], "Threshold", {"threshold": 0.1, "value": 2.0}),
     ([[3, 4]], "Hardswish", {}), ([[3, 4]], "Softmax", {"dim": 1}), ([[3, 4]], "RReLU", {"lower": 0.1}),
+    ([[3, 8, 8]], "ReflectionPad2d", {"padding": 4}), ([[3, 8, 9]], "ReflectionPad2d", {"padding": (1, 2, 3, 0)}),
+    ([[3, 8]], "ReflectionPad1d", {"padding": (2, 3)}), ([[2, 4, 5, 6]], "ReflectionPad3d", {"padding": 1}),
+    ([[3, 8, 9]], "ReplicationPad2d", {"padding": (0, 2, 1, 1)}), ([[3, 8]], "ReplicationPad1d", {"padding": 2}),
+    ([[2, 4, 5, 6]], "ReplicationPad3d", {"padding": (1, 0, 2, 0, 0, 3)}),
+    ([[3, 8, 9]], "ConstantPad2d", {"padding": (1, 2, 3, 4), "value": 0.5}),
+    ([[3, 8]], "ConstantPad1d", {"padding": -2, "value": 1.0}),  # a negative amount crops, as ZeroPad's
+    ([[2, 4, 5, 6]], "ConstantPad3d", {"padding": 2, "value": 3.0}),
+    ([[3, 8, 9]], "CircularPad2d", {"padding": (1, 2, 3, 0)}), ([[3, 8]], "CircularPad1d", {"padding": 3}),
+    ([[3, 4, 4]], "ReflectionPad2d", {"padding": 4}),  # PyTorch refuses reflecting more than size − 1
+    ([[3, 4, 4]], "ReflectionPad2d", {"padding": 3}), ([[2, 3]], "CircularPad1d", {"padding": 3}),
+    ([[2, 3]], "CircularPad1d", {"padding": 4}),
 ]
 
 

@@ -98,7 +98,18 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "nn.Transformer": ("64, 4, 1, 1, 128", ((10, 64), (10, 64))),
     "nn.Tensors": ("[('weight', (10, 64), True, False), ('bias', (10,), True, False)], (10,)", ((64,),)),
     "nn.Embedding": ("1000, 64", ((10,),)),
+    # ViT's class token: stored (1, 1, 768), one (1, 768) per example
+    "Parameter": ("(1, 1, 768), batch_axis=True", ()),
+    "nn.Parameter": ("(1, 1, 768), batch_axis=True", ()),
+    "Slice": ("axis=1, start=1, stop=8, step=2", None),
+    "Select": ("axis=1, index=-1", ((10, 64),)),
+    "Reduce": ("axis=(1, 2)", None),
+    "MatMul": ("", ((10, 64), (64, 32))),
+    "Elementwise": ("'exp'", None),
+    "RandomColorJitter": ("hue_factor=0.2", ((32, 32, 3),)),
 }
+for _name in ("RandomHue", "RandomSaturation", "RandomColorDegeneration", "RandomGrayscale"):
+    _TYPE_EXAMPLES[_name] = ("0.5", ((32, 32, 3),))  # colour layers: an RGB image
 for _rank in (1, 2, 3):
     for _kind in ("GlobalMaxPooling", "GlobalAveragePooling"):
         _TYPE_EXAMPLES[f"{_kind}{_rank}D"] = ("", None)
@@ -362,7 +373,7 @@ def _candidates(rule: Rule, data_format: str):
     key = rule.name if rule.framework == KERAS else f"nn.{rule.name}"
     text, base = _FAMILY_EXAMPLES.get((rule.family, rule.framework), ("", (8, 8, 16)))
     shape = _shaped(rule, base, data_format)
-    count = 0 if rule.is_input else max(rule.arity[0], 2 if rule.family == "merge" else 1)
+    count = 0 if rule.is_source else max(rule.arity[0], 2 if rule.family == "merge" else 1)
     family_inputs = (shape,) * count
     if key in _TYPE_EXAMPLES:
         text, inputs = _TYPE_EXAMPLES[key]

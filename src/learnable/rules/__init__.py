@@ -6,6 +6,7 @@ Importing this package registers every family; :func:`lookup` finds a rule by ty
 from . import (  # noqa: F401  (registration)
     activation,
     attention,
+    augment,
     conv,
     conv_transpose,
     dense,
@@ -14,12 +15,14 @@ from . import (  # noqa: F401  (registration)
     layer_norm,
     merge,
     norm,
+    parameter,
     pooling,
     prelu,
     recurrent,
     resample,
     separable,
     structure,
+    tensor_ops,
     transformer,
 )
 from ._base import (

@@ -149,10 +149,14 @@ class Rule:
     packs_positional: bool = False  # Input(28, 28, 1): all positional values form the first argument
     any_args: bool = False  # takes and ignores any arguments (nn.Identity)
     field: str = ""  # how the receptive field propagates: WINDOW, POINTWISE, GLOBAL, or "" unknown
+    # The network's input (Input/InputLayer). Not "takes no inputs": a Parameter takes none
+    # either, but it is a weight, not where the data comes in.
+    is_input: bool = False
 
-    @cached_property  # (asked several times for every layer)
-    def is_input(self) -> bool:
-        return self.arity == (0, 0)
+    @property
+    def is_source(self) -> bool:
+        """Takes no inputs: the network's input, or a Parameter."""
+        return self.arity[1] == 0
 
     @cached_property  # asked for every unnamed layer: a 100,000-layer spec would run the regexes each time
     def default_name(self) -> str:

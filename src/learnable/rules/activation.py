@@ -6,6 +6,11 @@ declared so a misspelt one is caught, even though none of them changes a count. 
 3.15's layers add no other activation (PReLU aside); everything else is
 ``Activation(name)``. PyTorch's list is ``torch.nn.modules.activation`` in torch 2.13.
 
+Elementwise stands for any other weightless function of one tensor that keeps its shape,
+written as code rather than as a layer (``torch.exp(x)``, ``x.sqrt()``, ``x ** 2``,
+``x.abs()``, ``torch.clamp(x, 0, 1)``): ``function`` names it in the row's note, and it
+counts as an activation does (no MACs, even where the function multiplies, as ``x ** 2``).
+
 Two PyTorch activations change or check the shape: GLU halves its dim (a · σ(b) over the
 two halves, so the size must be even), and Softmax2d takes (C, H, W), or (C, L) that
 PyTorch reads as unbatched, since shapes here exclude the batch.
@@ -17,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._text import shape_text
-from ..errors import RuleError
+from ..errors import ArgumentError, RuleError
 from ..expr import num, quotient
 from ._args import REQUIRED, Arg, anything, integer
 from ._base import NO_MACS, POINTWISE, Context, Inference, Rule, Shape, ShapeNote
@@ -87,4 +92,21 @@ register(Rule(
 register(Rule(
     name="Softmax2d", family="activation", framework=PYTORCH, infer=_softmax2d, args=(), field=POINTWISE,
     doc="PyTorch nn.Softmax2d: no parameters; a softmax over the channels of a (C, H, W) input.",
+))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ArgumentError(None, f"must name the function as text, such as 'exp' or 'x ** 2', got {value!r}")
+    return value.strip()
+
+
+def _elementwise(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(shapes[0], macs=NO_MACS, note=f"elementwise {a['function']}")
+
+
+register(Rule(
+    name="Elementwise", family="activation", infer=_elementwise, args=(Arg("function", _text),), field=POINTWISE,
+    doc="A weightless function of one tensor, value by value (torch.exp, x.sqrt(), x ** 2, x.abs(), torch.clamp): "
+        "no parameters, the input's shape, no MACs (as an activation); `function` is shown in the row's note.",
 ))

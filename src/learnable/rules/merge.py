@@ -12,7 +12,15 @@ Dot follows Keras's ``Dot.compute_output_shape``: the first input's axes without
 summed one, then the second's, or ``(1,)`` when none remain; a negative int ``axes``
 wraps modulo the rank (batch included), as Keras computes it. PyTorch's CosineSimilarity
 and PairwiseDistance broadcast their two inputs, then reduce one dim (the last, for
-PairwiseDistance).
+PairwiseDistance). Divide (``a / b``) broadcasts as Add does.
+
+MatMul is torch.matmul (``a @ b``; keras.ops.matmul is NumPy's, the same):
+(…, n, k) @ (…, k, m) → (…, n, m), the leading axes broadcast as above; a 1-D first input
+is a row (1, k) and a 1-D second a column (k, 1), whose added axis the output drops (two
+vectors give one value, shape ()). It applies to the example shapes as given: two outputs
+of equal rank multiply as their batched tensors do (the batch is one more leading axis),
+and a Parameter's stored shape, which has no batch, as ``x @ W`` does. MACs: each output
+value is a dot product over k, ``(…×n×m)×k``, as Dense counts it.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, total
+from ..expr import Expr, num, total
 from ._args import Arg, anything, boolean, integer
 from ._base import (
     NO_MACS,
@@ -72,6 +80,11 @@ for _name, _arity in (("Add", (1, None)), ("Subtract", (2, 2)), ("Multiply", (1,
         name=_name, family="merge", infer=_elementwise, args=(), arity=_arity, field=POINTWISE,
         doc=f"Keras {_name}: no parameters; elementwise over inputs of the same shape.",
     ))
+register(Rule(
+    name="Divide", family="merge", infer=_elementwise, args=(), arity=(2, 2), field=POINTWISE,
+    doc="a / b (torch.div, keras.ops.divide) between two tensors: no parameters, no MACs; elementwise, "
+        "the shapes broadcast as in Add (aligned on their last axes, a 1 stretches).",
+))
 
 
 def example_axis(axis: int, rank: int, word: str = "axis") -> int:
@@ -83,11 +96,14 @@ def example_axis(axis: int, rank: int, word: str = "axis") -> int:
     return index - 1
 
 
-def torch_dim(dim: int, shape: Shape) -> int:
-    """A PyTorch dim (the batch is dim 0) → an index into an example's shape; never the batch."""
-    index = example_axis(dim, len(shape), word="dim")
+def torch_dim(dim: int, shape: Shape, word: str = "dim") -> int:
+    """A PyTorch dim or Keras axis (the batch is 0) → an index into an example's shape;
+    never the batch."""
+    index = example_axis(dim, len(shape), word=word)
     if index < 0:
-        raise RuleError(f"dim={dim} is the batch axis; shapes here exclude the batch, so use a dim from 1")
+        article = "an" if word[0] in "aeiou" else "a"
+        raise RuleError(f"{word}={dim} is the batch axis; shapes here exclude the batch, "
+                        f"so use {article} {word} from 1")
     return index
 
 
@@ -199,4 +215,47 @@ register(Rule(
     name="PairwiseDistance", family="merge", infer=_pairwise_distance, arity=(2, 2), framework=PYTORCH,
     args=(Arg("p", anything, 2.0), Arg("eps", anything, 1e-6), Arg("keepdim", boolean, False)),
     doc="PyTorch nn.PairwiseDistance: no parameters; broadcasts its two inputs and reduces the last dim.",
+))
+
+
+# ---- MatMul ---------------------------------------------------------------------------------
+
+
+def _matmul(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, y = shapes
+    if not x or not y:
+        raise RuleError(f"multiplies tensors of at least one axis, got {shape_text(x)} and {shape_text(y)}")
+    # torch.matmul: a 1-D first input is a row (1, k), a 1-D second a column (k, 1); the
+    # added axis is dropped from the output. The axes before the last two broadcast.
+    rows, k = (x[-2] if len(x) > 1 else None), x[-1]
+    k2, cols = (y[-2], y[-1]) if len(y) > 1 else (y[0], None)
+    if k is not None and k2 is not None and k != k2:
+        which = "only" if len(y) == 1 else "second-to-last"
+        raise RuleError(f"its inputs {shape_text(x)} and {shape_text(y)} cannot be multiplied: the first's last axis "
+                        f"({k}) must equal the second's {which} axis ({k2})")
+    batch = _broadcast(x[:-2], y[:-2])
+    if batch is None:
+        raise RuleError(f"the leading axes of its inputs {shape_text(x)} and {shape_text(y)} do not broadcast "
+                        "together (before the last two, sizes must be equal or 1)")
+    kept = ((rows, "n"),) * (len(x) > 1) + ((cols, "m"),) * (len(y) > 1)
+    out = (*batch, *(size for size, _ in kept))
+    return Inference(out, macs=_matmul_macs(batch, kept, k if k is not None else k2))
+
+
+def _matmul_macs(batch: Shape, kept: tuple, k: int | None) -> Expr | None:
+    """Each output value is a dot product of length k: ``(b×n×m)×k``, as Dense's."""
+    sizes = (*batch, *(size for size, _ in kept))
+    if k is None or None in sizes:
+        return None
+    if not sizes:  # two vectors: one dot product
+        return num(k, "k")
+    dims = (*(num(d) for d in batch), *(num(size, symbol) for size, symbol in kept))
+    return output_macs(dims, (num(k, "k"),))
+
+
+register(Rule(
+    name="MatMul", family="merge", infer=_matmul, args=(), arity=(2, 2),
+    doc="torch.matmul, a @ b, keras.ops.matmul: no parameters; (…, n, k) @ (…, k, m) → (…, n, m), the leading "
+        "axes broadcast; a 1-D first input is a row and a 1-D second a column, whose axis is dropped. "
+        "MACs: output values × k.",
 ))

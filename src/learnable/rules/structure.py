@@ -45,7 +45,7 @@ def _input(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infer
 
 
 register(Rule(
-    name="Input", family="structure", infer=_input, arity=(0, 0), packs_positional=True,
+    name="Input", family="structure", infer=_input, arity=(0, 0), packs_positional=True, is_input=True,
     args=(Arg("shape", shape), DATA_FORMAT), aliases=("InputLayer",),
     doc="The network's input: one example's shape, batch excluded; data_format states the "
         "layout of the whole network. No parameters.",
@@ -134,6 +134,21 @@ def _zero_padding(rank: int, a: Mapping[str, Any], shapes: Sequence[Shape], ctx:
                      macs=NO_MACS, window=window)
 
 
+# How far each padding can reach into its input: a reflection repeats no edge (so less than
+# the size), a circular one wraps around at most once (torch.nn.functional.pad).
+_REACH = {"Reflection": (1, "less than"), "Circular": (0, "at most")}
+
+
+def _padding(rank: int, kind: str, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    margin, words = _REACH.get(kind, (None, ""))
+    if margin is not None:
+        _, spatial = feature_map(shapes[0], rank, layout_of(a, ctx))
+        for n, pads in zip(spatial, a["padding"]):
+            if n is not None and max(pads) > n - margin:
+                raise RuleError(f"{kind.lower()} padding of {max(pads)} must be {words} the input's size {n}")
+    return _zero_padding(rank, a, shapes, ctx)
+
+
 def _padded(n: int, pads: tuple[int, int]) -> Expr:
     """``28 + 1 + 1``; a negative amount (PyTorch cropping) is subtracted."""
     size: Expr = num(n, "n")
@@ -169,7 +184,7 @@ def _torch_pads(rank: int):
 
     def convert(value: Any) -> tuple[tuple[int, int], ...]:
         if not isinstance(value, (list, tuple)):
-            return ((integer(value, 0),) * 2,) * rank
+            return ((integer(value),) * 2,) * rank  # negative amounts crop, as in PyTorch
         if len(value) != 2 * rank:
             raise ArgumentError(None, f"must be an integer or {2 * rank} integers, got {value!r}")
         flat = [integer(v) for v in value]  # negative amounts crop, as in PyTorch
@@ -192,6 +207,15 @@ for _rank in (1, 2, 3):
         args=(Arg("padding", _torch_pads(_rank)),), framework=PYTORCH,
         doc=f"PyTorch nn.ZeroPad{_rank}d: no parameters; padding is given last axis first.",
     ))
+    # The other paddings differ from ZeroPad only in the values they pad with, not in shapes.
+    for _kind, _extra in (("Reflection", ()), ("Replication", ()), ("Circular", ()),
+                          ("Constant", (Arg("value", anything),))):
+        register(Rule(
+            name=f"{_kind}Pad{_rank}d", family="structure", infer=partial(_padding, _rank, _kind), layout=True,
+            field=WINDOW, args=(Arg("padding", _torch_pads(_rank)), *_extra), framework=PYTORCH,
+            doc=f"PyTorch nn.{_kind}Pad{_rank}d: no parameters; pads as ZeroPad{_rank}d does, with "
+                f"{'a constant value' if _kind == 'Constant' else _kind.lower() + ' values'} (last axis first).",
+        ))
 
 
 def _same_shape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:

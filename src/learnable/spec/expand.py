@@ -296,9 +296,10 @@ def _qualified(entry: _Planned, local: str) -> str:
 
 def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> tuple[str, ...]:
     spec, rule = entry.spec, entry.rule
-    if rule.is_input:
+    if rule.is_source:  # the network's input, or a Parameter: not the previous layer's output
         if spec.inputs:
-            raise GraphError(f"{describe(rule.name, entry.name, spec.index, spec.location)} is an input and cannot take inputs")
+            what = "is an input" if rule.is_input else "is a learnable tensor of its own"
+            raise GraphError(f"{describe(rule.name, entry.name, spec.index, spec.location)} {what} and cannot take inputs")
         return ()
     if spec.inputs is not None:
         return _stated(entry, names, previous)

@@ -1,0 +1,145 @@
+"""Tensor operations a model's forward()/call() applies outside any layer: Slice, Select
+and Reduce. No parameters.
+
+Axes count the batch as axis 0, as Keras ``axis`` and PyTorch ``dim`` do (``x[:, 1:5]`` is
+``Slice(axis=1, start=1, stop=5)``); negative axes count from the end of the batched rank;
+the batch axis itself is refused, since shapes here are one example's.
+
+Slice follows Python's slice with clamping, as torch and NumPy do: ``start``, ``stop`` and
+``step`` resolve on the axis's size n as ``slice(start, stop, step).indices(n)`` does, and
+the size is ⌈(stop − start)/step⌉. torch refuses a step below 1. On an unknown size, the
+slice's own numbers give the size when start and stop count from the same end
+(``x[:, :16]``, ``x[:, 2:10]``, ``x[:, -16:]``), taking the axis to be as long as the slice
+reaches, as its author does; otherwise the size is unknown. A slice that leaves nothing
+is refused (torch would give an empty tensor). The pieces of ``torch.split``/``chunk`` and
+``torch.narrow(x, dim, start, length)`` are slices.
+
+Select (``x[:, -1]``, ``torch.select(x, dim, index)``) removes its axis; the index counts
+from the end when negative and must lie on the axis.
+
+Reduce (``x.mean(dim=(2, 3))``, ``torch.sum(x, 1)``, ``x.amax(-1)``, ``keras.ops.mean(x,
+axis=1)``) drops its axes, or keeps them as size 1 with ``keepdims`` (torch's
+``keepdim``). MACs: mean and sum accumulate every input value once, the input's size, as
+global average pooling counts them (the mean's one divide per output is not counted,
+there either); prod multiplies every input value into its running product, one per input
+value too; max and min compare, 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import ArgumentError, RuleError
+from ..expr import Expr, Num, ceil_div, minus, num
+from ._args import Arg, boolean, choice, integer, optional, positive
+from ._base import NO_MACS, POINTWISE, Context, Inference, Rule, Shape, ShapeNote, per_value_macs
+from ._registry import register
+from .merge import torch_dim
+
+# ---- Slice -----------------------------------------------------------------------------------
+
+
+def _slice(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, axis = shapes[0], a["axis"]
+    i = torch_dim(axis, x, word="axis")
+    size = _sliced(x[i], a["start"], a["stop"], a["step"])
+    if size is not None and size.value < 1:
+        raise RuleError(f"the slice {_written(a)} of axis {axis} (size {_size_text(x[i])}) leaves nothing")
+    notes = (ShapeNote(f"axis {axis}", size),) if size is not None and not isinstance(size, Num) else ()
+    return Inference((*x[:i], None if size is None else size.value, *x[i + 1:]), shape_notes=notes, macs=NO_MACS)
+
+
+def _sliced(n: int | None, start: int | None, stop: int | None, step: int) -> Expr | None:
+    """The slice's size as arithmetic on its resolved ends, or None when it is unknown."""
+    if n is not None:
+        first, end, _ = slice(start, stop, step).indices(n)
+    else:
+        ends = (_from_end(start, first=True), _from_end(stop, first=False))
+        if ends == (False, False):  # both count from the start
+            first, end = start or 0, stop
+        elif ends == (True, True):  # both from the end: as distances from it, the other way round
+            first, end = -(stop or 0), -start
+        else:
+            return None
+    if end <= first:
+        return num(0)
+    length = num(end, "stop") if first == 0 else minus(num(end, "stop"), num(first, "start"))
+    return ceil_div(length, num(step, "step"))
+
+
+def _from_end(bound: int | None, first: bool) -> bool:
+    """Does a slice bound count from the axis's end? (None: the start for start, the end for stop.)"""
+    return bound < 0 if bound is not None else not first
+
+
+def _written(a: Mapping[str, Any]) -> str:
+    text = ":".join("" if v is None else str(v) for v in (a["start"], a["stop"]))
+    return text + (f":{a['step']}" if a["step"] != 1 else "")
+
+
+def _size_text(n: int | None) -> str:
+    return "unknown" if n is None else str(n)
+
+
+register(Rule(
+    name="Slice", family="structure", infer=_slice, field=POINTWISE,
+    args=(Arg("axis", integer), Arg("start", optional(integer), None), Arg("stop", optional(integer), None),
+          Arg("step", positive, 1)),
+    doc="x[:, start:stop:step] on one axis (the batch is axis 0), torch.narrow, a piece of torch.split/chunk: "
+        "no parameters; the axis keeps ⌈(stop − start)/step⌉ values, with Python's clamping.",
+))
+
+# ---- Select ----------------------------------------------------------------------------------
+
+
+def _select(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, axis, index = shapes[0], a["axis"], a["index"]
+    i = torch_dim(axis, x, word="axis")
+    n = x[i]
+    if n is not None and not -n <= index < n:
+        raise RuleError(f"index {index} is out of range for axis {axis} of size {n}; use an index from "
+                        f"{-n} to {n - 1}")
+    return Inference((*x[:i], *x[i + 1:]), macs=NO_MACS)
+
+
+register(Rule(
+    name="Select", family="structure", infer=_select, field=POINTWISE,
+    args=(Arg("axis", integer), Arg("index", integer)),
+    doc="x[:, index] on one axis (the batch is axis 0), torch.select: no parameters; removes that axis. "
+        "A negative index counts from the end.",
+))
+
+# ---- Reduce ----------------------------------------------------------------------------------
+
+_OPS = ("mean", "sum", "max", "min", "prod")
+
+
+def _axes(value: Any) -> tuple[int, ...]:
+    axes = tuple(integer(v) for v in value) if isinstance(value, (list, tuple)) else (integer(value),)
+    if not axes:
+        raise ArgumentError(None, "must name at least one axis (an empty list would reduce the batch too)")
+    return axes
+
+
+def _reduce(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x = shapes[0]
+    reduced = [torch_dim(axis, x, word="axis") for axis in a["axis"]]
+    if len(set(reduced)) < len(reduced):
+        raise RuleError(f"axis {list(a['axis'])} names the same axis twice (of an input of rank {len(x)} "
+                        "plus batch); name each once")
+    if a["keepdims"]:
+        out = tuple(1 if i in reduced else d for i, d in enumerate(x))
+    else:
+        out = tuple(d for i, d in enumerate(x) if i not in reduced)
+    macs = NO_MACS if a["op"] in ("max", "min") else per_value_macs(x)
+    return Inference(out, macs=macs)
+
+
+register(Rule(
+    name="Reduce", family="structure", infer=_reduce, field=POINTWISE,
+    args=(Arg("axis", _axes), Arg("keepdims", boolean, False), Arg("op", choice(*_OPS), "mean")),
+    doc="x.mean(dim), torch.sum(x, dim), x.amax(dim), keras.ops.mean(x, axis) over one or more axes (the batch is "
+        "axis 0): no parameters; drops them, or keeps them as size 1 with keepdims. MACs: the input's size for "
+        "mean, sum and prod; 0 for max and min.",
+))
