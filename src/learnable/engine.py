@@ -55,6 +55,7 @@ def run(graph: Graph, counted: dict | None = None) -> Report:
         data_format=graph.data_format,
         convention=graph.convention,
         blocks=block_rows(graph, layers, shapes),
+        notes=graph.notes,
     )
 
 
@@ -116,7 +117,9 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
     )
 
 
-def _infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
+def infer(node: Node, inputs: list[Shape], context: Context) -> Inference:
+    """The rule's inference for ``node``, a rule error placed at the layer (its name, place and
+    input shapes)."""
     try:
         inference = node.rule.infer(node.args, inputs, context)
         _check_size(inference.output_shape)
@@ -143,8 +146,9 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
     """A counted row at its place in the graph (built directly: dataclasses.replace is
     several times slower, which a 100,000-layer network feels)."""
     t = template
+    note = t.note if not node.note else f"{t.note}; {node.note}" if t.note else node.note
     return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
-                    t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, t.note, node.block,
+                    t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, note, node.block,
                     t.macs, t.macs_formula, field, sees_all)
 
 
@@ -153,7 +157,7 @@ def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference
     filled in by _placed), and the arguments: an entry of ``counted`` holds them, so that
     their id in its key stays theirs for as long as the entry lives (after this graph, in a
     sweep's next variant)."""
-    inference = _infer(node, inputs, context)
+    inference = infer(node, inputs, context)
     return inference, _row(node, inference), node.args
 
 

@@ -33,6 +33,7 @@ class Node:
     # and the framework's own class name when it differs from the rule's (a module with no rule).
     input_shapes: tuple[tuple[int | None, ...], ...] | None = None
     type_name: str | None = None
+    note: str = ""  # what the source's reader assumed for this layer (a Keras 2 default), shown on its row
 
     @property
     def display_type(self) -> str:
@@ -72,6 +73,7 @@ class Graph:
     data_format: str = CHANNELS_LAST
     convention: str = KERAS
     blocks: tuple[BlockInfo, ...] = ()
+    notes: tuple[str, ...] = ()  # what the source's reader could not do, said once for the whole network
     by_name: dict[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,7 +128,7 @@ class Graph:
 def make_node(
     rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
     *, trainable: Any = True, location: Location | None = None, index: int = 0, block: str | None = None,
-    shares: str | None = None, input_shapes: tuple | None = None, type_name: str | None = None,
+    shares: str | None = None, input_shapes: tuple | None = None, type_name: str | None = None, note: str = "",
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
@@ -136,7 +138,7 @@ def make_node(
     if not isinstance(trainable, bool):
         raise LayerError(describe(rule.name, name, index, location),
                          f"argument 'trainable' must be true or false, got {trainable!r}")
-    return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name)
+    return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name, note)
 
 
 # (rule, positional, keywords) → bound arguments: a deep spec repeats the same layers.

@@ -10,7 +10,7 @@ JSON keys (a contract, ``schema_version`` 1)::
                macs, macs_formula, receptive_field, receptive_formula, sees_whole_input}],
      blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs}],
      total_params, trainable_params, non_trainable_params, total_buffers,
-     total_macs, macs_unknown}
+     total_macs, macs_unknown, notes}
 
 ``macs`` are multiply-accumulates for one example (null: not known, and then the layer is
 in ``macs_unknown`` and ``total_macs`` is partial). ``receptive_field`` is
@@ -145,6 +145,7 @@ class Report:
     data_format: str = "channels_last"
     convention: str = "keras"
     blocks: tuple[BlockRow, ...] = ()
+    notes: tuple[str, ...] = ()  # what could not be known of the whole network, and why
 
     @property
     def total_params(self) -> int:
@@ -194,6 +195,7 @@ class Report:
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
             "macs_unknown": list(self.macs_unknown),
+            "notes": list(self.notes),
         }
 
     def __str__(self) -> str:

@@ -88,6 +88,7 @@ def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
     if show.memory is not None:
         lines += memory_lines(show.memory)
     lines.append(f"Convention: {CONVENTION_TEXT[report.convention]}")
+    lines += [f"Note: {note}" for note in report.notes]
     return lines
 
 
