@@ -33,11 +33,11 @@ from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, lookup
 from ..rules._args import COMMON_IGNORED, LayerCall
+from ..rules._inputs import WHOLE, implied_inputs as _synthetic
 from ._torch_trace import Call, trace
 
 _CHECK = Context(CHANNELS_FIRST, PYTORCH)  # rules are checked against torch's own tensors
-_WHOLE = {"MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
-          "TransformerDecoder", "Transformer"}
+_WHOLE = WHOLE
 _SEQUENCES = _WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
 _TENSORS = lookup("Tensors")
 _OWN = "tensors the module holds itself, beside its submodules: counted from its own tensors"
@@ -118,42 +118,6 @@ def _call(module: nn.Module | None) -> LayerCall | None:
 
 
 # ---- shapes without a trace -------------------------------------------------------------------
-
-
-def _d_model(a: dict[str, Any]) -> int:
-    layer = a.get("encoder_layer") or a.get("decoder_layer")
-    return a["d_model"] if layer is None else layer.args["d_model"]
-
-
-# rule → the example shape(s) its module's own arguments give, unknown sizes None
-_FEATURES: dict[str, Callable[[dict[str, Any]], list[Shape]]] = {
-    "Linear": lambda a: [(a["in_features"],)], "PReLU": lambda a: [(a["num_parameters"],)],
-    "LayerNorm": lambda a: [tuple(a["normalized_shape"])], "RMSNorm": lambda a: [tuple(a["normalized_shape"])],
-    "GroupNorm": lambda a: [(a["num_channels"], None)],
-    **{name: lambda a: [(None, a["input_size"])] for name in ("RNN", "LSTM", "GRU")},
-    **{name: lambda a: [(a["input_size"],)] for name in ("RNNCell", "LSTMCell", "GRUCell")},
-    "MultiheadAttention": lambda a: [(None, a["embed_dim"]), (None, a["kdim"] or a["embed_dim"]),
-                                     (None, a["vdim"] or a["embed_dim"])],
-    **{name: lambda a: [(None, _d_model(a))] * 2 for name in _WHOLE - {"MultiheadAttention"}},
-}
-
-
-def _synthetic(rule: Rule, a: dict[str, Any]) -> list[Shape] | None:
-    """Without a trace: input shapes from the module's own arguments (else of unknown sizes,
-    rank 1 to 4) that its rule accepts, or None."""
-    low, high = rule.arity
-    guesses = [_FEATURES[rule.name](a)] if rule.name in _FEATURES else [
-        *([[(a.get("in_channels") or a.get("num_features"), *(None,) * int(rule.name[-2]))]]
-          if rule.name[-2:] in ("1d", "2d", "3d") else []),
-        *([(None,) * rank] for rank in range(1, 5))]
-    for shapes in guesses:
-        shapes = (shapes + shapes[-1:] * max(0, low - len(shapes)))[:high]
-        try:
-            rule.infer(a, shapes, _CHECK)
-        except RuleError:
-            continue
-        return shapes
-    return None
 
 
 def _unbatched(module: nn.Module, rule: str | None, shape: tuple[int, ...]) -> Shape:
