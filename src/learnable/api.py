@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import engine
@@ -13,7 +14,7 @@ from .spec import load
 from .spec.build import build_graph
 
 if TYPE_CHECKING:  # imported when asked for: a count does not need them
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator
 
     from .auditing import AuditResult
     from .comparison import Comparison
@@ -22,29 +23,54 @@ if TYPE_CHECKING:  # imported when asked for: a count does not need them
 
 @gc_paused
 def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
-          convention: str | None = None) -> Report:
+          convention: str | None = None, model: str | None = None, values: Mapping[str, Any] | None = None,
+          integer_input: bool = False) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
 
     ``source`` is a spec file path (``.yaml``, ``.yml``, ``.json``, or compact text), a
     YAML/JSON spec string, a compact-form string such as
-    ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, a spec dict, or a
-    model: a PyTorch ``nn.Module``, a Keras model, an ONNX model or file, or a checkpoint
-    (``.safetensors``, ``.pt``). ``input_shape`` is one example's shape, batch excluded,
-    for a PyTorch module (without it: counts and formulas, no shapes). ``data_format``
-    ("channels_last" or "channels_first") and ``convention`` ("keras" or "pytorch")
-    override the source's. Raises :class:`learnable.LearnableError` for any problem with
-    the input.
+    ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, a spec dict, model
+    code (a ``.py`` file or Python text, Keras or PyTorch: read, never run), or a model: a
+    PyTorch ``nn.Module``, a Keras model, an ONNX model or file, or a checkpoint
+    (``.safetensors``, ``.pt``). ``input_shape`` is one example's shape, batch excluded (or
+    a list of them), for code or a PyTorch module that states none (without it: counts and
+    formulas, no shapes); ``integer_input`` says it holds token ids. For code, ``model``
+    names the model to count (``"net"``, ``"ResNet(BasicBlock, [2, 2, 2, 2])"``; default:
+    the last one built) and ``values`` gives names the code leaves unknown or should
+    change (``{"num_classes": 10}``). ``data_format`` ("channels_last" or
+    "channels_first") and ``convention`` ("keras" or "pytorch") override the source's.
+    Raises :class:`learnable.LearnableError` for any problem with the input.
     """
     _check_option("data_format", data_format, DATA_FORMATS)
     _check_option("convention", convention, CONVENTIONS)
+    from .code import code_source
+
+    code = code_source(source)
+    if code is not None:
+        return engine.run(_code_graph(code, input_shape, data_format, convention, model, values, integer_input))
+    if model is not None or values:
+        raise SpecError("model= and values= are for model code (a .py file or Python text)")
     from .importers import import_graph
 
     graph = import_graph(source, input_shape=input_shape, convention=convention)
     if graph is not None:
         return engine.run(graph)
     if input_shape is not None:
-        raise SpecError("input_shape is for a framework model; a spec states its input itself")
+        raise SpecError("a spec states its input itself (input: [...], or Input(...) in the compact form); "
+                        "input_shape is for model code and framework models")
     return engine.run(build_graph(load(source), data_format, convention))
+
+
+def _code_graph(code: tuple[str, str | None], input_shape: Any, data_format: str | None, convention: str | None,
+                model: str | None, values: Mapping[str, Any] | None, integer_input: bool) -> Any:
+    from dataclasses import replace
+
+    from .code import read_code
+
+    text, name = code
+    graph = read_code(text, name, model=model, input_shape=input_shape, integer_input=integer_input,
+                      values=values, data_format=data_format)
+    return replace(graph, convention=convention) if convention else graph
 
 
 def _check_option(name: str, value: str | None, options: tuple[str, ...]) -> None:

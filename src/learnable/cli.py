@@ -33,7 +33,9 @@ examples:
   learnable count "Input(28, 28, 1) | Conv2D(32, 3) | MaxPooling2D(2) | Flatten() | Dense(10)"
   learnable count model.yaml --format json
   learnable count model.onnx
-  learnable count models.py:Net --input 3x224x224 --depth 1
+  learnable count model.py --input 3x32x32            # PyTorch or Keras code: read, never run
+  learnable count model.py --model 'ResNet(BasicBlock, [2, 2, 2, 2])' --set num_classes=100
+  learnable count models.py:Net --input 3x224x224 --depth 1   # runs models.py, with torch installed
 """
 
 
@@ -61,11 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     count.add_argument("source", metavar="SOURCE",
-                       help="a spec file (.yaml/.yml/.json), a compact-form file or string, - for stdin, "
-                            "zoo:NAME, a model file (.onnx, .safetensors, .pt), or FILE.py:NAME for a model "
-                            "defined in your own Python file (which is run)")
-    count.add_argument("--input", metavar="SHAPE",
-                       help="one example's shape for a PyTorch model, batch excluded, e.g. 3x224x224")
+                       help="a spec file (.yaml/.yml/.json), a compact-form file or string, model code (a .py file "
+                            "or pasted Python: read, never run), - for stdin, zoo:NAME, a model file (.onnx, "
+                            ".safetensors, .pt), or FILE.py:NAME for a model defined in your own Python file "
+                            "(which is run)")
+    _add_code_options(count)
     count.add_argument("--explain", action="store_true",
                        help="add the arithmetic of each count and output size to the table or Markdown "
                             "(JSON and CSV always carry it)")
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("claims", metavar="CLAIMS", help="the claimed table: a Markdown or CSV file")
     audit.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     audit.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
-    audit.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
+    _add_code_options(audit)
     explain = commands.add_parser(
         "explain", help="how a layer type is counted: arguments, formulas, Keras and PyTorch, a worked example",
         description="Print a layer type's rule: its arguments, the parameter and output-shape formulas, what "
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", required=True, metavar="FILE", help="params.png or params.svg")
     plot.add_argument("--depth", type=_depth, default=0, metavar="N", help="open blocks N levels deep")
     plot.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
-    plot.add_argument("--input", metavar="SHAPE", help="one example's shape, for a PyTorch model")
+    _add_code_options(plot)
     sweep = commands.add_parser(
         "sweep", help="count a spec over a grid of argument values: one row of totals per variant",
         description="Count a spec for every combination of the values given with --vary: one row per "
@@ -141,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", metavar="H",
                        help="the address to listen on (default 127.0.0.1: this machine only)")
     return parser
+
+
+def _add_code_options(parser: argparse.ArgumentParser) -> None:
+    code = parser.add_argument_group("model code and framework models")
+    code.add_argument("--input", metavar="SHAPE", action="append",
+                      help="one example's shape, batch excluded, for code or a PyTorch model that states none: "
+                           "3x224x224; 128:int for token ids; repeat --input for a model with several inputs")
+    code.add_argument("--model", metavar="NAME",
+                      help="which model the code builds to count: a name (net) or a call (\"ResNet(BasicBlock, "
+                           "[2, 2, 2, 2])\"); default: the last model the code builds")
+    code.add_argument("--set", metavar="NAME=VALUE", action="append", dest="values",
+                      help="a value for a name the code leaves unknown (it comes from data, or from a cell not "
+                           "pasted) or should change: --set num_classes=10; repeat for several")
 
 
 def _add_cost_options(parser: argparse.ArgumentParser) -> None:
@@ -215,21 +230,58 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _model_options(args: argparse.Namespace) -> dict:
+    """count()'s options for code and framework models, from --input, --model and --set."""
     from .importers.python_file import parse_shape
 
-    return {"input_shape": parse_shape(args.input)} if args.input else {}
+    options: dict = {}
+    if args.input:
+        shapes = [parse_shape(text) for text in args.input]
+        options["input_shape"] = shapes[0][0] if len(shapes) == 1 else [shape for shape, _ in shapes]
+        if any(integer for _, integer in shapes):
+            options["integer_input"] = True
+    if getattr(args, "model", None):
+        options["model"] = args.model
+    if getattr(args, "values", None):
+        options["values"] = dict(_value(text) for text in args.values)
+    return options
+
+
+def _value(text: str) -> tuple[str, object]:
+    """``num_classes=10`` → ("num_classes", 10): the value read as YAML, lists as tuples
+    (``image_size=[180,180]`` is a tuple in the code that ``--set`` replaces)."""
+    from .spec._yaml import load_yaml
+
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip().isidentifier():
+        raise SpecError(f"--set {text!r}: write NAME=VALUE, e.g. num_classes=10")
+    data, _ = load_yaml(value or "null", f"--set {name.strip()}")
+    return name.strip(), _tuples(data)
+
+
+def _tuples(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+def _stdin() -> object:
+    """Standard input, read to the same limit as a file (a pipe may never end): model code
+    as it is, else a spec."""
+    from .code import looks_like_code
+    from .spec import decode, parse_text, read_bounded
+
+    text = decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>")
+    return text if looks_like_code(text) else parse_text(text, "<stdin>")
 
 
 @gc_paused  # the count, and writing every row (not `serve`: a server runs for hours)
 def _count(args: argparse.Namespace) -> int:
     from .api import count
     from .importers.python_file import is_reference, load_model
-    from .spec import decode, parse_text, read_bounded
 
-    if args.source == "-":  # read to the same limit as a file: a pipe may never end
-        source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
-    else:
-        source = args.source
+    source = _stdin() if args.source == "-" else args.source
     options = _model_options(args)
     if is_reference(source):
         source = load_model(source)

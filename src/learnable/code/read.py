@@ -1,0 +1,129 @@
+"""Reading model code: parse, run the reader, choose the model (see the package docstring)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import LearnableError, Location, SpecError
+from ..graph import Graph
+from ..spec._literals import quiet_parse
+from .names import TORCH
+from .reader import Reader
+from .values import ClassObj, Layer, Module, Unknown
+
+MAX_CODE_BYTES = 1_000_000  # model files are tens of kilobytes; the largest in transformers is ~200 KB
+
+
+def read_code(text: str, source: str | None = None, *, model: str | None = None,
+              input_shape: Sequence[Any] | None = None, integer_input: bool = False,
+              values: Mapping[str, Any] | None = None, data_format: str | None = None) -> Graph:
+    """The Graph of the model ``text`` builds. ``input_shape``: one example's shape (or a
+    list of them), for code that states none; ``values``: names the code leaves unknown (or
+    whose value should change), e.g. ``{"num_classes": 10}``."""
+    tree = parse(text, source)
+    reader = Reader(text, source, tree, dict(values or {}), data_format)
+    shapes = _shapes(input_shape)
+    reader.option_inputs = list(shapes or [])
+    try:
+        reader.run(tree)
+        chosen = _choose(reader, tree, model, source)
+        if reader.used_option_inputs:  # taken by a keras.Input the code left without a shape
+            shapes = None
+        if reader.framework == TORCH and _is_torch(chosen):
+            return reader.torch_model.graph(chosen, shapes, integer_input, _where(chosen, source))
+        return reader.keras_model.graph(chosen, shapes, integer_input, _where(chosen, source))
+    except RecursionError:
+        raise SpecError("the code is nested too deeply to read", Location(source)) from None
+
+
+def parse(text: str, source: str | None) -> ast.Module:
+    size = len(text.encode(errors="ignore"))
+    if size > MAX_CODE_BYTES:
+        raise SpecError(f"is {size:,} bytes of code; code larger than {MAX_CODE_BYTES:,} bytes is refused",
+                        Location(source))
+    try:
+        return quiet_parse(text, "exec")
+    except SyntaxError as err:
+        raise SpecError(f"is not valid Python: {err.msg}", Location(source, err.lineno, err.offset)) from None
+    except (ValueError, MemoryError, RecursionError) as err:
+        raise SpecError(f"cannot be read as Python: {err}", Location(source)) from None
+
+
+# ---- which model --------------------------------------------------------------------------
+
+
+def _choose(reader: Reader, tree: ast.Module, model: str | None, source: str | None) -> Any:
+    if model is not None:
+        return _named(reader, model, source)
+    built = reader.scope.models
+    chosen = next((v for _, v in reversed(built) if isinstance(v, Module)), None)
+    chosen = chosen or next((v for _, v in reversed(built) if isinstance(v, Layer) and v.rule.name != "Tensors"), None)
+    if chosen is not None:
+        return chosen
+    classes = [v for v in reader.scope.vars.values() if isinstance(v, ClassObj) and _is_model_class(v)]
+    if classes:
+        return _instantiate(reader, classes[-1], source)
+    raise SpecError("the code builds no model: define or build one (a Keras model, or an nn.Module), or name it "
+                    "with --model", Location(source))
+
+
+def _named(reader: Reader, model: str, source: str | None) -> Any:
+    try:
+        expression = quiet_parse(model, "eval")
+    except (SyntaxError, ValueError):
+        raise SpecError(f"--model {model!r} is not a name or a call such as Net(10)", Location(source)) from None
+    value = reader.interp.eval(expression.body, reader.scope)
+    if isinstance(value, ClassObj):
+        return _instantiate(reader, value, source)
+    if isinstance(value, Unknown):
+        raise SpecError(f"--model {model!r}: {value.why}", value.where or Location(source))
+    if not isinstance(value, (Module, Layer)):
+        raise SpecError(f"--model {model!r} is not a model the code builds", Location(source))
+    return value
+
+
+def _instantiate(reader: Reader, cls: ClassObj, source: str | None) -> Any:
+    try:
+        return reader.interp.call(cls, [], {}, cls.where or Location(source))
+    except SpecError as err:
+        if "is missing its" in str(err):
+            raise SpecError(f"{cls.name} needs arguments to be built ({str(err).rpartition(': ')[2]}); name the model "
+                            f"with them, e.g. --model '{cls.name}(...)'", cls.where) from None
+        raise
+
+
+def _is_model_class(cls: ClassObj) -> bool:
+    from .names import canonical
+
+    bases = [canonical(b) for b in cls.library_bases()]
+    return any(b.startswith("torch.nn.") or b in ("keras.Model", "keras.Layer", "keras.layers.Layer",
+                                                  "keras.Sequential") for b in bases)
+
+
+def _is_torch(value: Any) -> bool:
+    return isinstance(value, (Module, Layer)) and value.framework == TORCH
+
+
+def _shapes(input_shape: Any) -> list[tuple] | None:
+    if input_shape is None:
+        return None
+    several = isinstance(input_shape, (list, tuple)) and input_shape and all(
+        isinstance(s, (list, tuple)) for s in input_shape)
+    shapes = list(input_shape) if several else [input_shape]
+    result = []
+    for shape in shapes:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+            raise SpecError(f"input_shape must be one example's shape, batch excluded, in positive integers such as "
+                            f"(3, 224, 224) (or a list of such shapes), got {input_shape!r}")
+        result.append(shape)
+    return result
+
+
+def _where(value: Any, source: str | None) -> Location:
+    return getattr(value, "where", None) or Location(source)
+
+
+__all__ = ["LearnableError", "read_code"]

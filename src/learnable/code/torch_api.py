@@ -1,0 +1,417 @@
+"""PyTorch modules as their code builds them: ``nn.Conv2d(3, 6, 5)`` and the other layers
+with a rule, the containers (``nn.Sequential``, ``nn.ModuleList``, ``nn.ModuleDict``),
+``nn.Parameter`` and buffers, and the classes the code derives from ``nn.Module``.
+
+A module's ``__init__`` is read when the code makes it; submodules are registered in the
+order they are set, as PyTorch registers them, and named by their paths as
+``named_modules()`` gives them (``layer1.0.conv1``). Calls of a module at the code's top
+level only note what it was given: a module's ``forward`` is followed once the model is
+chosen (``model.py``), on a fresh graph.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ArgumentError, Location, SpecError
+from ..rules import lookup
+from ..rules._args import COMMON_IGNORED, LayerCall, Opaque, anything, bind
+from ..errors import RuleError
+from .libraries import Method, describe
+from .names import TORCH
+from .ops import is_operand
+from .torch_ops import TorchOps
+from .values import MISSING, BATCH, Bound, Const, Function, Layer, Lib, Module, Param, Partial, Tensor, Unknown, WeightRef
+
+if TYPE_CHECKING:
+    from .reader import Reader
+
+CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+# torch.nn classes without parameters that have no rule: a row of their own, counted as nothing
+_PARAM_FREE_SUFFIXES = ("Loss",)
+_PARAM_FREE = {"LocalResponseNorm", "CrossMapLRN2d", "Unfold", "Fold", "CosineEmbeddingLoss"}
+# module methods that return the module and change nothing a count reads
+_SELF_METHODS = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "type",
+                 "share_memory", "apply", "to_empty", "compile"}
+_NOTHING_METHODS = {"zero_grad", "load_state_dict", "register_forward_hook", "register_forward_pre_hook",
+                    "register_backward_hook", "register_full_backward_hook", "extra_repr", "reset_parameters",
+                    "_init_weights", "init_weights", "flatten_parameters"}
+
+
+class TorchAPI:
+    def __init__(self, reader: Reader):
+        self.reader = reader
+        self.ops = TorchOps(reader)
+        self.driving = False  # True while a chosen model's forward is followed
+        self.paths: dict[int, str] = {}
+        self.param_paths: dict[int, str] = {}
+
+    # ---- library calls -------------------------------------------------------------------
+
+    def call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        if path.startswith("torch.nn.functional."):
+            return self.ops.functional(path[len("torch.nn.functional."):], args, kwargs, where)
+        if path.startswith(("torch.nn.init.", "torch.nn.utils.")):
+            return None if path.startswith("torch.nn.init.") else Unknown(f"{path}(...)", where)
+        if path in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            return self._parameter(args, kwargs, where)
+        if path.startswith("torch.nn.") and path.count(".") == 2:
+            return self.construct(path.rpartition(".")[2], args, kwargs, where)
+        if path.startswith("torch."):
+            return self.ops.torch_function(path[len("torch."):], args, kwargs, where)
+        zoo = path.split(".")[1:2] == ["models"]
+        return Unknown(f"{path}(...) is not read: learnable reads the code you paste, not {path.split('.')[0]}'s"
+                       + ("; count its model with FILE.py:NAME, which runs your file" if zoo else ""), where,
+                       maybe_module=zoo or path.rpartition(".")[2][:1].isupper())
+
+    def construct(self, name: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        if name in CONTAINERS:
+            module = Module(TORCH, name, base=name, where=where)
+            self.base_init(module, args, kwargs, where)
+            return module
+        if name == "Module":
+            return Module(TORCH, "Module", base="Module", where=where)
+        rule = _rule(name)
+        if rule is None:
+            if name.endswith(_PARAM_FREE_SUFFIXES) or name in _PARAM_FREE:
+                tensors = lookup("Tensors")
+                return Layer(TORCH, tensors, name, (), {"note": f"nn.{name}: no parameters"}, where)
+            raise SpecError(f"nn.{name} has no rule in learnable, so its parameters cannot be counted from the code; "
+                            "count the model with FILE.py:NAME (which runs your file, with PyTorch installed)", where)
+        args, kwargs = layer_arguments(self.reader, rule, f"nn.{name}", args, kwargs, where)
+        return Layer(TORCH, rule, name, tuple(args), kwargs, where, bound=_bound(rule, f"nn.{name}", args, kwargs,
+                                                                                   where))
+
+    def _parameter(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        data = args[0] if args else kwargs.get("data")
+        trainable = args[1] if len(args) > 1 else kwargs.get("requires_grad", True)
+        if isinstance(data, Param):
+            return data
+        if isinstance(data, Const) and not data.batched:
+            return Param(tuple(data.shape), trainable is not False, where=where)
+        why = data if isinstance(data, Unknown) else Unknown("nn.Parameter of a value whose shape is not known", where)
+        return Param((), where=where, unknown=why)
+
+    # ---- user modules --------------------------------------------------------------------
+
+    def instantiate(self, cls: Any, bases: list[str], args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        names = [b.rpartition(".")[2] for b in bases if b.startswith("torch.nn.")]
+        base = next((n for n in names if n in CONTAINERS or _rule(n) is not None), "Module")
+        module = Module(TORCH, "user", cls=cls, base=base, where=where)
+        return self.reader.initialize(module, self.base_init, args, kwargs, where)
+
+    def base_init(self, module: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> None:
+        """nn.Sequential(*modules) or (OrderedDict), nn.ModuleList(iterable), nn.ModuleDict(mapping);
+        for a class the code derives from a module with a rule (``class T(nn.Transformer)``),
+        what that module's own ``__init__`` makes."""
+        kind = module.base
+        if kind not in CONTAINERS and kind != "Module":
+            self._rule_base(module, args, kwargs, where)
+            return
+        if kind == "Sequential":
+            if len(args) == 1 and isinstance(args[0], dict):
+                items = list(args[0].items())
+            else:
+                items = [(str(i), m) for i, m in enumerate(args)]
+        elif kind in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict"):
+            source = args[0] if args else next(iter(kwargs.values()), None)
+            if source is None:
+                items = []
+            elif isinstance(source, dict):
+                items = list(source.items())
+            else:
+                values = self.reader.interp.iterate(source, where)
+                if isinstance(values, Unknown):
+                    raise SpecError(f"nn.{kind} of values not known from the code: {values.why}", where)
+                items = list(values) if kind == "ModuleDict" else [(str(i), m) for i, m in enumerate(values)]
+        else:
+            return
+        for key, value in items:
+            self.set_attribute(module, str(key), value, where)
+
+    def _rule_base(self, module: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> None:
+        """A class derived from nn.Transformer gets its encoder and decoder, as nn.Transformer
+        makes them (and the code may replace them); one derived from another module with a
+        rule owns that module's tensors, or, with no forward of its own, is that module."""
+        layer = self.construct(module.base, args, kwargs, where)
+        module.attrs["__base_layer__"] = layer
+        if module.base == "Transformer":
+            for name, child in _transformer_children(layer, where).items():
+                self.set_attribute(module, name, child, where)
+            return
+        if _has_forward(module):
+            for name, shape, buffer in _weights(layer):
+                module.params[name] = Param(shape, not buffer, buffer, name, where)
+
+    # ---- attributes ----------------------------------------------------------------------
+
+    def attribute(self, owner: Any, name: str, where: Location) -> Any:
+        if isinstance(owner, Layer):
+            return self._layer_attribute(owner, name, where)
+        value = self.reader.own_attribute(owner, name, where)
+        if value is not MISSING:
+            return value
+        base = owner.attrs.get("__base_layer__")
+        if base is not None and name in base.bound:
+            return base.bound[name]
+        return self.base_method(owner, name, where)
+
+    def _layer_attribute(self, layer: Layer, name: str, where: Location) -> Any:
+        if name in ("weight", "bias") or name.startswith(("weight_", "bias_", "in_proj")):
+            if name == "bias" and layer.bound.get("bias") is False:
+                return None
+            return layer.tied.get(name) or WeightRef(layer, name)
+        if name in layer.bound:
+            return layer.bound[name]
+        if name == "training":
+            return False
+        return self._module_method(layer, name, where)
+
+    def base_method(self, owner: Module, name: str, where: Location) -> Any:
+        if name == "__init__":
+            return Method("nn.Module.__init__", lambda a, k, w: self.base_init(owner, a, k, w))
+        if name == "forward" and owner.base == "Sequential":
+            return Method("nn.Sequential.forward", lambda a, k, w: self.chain(owner, a, w))
+        if name in ("append", "add_module", "register_module", "extend", "insert", "register_buffer",
+                    "register_parameter", "items", "keys", "values", "__len__", "get_submodule"):
+            return Method(f"{owner.type_name}.{name}", lambda a, k, w: self._container_method(owner, name, a, k, w))
+        if name == "__class__":
+            return owner.cls
+        return self._module_method(owner, name, where)
+
+    def _module_method(self, owner: Layer | Module, name: str, where: Location) -> Any:
+        if name in _SELF_METHODS:
+            return Method(name, lambda a, k, w: owner)
+        if name in _NOTHING_METHODS:
+            return Method(name, lambda a, k, w: None)
+        if name == "requires_grad_":
+            def freeze(args: list[Any], kwargs: dict[str, Any], w: Location) -> Any:
+                owner.trainable = bool(args[0] if args else kwargs.get("requires_grad", True))
+                return owner
+            return Method(name, freeze)
+        if name in ("parameters", "named_parameters", "buffers", "children", "named_children", "modules",
+                    "named_modules", "state_dict"):
+            return Method(name, lambda a, k, w: Unknown(f"{name}() of a module", w))
+        if name == "training":
+            return False
+        kind = owner.type_name if isinstance(owner, Module) else f"nn.{owner.type_name}"
+        raise SpecError(f"{kind} has no attribute '{name}' that learnable reads", where)
+
+    def _container_method(self, owner: Module, name: str, args: list[Any], kwargs: dict[str, Any],
+                          where: Location) -> Any:
+        if name in ("append",):
+            self.set_attribute(owner, str(len(owner.children)), args[0], where)
+            return owner
+        if name == "extend":
+            for value in self.reader.interp.iterate(args[0], where) or []:
+                self.set_attribute(owner, str(len(owner.children)), value, where)
+            return owner
+        if name == "insert":
+            items = list(owner.children.values())
+            items.insert(args[0], args[1])
+            owner.children = {str(i): m for i, m in enumerate(items)}
+            return None
+        if name in ("add_module", "register_module", "register_parameter"):
+            self.set_attribute(owner, args[0], args[1] if len(args) > 1 else kwargs.get("module"), where)
+            return None
+        if name == "register_buffer":
+            return self._buffer(owner, args, kwargs, where)
+        if name == "__len__":
+            return len(owner.children)
+        if name == "get_submodule":
+            value: Any = owner
+            for part in str(args[0]).split("."):
+                value = self.attribute(value, part, where)
+            return value
+        return list({"items": owner.children.items(), "keys": owner.children.keys(),
+                     "values": owner.children.values()}[name])
+
+    def _buffer(self, owner: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> None:
+        name = args[0] if args else kwargs.get("name")
+        tensor = args[1] if len(args) > 1 else kwargs.get("tensor")
+        if tensor is None:
+            return None
+        if isinstance(tensor, Const) and not tensor.batched:
+            owner.params[name] = Param(tuple(tensor.shape), False, True, name, where)
+        else:
+            why = tensor if isinstance(tensor, Unknown) else Unknown("a buffer whose shape is not known", where)
+            owner.params[name] = Param((), False, True, name, where, unknown=why)
+        return None
+
+    def set_attribute(self, owner: Any, name: str, value: Any, where: Location) -> None:
+        if isinstance(owner, Layer):
+            if isinstance(value, WeightRef) and value.layer is not owner:
+                owner.tied[name] = value  # weight tying: the same tensor, counted once
+            return
+        if isinstance(value, (Layer, Module)) or (value is None and name in owner.children):
+            owner.params.pop(name, None)
+            owner.attrs.pop(name, None)
+            owner.children[name] = value
+        elif isinstance(value, Param):
+            value.name = value.name or name
+            owner.children.pop(name, None)
+            owner.params[name] = value
+        else:
+            if isinstance(value, Unknown) and value.maybe_module:
+                owner.params.pop(name, None)
+                owner.children.pop(name, None)
+            owner.attrs[name] = value
+
+    def get_item(self, owner: Any, index: Any, where: Location) -> Any:
+        if isinstance(owner, Layer):
+            raise SpecError(f"nn.{owner.type_name} is indexed, but it is not a container", where)
+        items = list(owner.children.items())
+        if isinstance(index, slice):
+            part = Module(TORCH, owner.kind if owner.kind != "user" else owner.base, base=owner.base, where=where)
+            part.children = dict(items[index])
+            return part
+        if isinstance(index, str):
+            if index in owner.children:
+                return owner.children[index]
+            raise SpecError(f"{owner.type_name} has no module '{index}'", where)
+        if isinstance(index, int) and -len(items) <= index < len(items):
+            return items[index][1]
+        raise SpecError(f"index {index!r} is out of range for a {owner.type_name} of {len(items)} modules", where)
+
+    def set_item(self, owner: Module, index: Any, value: Any, where: Location) -> None:
+        key = index if isinstance(index, str) else str(index % max(len(owner.children), 1)) \
+            if isinstance(index, int) else None
+        if key is not None:
+            self.set_attribute(owner, key, value, where)
+
+    def iterate(self, owner: Module, where: Location) -> Any:
+        if owner.kind == "ModuleDict" or owner.base == "ModuleDict":
+            return list(owner.children)
+        if owner.kind in CONTAINERS or owner.base in CONTAINERS:
+            return [m for m in owner.children.values() if m is not None]
+        return Unknown(f"iterating over a {owner.type_name}", where)
+
+    def length(self, owner: Module) -> int:
+        return len(owner.children)
+
+    def tensor_attribute(self, x: Any, name: str, where: Location) -> Any:
+        return self.ops.attribute(x, name, where)
+
+    def param_owner_path(self, param: Param) -> str:
+        return self.param_paths.get(id(param), "")
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def call(self, obj: Layer | Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        if not self.driving:  # at the code's top level: noted, followed when the model is counted
+            if isinstance(obj, Module) and any(is_operand(a) for a in args):
+                self.reader.fed.setdefault(id(obj), list(args))
+            return Unknown("a module's output, followed only when the model is counted", where)
+        if args and isinstance(args[0], Unknown):  # (a hidden state after it may be unknown)
+            return args[0]
+        if isinstance(obj, Layer):
+            return self.model.call_layer(obj, args, kwargs, where)
+        return self.model.call_module(obj, args, kwargs, where)
+
+    def chain(self, module: Module, args: list[Any], where: Location) -> Any:
+        if len(args) != 1:
+            raise SpecError(f"nn.Sequential takes one input, got {len(args)}", where)
+        x = args[0]
+        for child in module.children.values():
+            if child is None:
+                continue
+            x = self.call(child, [x], {}, where)
+            if isinstance(x, Unknown):
+                return x
+        return x
+
+    @property
+    def model(self) -> Any:
+        return self.reader.torch_model
+
+
+def _has_forward(module: Module) -> bool:
+    try:
+        return isinstance(module.cls.lookup("forward"), Function)
+    except KeyError:
+        return False
+
+
+def _weights(layer: Layer) -> list[tuple[str, tuple, bool]]:
+    """A layer's tensors as PyTorch names them, from its own arguments."""
+    from ..graph import make_node
+    from ..rules import CHANNELS_FIRST, PYTORCH, Context
+    from ..rules._inputs import implied_inputs
+
+    node = make_node(layer.rule, "base", (), layer.args, layer.kwargs, location=layer.where)
+    shapes = implied_inputs(layer.rule, dict(node.args))
+    if shapes is None:
+        raise SpecError(f"the tensors of nn.{layer.type_name} depend on its input's shape", layer.where)
+    inference = layer.rule.infer(node.args, shapes, Context(CHANNELS_FIRST, PYTORCH))
+    return [(w.name, w.shape, w.buffer) for w in inference.weights]
+
+
+def _transformer_children(layer: Layer, where: Location) -> dict[str, Layer]:
+    """nn.Transformer's encoder and decoder, as its __init__ makes them."""
+    a = layer.bound
+    common = {"d_model": a["d_model"], "nhead": a["nhead"], "dim_feedforward": a["dim_feedforward"],
+              "dropout": a["dropout"], "layer_norm_eps": a["layer_norm_eps"], "batch_first": a["batch_first"],
+              "norm_first": a["norm_first"], "bias": a["bias"]}
+    norm = LayerCall("nn.LayerNorm", (a["d_model"],), (("eps", a["layer_norm_eps"]), ("bias", a["bias"])))
+    children = {}
+    for part, count in (("Encoder", a["num_encoder_layers"]), ("Decoder", a["num_decoder_layers"])):
+        rule = _rule(f"Transformer{part}")
+        kwargs = {f"{part.lower()}_layer": LayerCall(f"nn.Transformer{part}Layer", (), tuple(common.items())),
+                  "num_layers": count, "norm": norm}
+        children[part.lower()] = Layer(TORCH, rule, f"Transformer{part}", (), kwargs, where,
+                                       bound=_bound(rule, f"nn.Transformer{part}", [], kwargs, where))
+    return children
+
+
+def _rule(name: str) -> Any:
+    try:
+        rule = lookup(f"nn.{name}")
+    except RuleError:
+        return None
+    return rule if rule.framework == "pytorch" and name in (rule.name, *rule.aliases) else None
+
+
+def layer_arguments(reader: Reader, rule: Any, spelled: str, args: list[Any], kwargs: dict[str, Any],
+                    where: Location) -> tuple[list[Any], dict[str, Any]]:
+    """A layer's arguments as its rule takes them: a layer given as an argument becomes a
+    LayerCall, a function or library object opaque text; a value the code leaves unknown is
+    refused, naming the argument, unless the rule ignores it."""
+    names = [a.name for a in rule.args]
+    takes_anything = {a.name for a in rule.args if a.convert is anything} | set(COMMON_IGNORED)
+
+    def convert(value: Any, name: str | None) -> Any:
+        if isinstance(value, Unknown) or value is BATCH:
+            if name in takes_anything:
+                return Opaque("(not known from the code)")
+            why = value.why if isinstance(value, Unknown) else "it is the batch size"
+            label = f"its argument '{name}'" if name else "an argument"
+            raise SpecError(f"{spelled}: {label} is not known from the code: {why}",
+                            value.where if isinstance(value, Unknown) and value.where else where)
+        if isinstance(value, Layer):
+            return LayerCall(_layer_type(value), tuple(convert(v, None) for v in value.args),
+                             tuple((k, convert(v, k)) for k, v in value.kwargs.items()))
+        if isinstance(value, (list, tuple)):
+            items = [convert(v, name) for v in value]
+            return items if isinstance(value, list) else tuple(items)
+        if isinstance(value, dict):
+            return {k: convert(v, name) for k, v in value.items()}
+        if isinstance(value, (Lib, Function, Partial, Module, Const, Tensor, Param, Bound, Method)):
+            return Opaque(describe(value))
+        return value
+
+    positional = [convert(v, names[i] if i < len(names) else None) for i, v in enumerate(args)]
+    return positional, {k: convert(v, k) for k, v in kwargs.items()}
+
+
+def _layer_type(layer: Layer) -> str:
+    return f"nn.{layer.rule.name}" if layer.framework == TORCH else layer.rule.name
+
+
+def _bound(rule: Any, spelled: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> dict[str, Any]:
+    """The arguments by name, checked now: a wrong one is refused where the layer is made."""
+    if rule.any_args:
+        return {}
+    try:
+        return bind(rule.args, args, kwargs, pack=rule.packs_positional)
+    except ArgumentError as err:
+        raise SpecError(f"{spelled}: {err}", where) from None
