@@ -372,7 +372,7 @@ def test_keras_ops_lambda_time_distributed_and_quantized_layers():
     report = count(model)
     assert_matches_keras(report, model)
     rows = {r.name: r for r in report.layers}
-    assert rows["td"].params == 4 * 2 + 2 and "no rule" in rows["td"].note
+    assert rows["td"].params == 4 * 2 + 2 and rows["td"].type == "TimeDistributed"
     assert rows["double"].output_shape == (5, 2) and "Lambda" in rows["double"].note
     assert "quantized (int8)" in rows["q"].note
     assert {r.type for r in report.layers if r.type.startswith("ops.")} == {"ops.Add", "ops.Relu"}
@@ -521,3 +521,19 @@ def test_application_without_its_top_and_unknown_image_size():
     assert_matches_keras(report, model)
     assert report.layers[1].output_shape == (None, None, 3)  # conv1_pad
     assert report.layers[-1].output_shape == (2048,)
+
+
+def test_time_distributed_wraps_any_layer_as_keras_builds_it():
+    x = keras.Input((5, 16, 16, 3))
+    y = L.TimeDistributed(L.Conv2D(8, 3, strides=2), name="frames")(x)
+    y = L.TimeDistributed(L.Flatten(), name="flat")(y)
+    frozen = L.Dense(4)
+    frozen.trainable = False
+    y = L.TimeDistributed(frozen, name="head")(y)
+    model = keras.Model(x, y)
+    report = count(model)
+    assert_matches_keras(report, model)  # every row's count, trainable split and shape against Keras's
+    rows = {r.name: r for r in report.layers}
+    assert rows["frames"].output_shape == (5, 7, 7, 8) and rows["frames"].params == 3 * 3 * 3 * 8 + 8
+    assert rows["frames"].macs == 5 * (7 * 7 * 8) * (3 * 3 * 3)
+    assert (rows["head"].trainable, rows["head"].non_trainable) == (0, 7 * 7 * 8 * 4 + 4)

@@ -106,6 +106,7 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "Reduce": ("axis=(1, 2)", None),
     "MatMul": ("", ((10, 64), (64, 32))),
     "Elementwise": ("'exp'", None),
+    "TimeDistributed": ("Dense(16)", ((10, 64),)),
     "RandomColorJitter": ("hue_factor=0.2", ((32, 32, 3),)),
 }
 for _name in ("RandomHue", "RandomSaturation", "RandomColorDegeneration", "RandomGrayscale"):

@@ -49,6 +49,7 @@ _READ: dict[tuple[str, str], Callable[[Any, dict], Any]] = {
     ("InputLayer", "shape"): lambda layer, config: tuple(config["batch_shape"])[1:],  # batch dropped
     ("Bidirectional", "layer"): lambda layer, config: _layer_call(layer.forward_layer),  # a config dict there
     ("Bidirectional", "backward_layer"): lambda layer, config: _layer_call(layer.backward_layer),
+    ("TimeDistributed", "layer"): lambda layer, config: _layer_call(layer.layer),
 }
 
 

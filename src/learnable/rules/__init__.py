@@ -24,6 +24,7 @@ from . import (  # noqa: F401  (registration)
     structure,
     tensor_ops,
     transformer,
+    wrapper,
 )
 from ._base import (
     CHANNELS_FIRST,
