@@ -329,6 +329,14 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("x = " + "(" * 300 + "1" + ")" * 300 + "\n", "Python"),
     ("def f(:\n", "is not valid Python"),
     ("async def f():\n    await g()\nf()\n", "not read"),
+    # found by fuzzing the reader (fuzz/fuzz_code.py): each once a traceback
+    ("import functools\nf = functools.partial()\n", "functools.partial() is missing arguments"),
+    ("x = 1 in 'abc'\n", "TypeError: 'in <string>' requires string"),
+    ("import torch\nx = torch.zeros(2, 3)[0, 1, 2]\n", "indexes 3 axes of a tensor of 2"),
+    ("d = dict([(1, 2), e])\n", "builds no model"),
+    ("n = len(range(10 ** 30))\n", "too long to count"),
+    ("a = [[0] * 999999 for i in range(1000)]\n", "more than 3,000,000 steps"),
+    ("import torch.nn as nn\nm = nn.Sequential({'a.b': nn.ReLU()})\n", "without '.', got 'a.b'"),
 ])
 def test_work_is_bounded_and_bad_code_gets_one_message(code, message):
     assert message in error(code)
@@ -358,3 +366,11 @@ def test_the_cli_reads_code_from_standard_input():
     done = run_cli("count", "-", "--input", "1x28x28", stdin=LENET + "\nnet = Net()\n")
     assert done.returncode == 0, done.stderr
     assert f"Total params: {LENET_PARAMS:,}" in done.stdout
+
+
+def test_a_sweep_of_code_changes_a_name_its_top_level_sets():
+    code = "import torch.nn as nn\nhidden = 8\nmodel = nn.Sequential(nn.Linear(4, hidden), nn.Linear(hidden, 2))\n"
+    totals = [v.report.total_params for v in learnable.sweep(code, {"hidden": [8, 16]})]
+    assert totals == [(4 * 8 + 8) + (8 * 2 + 2), (4 * 16 + 16) + (16 * 2 + 2)]
+    with pytest.raises(learnable.LearnableError, match="'hiden' is not a name .*did you mean 'hidden'"):
+        list(learnable.sweep(code, {"hiden": [8]}))

@@ -78,16 +78,18 @@ def _check_option(name: str, value: str | None, options: tuple[str, ...]) -> Non
         raise SpecError(f"{name} must be {' or '.join(options)}, got {value!r}")
 
 
-def compare_conventions(source: Any, *, input_shape: Any = None, data_format: str | None = None) -> Comparison:
+def compare_conventions(source: Any, *, input_shape: Any = None, data_format: str | None = None,
+                        **code_options: Any) -> Comparison:
     """The network counted as Keras counts it and as PyTorch counts it, side by side, with
     the reason wherever they differ."""
+    from .code import code_source
     from .importers import framework_of, model_file
 
-    if framework_of(source) is None and model_file(source) is None:
+    if code_source(source) is None and framework_of(source) is None and model_file(source) is None:
         source = load(source)  # parse a spec once
     from .comparison import Comparison
 
-    keras, pytorch = (count(source, input_shape=input_shape, data_format=data_format, convention=c)
+    keras, pytorch = (count(source, input_shape=input_shape, data_format=data_format, convention=c, **code_options)
                       for c in CONVENTIONS)
     return Comparison(keras, pytorch)
 
@@ -102,7 +104,7 @@ def audit(source: Any, claims: Any, **options: Any) -> AuditResult:
 
 
 def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | None = None,
-          convention: str | None = None) -> Iterator[Variant]:
+          convention: str | None = None, **code_options: Any) -> Iterator[Variant]:
     """Count a spec over a grid of argument values: every combination, one
     :class:`~learnable.sweeping.Variant` (its ``values`` and ``report``) at a time.
 
@@ -113,6 +115,10 @@ def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | 
         for variant in learnable.sweep("model.yaml", {"conv_2.filters": [16, 32, 64], "fc_1.units": [64, 128]}):
             print(variant.values, variant.report.total_params)
 
+    For model code, a key is a name the code's top level sets (``{"num_classes": [10, 100]}``),
+    and ``code_options`` are :func:`count`'s (``input_shape``, ``model``, ``values``,
+    ``integer_input``).
+
     The first key varies slowest. Keys and values are checked at once, each variant when it
     is counted: one that cannot exist raises :class:`~learnable.sweeping.VariantError` (a
     :class:`LearnableError`) naming its values.
@@ -121,4 +127,4 @@ def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | 
     _check_option("convention", convention, CONVENTIONS)
     from .sweeping import variants
 
-    return variants(source, grid, data_format, convention)
+    return variants(source, grid, data_format, convention, **code_options)

@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Count a spec for every combination of the values given with --vary: one row per "
                     "variant with its parameters and MACs, the first --vary changing slowest.",
         epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sweep.add_argument("source", metavar="SOURCE", help="a spec: a file, a compact-form string, - or zoo:NAME")
+    sweep.add_argument("source", metavar="SOURCE", help="a spec (a file, a compact-form string, - or zoo:NAME), or "
+                                                        "model code (a .py file; then --vary NAME=... changes a "
+                                                        "name its top level sets)")
     sweep.add_argument("--vary", action="append", required=True, metavar="LAYER.ARGUMENT=V1,V2,...",
                        help="an argument of a top-level layer or block use (by its name in the report), or its "
                             "repeat, and the values to count it with, as YAML: 16,32,64 or [28,28,1],[32,32,3]; "
@@ -130,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     sweep.add_argument("--data-format", choices=DATA_FORMATS, help="layout of the shapes")
     _add_memory_options(sweep.add_argument_group("memory of each variant (docs/compute.md says what is counted)"))
+    _add_code_options(sweep)
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -231,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _model_options(args: argparse.Namespace) -> dict:
     """count()'s options for code and framework models, from --input, --model and --set."""
-    from .importers.python_file import parse_shape
+    from .code.options import parse_shape, parse_value
 
     options: dict = {}
     if args.input:
@@ -242,28 +245,8 @@ def _model_options(args: argparse.Namespace) -> dict:
     if getattr(args, "model", None):
         options["model"] = args.model
     if getattr(args, "values", None):
-        options["values"] = dict(_value(text) for text in args.values)
+        options["values"] = dict(parse_value(text) for text in args.values)
     return options
-
-
-def _value(text: str) -> tuple[str, object]:
-    """``num_classes=10`` → ("num_classes", 10): the value read as YAML, lists as tuples
-    (``image_size=[180,180]`` is a tuple in the code that ``--set`` replaces)."""
-    from .spec._yaml import load_yaml
-
-    name, equals, value = text.partition("=")
-    if not equals or not name.strip().isidentifier():
-        raise SpecError(f"--set {text!r}: write NAME=VALUE, e.g. num_classes=10")
-    data, _ = load_yaml(value or "null", f"--set {name.strip()}")
-    return name.strip(), _tuples(data)
-
-
-def _tuples(value: object) -> object:
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    return value
 
 
 def _stdin() -> object:
@@ -322,7 +305,6 @@ def _sweep(args: argparse.Namespace) -> int:
     from .api import sweep
     from .importers.python_file import is_reference
     from .render.sweep import render_sweep
-    from .spec import decode, parse_text, read_bounded
 
     grid: dict[str, list] = {}
     for key, values in map(_vary, args.vary):
@@ -334,8 +316,9 @@ def _sweep(args: argparse.Namespace) -> int:
         raise SpecError(f"{source}: a sweep changes the arguments of a spec's layers, and a model defined in "
                         "Python has none to change: sweep a spec of the network (YAML, JSON or the compact form)")
     if source == "-":
-        source = parse_text(decode(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>"), "<stdin>")
-    variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention))
+        source = _stdin()
+    variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention,
+                          **_model_options(args)))
     memory = _memory(args, [variant.report for variant in variants])
     sys.stdout.write(render_sweep(list(grid), variants, args.format, memory=memory))
     return 0

@@ -76,9 +76,18 @@ def short_repr(value: Any) -> str:
 
 
 def variants(source: Any, grid: Mapping[str, Iterable[Any]], data_format: str | None = None,
-             convention: str | None = None) -> Iterator[Variant]:
+             convention: str | None = None, **code_options: Any) -> Iterator[Variant]:
     """The variants of ``source`` over ``grid``, counted one at a time as they are asked for.
-    The keys and values are checked before anything is counted."""
+    The keys and values are checked before anything is counted. For model code, a key is a
+    name its top level sets or leaves to the user (``num_classes``), and ``code_options``
+    are count()'s for code (input_shape, model, values, integer_input)."""
+    from .code import code_source
+
+    code = code_source(source)
+    if code is not None:
+        return _code_variants(code, grid, data_format, convention, code_options)
+    if code_options:
+        raise SpecError("input_shape, model and values are for model code (a .py file or Python text)")
     spec = _spec(source)
     axes = _axes(spec, grid)
     return _counted(spec, axes, data_format, convention)
@@ -174,3 +183,46 @@ def _counted(spec: ModelSpec, axes: list, data_format: str | None, convention: s
 @gc_paused  # one variant at a time: the caller's code between them runs with the collector on
 def _count(spec: ModelSpec, data_format: str | None, convention: str | None, counted: dict) -> Report:
     return engine.run(build_graph(spec, data_format, convention), counted)
+
+
+# ---- model code: a name's value at a time ---------------------------------------------------
+
+
+def _code_variants(code: tuple[str, str | None], grid: Mapping[str, Iterable[Any]], data_format: str | None,
+                   convention: str | None, options: dict[str, Any]) -> Iterator[Variant]:
+    from .code import settable_names
+
+    text, source = code
+    if not isinstance(grid, Mapping) or not grid:
+        raise SpecError("a sweep of model code needs at least one NAME and its values, e.g. {'num_classes': [10, 100]}")
+    names = settable_names(text, source)
+    axes = []
+    for key, values in grid.items():
+        head = str(key).split(".")[0]
+        if head not in names:
+            raise SpecError(f"sweep key {key!r}: '{head}' is not a name the code's top level sets or leaves to you"
+                            f"{suggest(head, sorted(names))} (a sweep of code changes such names, e.g. "
+                            "num_classes; not a function's own parameters)")
+        axes.append((str(key), _values(str(key), values)))
+    if prod(len(values) for _, values in axes) > MAX_VARIANTS:
+        raise SpecError(f"the sweep has more than {MAX_VARIANTS:,} variants: give fewer values")
+    return _code_counted(text, source, axes, data_format, convention, options)
+
+
+def _code_counted(text: str, source: str | None, axes: list, data_format: str | None, convention: str | None,
+                  options: dict[str, Any]) -> Iterator[Variant]:
+    from .api import _code_graph
+
+    counted: dict = {}
+    fixed = dict(options.pop("values", None) or {})
+    for combination in product(*(values for _, values in axes)):
+        values = dict(zip((key for key, _ in axes), combination))
+        if sum(map(len, counted.values())) > MAX_COUNTED:
+            counted.clear()
+        try:
+            graph = _code_graph((text, source), options.get("input_shape"), data_format, convention,
+                                options.get("model"), {**fixed, **values}, options.get("integer_input", False))
+            report = engine.run(graph, counted)
+        except LearnableError as err:
+            raise VariantError(values, err) from None
+        yield Variant(values, report)

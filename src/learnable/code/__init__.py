@@ -23,7 +23,8 @@ from ..errors import Location, SpecError
 # Lines that only code has: a cheap test before parsing. A block statement makes text code
 # even when it does not parse (its error is then Python's, not the compact form's).
 _BLOCK = re.compile(r"^[ \t]*(?:def |class |for |while |if |with |try:|async |@)", re.MULTILINE)
-_CODE_LINE = re.compile(r"^[ \t]*(?:import |from |[\w.\[\]]+[ \t]*[-+*/]?=[^=])", re.MULTILINE)
+_CODE_LINE = re.compile(r"^[ \t]*(?:import |from |[\w.\[\], *]+[ \t]*(?:[-+*/%@&|^]|//|\*\*|<<|>>)?=[^=])",
+                        re.MULTILINE)
 _FRAMEWORKS = ("torch", "keras", "tensorflow", "tf_keras", "keras_core", "torchvision")
 
 
@@ -46,6 +47,28 @@ def code_source(source: Any) -> tuple[str, str | None] | None:
     if isinstance(source, str) and looks_like_code(source):
         return source, None
     return None
+
+
+def settable_names(text: str, source: str | None = None) -> set[str]:
+    """The names ``values``/``--set`` can give: those the code's top level assigns (in its
+    ifs and loops too), and those it uses without defining anywhere (from a cell not pasted)."""
+    from .read import parse
+
+    tree = parse(text, source)
+    top: set[str] = set()
+    stack = list(tree.body)
+    while stack:
+        statement = stack.pop()
+        for target in [t for node in ast.walk(statement) if isinstance(node, (ast.Assign, ast.AnnAssign,
+                                                                                ast.AugAssign, ast.For))
+                       for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]:
+            top.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            top.add(statement.name)
+    defined = top | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | {
+        a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return top | (used - defined)
 
 
 def _read(path: Path) -> str:
@@ -114,4 +137,4 @@ def _called(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
-__all__ = ["code_source", "looks_like_code", "read_code"]
+__all__ = ["code_source", "looks_like_code", "read_code", "settable_names"]

@@ -303,7 +303,10 @@ class Expressions:
         if isinstance(function, ClassObj):
             return self.world.instantiate(function, args, kwargs, self.where(node))
         if isinstance(function, _python.Builtin):
-            return function(args, kwargs, node)
+            try:
+                return function(args, kwargs, node)
+            except (IndexError, KeyError):  # (builtins read their arguments by position)
+                raise self.error(f"{function.name}() is missing arguments", node) from None
         return self.world.call(function, args, kwargs, self.where(node))
 
     def call_function(self, function: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:

@@ -61,12 +61,16 @@ def checked_str(value: str, interp: Interpreter, node: ast.AST) -> str:
 
 
 def _checked(value: Any, interp: Interpreter, node: ast.AST) -> Any:
+    """A value an operation made, within the bounds; a string or list costs a step per item
+    (so that making large lists in a loop runs out of steps, not of memory)."""
     if isinstance(value, int):
         return checked_int(value, interp, node)
     if isinstance(value, str):
+        interp.charge(len(value), node)
         return checked_str(value, interp, node)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, dict, set)):
         check_size(len(value), interp, node)
+        interp.charge(len(value), node)
     return value
 
 
@@ -139,7 +143,10 @@ def compare(op: ast.cmpop, left: Any, right: Any, interp: Interpreter, node: ast
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(right, (list, tuple, dict, str, set, range)):
             return Unknown(f"`{ast.unparse(node)}` is not known from the code")
-        inside = any(_same(left, item) for item in right) if isinstance(right, (list, tuple)) else left in right
+        try:
+            inside = any(_same(left, item) for item in right) if isinstance(right, (list, tuple)) else left in right
+        except TypeError as err:  # 1 in "abc", [1] in {}
+            raise interp.error(f"TypeError: {err}", node) from None
         return inside if isinstance(op, ast.In) else not inside
     if isinstance(op, (ast.Eq, ast.NotEq)) and not (is_plain(left) and is_plain(right)):
         same = _same(left, right)
@@ -345,7 +352,10 @@ def _len(interp: Interpreter, args: list[Any], node: ast.AST) -> Any:
     if isinstance(value, Unknown):
         return value
     if is_plain(value) and value is not None and not isinstance(value, (int, float, bool)):
-        return len(value)
+        try:
+            return len(value)
+        except OverflowError:  # len(range(10**30))
+            raise interp.error("len() of a range too long to count", node) from None
     return interp.world.length(value, interp.where(node))
 
 
@@ -377,8 +387,11 @@ def _dict(interp: Interpreter, args: list[Any], kwargs: dict[str, Any], node: as
             if isinstance(pairs, Unknown):
                 return pairs
             for pair in pairs:
-                key, value = pair
-                result[key] = value
+                if isinstance(pair, Unknown):
+                    return pair
+                if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                    raise interp.error(f"dict() takes (key, value) pairs, got {describe(pair)}", node)
+                set_item(result, pair[0], pair[1], interp, node)
     result.update(kwargs)
     check_size(len(result), interp, node)
     return result

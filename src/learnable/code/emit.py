@@ -31,6 +31,7 @@ class _Pending:
     node: Node
     owner: Any  # the Layer or Param whose weights it holds (None: an operation without weights)
     trainable: Any = None  # an object whose .trainable says whether its weights train (else owner)
+    weighted: bool = False  # it has weights (a layer without any, called again, shares nothing)
 
 
 @dataclass(slots=True)
@@ -89,7 +90,7 @@ class Emitter:
                          type_name=type_name if type_name != rule.name else None, note=note)
         shapes = list(input_shapes) if input_shapes is not None else [t.shape for t in inputs]
         inference = engine.infer(node, shapes, self.context)
-        self.pending.append(_Pending(node, owner, trainable))
+        self.pending.append(_Pending(node, owner, trainable, bool(inference.weights)))
         for open_block in self.stack:
             open_block.nodes += 1
         if batched is None:
@@ -122,7 +123,7 @@ class Emitter:
               frozen: Any = None) -> Graph:
         """The graph of the nodes that make ``outputs`` (None: every node), each layer's
         weights counted at its first node."""
-        keep = None if outputs is None else self._reachable(outputs)
+        keep = None if outputs is None else self._kept(outputs)
         nodes: list[Node] = []
         owners: dict[int, str] = {}
         blocks = {b.name: b for b in self.blocks}
@@ -131,7 +132,7 @@ class Emitter:
             if keep is not None and node.name not in keep:
                 continue
             shares = None
-            if pending.owner is not None:
+            if pending.owner is not None and pending.weighted:
                 first = owners.setdefault(id(pending.owner), node.name)
                 shares = None if first == node.name else first
             nodes.append(replace(node, shares=shares, index=len(nodes) + 1,
@@ -140,8 +141,18 @@ class Emitter:
         return Graph(tuple(nodes), name=name, data_format=data_format, convention=convention,
                      blocks=tuple(self._block_infos(nodes, kept)))
 
-    def _reachable(self, outputs: Sequence[Tensor]) -> set[str]:
-        return self.ancestors({t.node for t in outputs})
+    def _kept(self, outputs: Sequence[Tensor]) -> set[str]:
+        """The nodes that make ``outputs``, and all else inside a block one of them is in: a
+        layer the code subclasses counts every weight it made, used or not (as Keras does)."""
+        reachable = self.ancestors({t.node for t in outputs})
+        parents = {b.name: b.parent for b in self.blocks}
+        entered: set[str] = set()
+        for pending in self.pending:
+            block = pending.node.block if pending.node.name in reachable else None
+            while block is not None and block not in entered:
+                entered.add(block)
+                block = parents.get(block)
+        return reachable | {p.node.name for p in self.pending if p.node.block in entered}
 
     def ancestors(self, names: Iterable[str]) -> set[str]:
         """The nodes ``names`` are made from, and themselves."""

@@ -124,7 +124,10 @@ class Interpreter(Expressions):
         return self.error(f"{what} ({code}) is not read: {remedy}", node)
 
     def tick(self, node: ast.AST) -> None:
-        self.steps += 1
+        self.charge(1, node)
+
+    def charge(self, steps: int, node: ast.AST) -> None:
+        self.steps += steps
         if self.steps > MAX_STEPS:
             raise self.error(f"reading the code takes more than {MAX_STEPS:,} steps (a loop that runs too long?); "
                              "learnable reads model code, not training loops over data", node)

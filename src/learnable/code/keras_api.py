@@ -97,11 +97,13 @@ class KerasAPI:
         trainable = kwargs.pop("trainable", True)
         keras2, note = self._keras2_input(rule, name, args, kwargs)
         note = self._keras2_default(rule.name, args, kwargs) or note
+        if rule.is_input and keras2 is not None:  # InputLayer(input_shape=(28, 28, 1)): Keras 2's spelling
+            kwargs["shape"], keras2 = keras2, None
         args, kwargs = layer_arguments(self.reader, rule, f"layers.{name}", args, kwargs, where)
         bound = _bound(rule, f"layers.{name}", args, kwargs, where)
         layer_name = given_name if isinstance(given_name, str) else self.names.auto(snake_case(rule.name))
-        return Layer(KERAS, rule, name, tuple(args), kwargs, where, name=layer_name, trainable=trainable is not False,
-                     note=note, bound=bound, keras2_input=keras2)
+        return self.reader.finish(Layer(KERAS, rule, name, tuple(args), kwargs, where, name=layer_name,
+                                        trainable=trainable is not False, note=note, bound=bound, keras2_input=keras2))
 
     def _keras2_input(self, rule: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, str]:
         """Keras 2's ways to state the input on a layer (``Dense(64, input_shape=(784,))``,
@@ -167,20 +169,22 @@ class KerasAPI:
                 raise SpecError(f"Sequential of layers not known from the code: {items.why}", where)
             for layer in items:
                 self.add(model, layer, where)
-        return model
+        return self.reader.finish(model)
 
     def add(self, model: Module, layer: Any, where: Location) -> None:
         if isinstance(layer, Tensor) and not model.children:  # keras.Input(...) first
             model.input_shape = layer.shape
             model.inputs = layer
             return
-        if isinstance(layer, Layer) and layer.rule.is_input:  # InputLayer(input_shape=...)
-            model.input_shape = layer.bound.get("shape") or layer.keras2_input
+        if isinstance(layer, Layer) and layer.rule.is_input:  # InputLayer(shape=...)
+            model.input_shape = layer.bound.get("shape")
+            model.input_name = layer.name
             return
         if not isinstance(layer, (Layer, Module)):
             raise SpecError(f"Sequential.add() takes a layer, got {_describe(layer)}", where)
         if not model.children and model.input_shape is None and isinstance(layer, Layer) and layer.keras2_input:
-            model.input_shape = layer.keras2_input
+            model.input_shape = layer.keras2_input  # Keras makes an InputLayer for it, named as layers are
+            model.input_name = self.names.auto("input_layer")
         model.children[layer.name] = layer
 
     def functional(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
@@ -194,7 +198,7 @@ class KerasAPI:
                 raise SpecError(f"keras.Model's {what} are not known from the code: {unknown.why}",
                                 unknown.where or where)
         name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else self.names.auto("functional")
-        return Module(KERAS, "Functional", name=name, where=where, inputs=inputs, outputs=outputs)
+        return self.reader.finish(Module(KERAS, "Functional", name=name, where=where, inputs=inputs, outputs=outputs))
 
     def instantiate(self, cls: Any, bases: list[str], args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         base = "Model" if any(b in ("keras.Model", "keras.Functional") for b in bases) else "Layer"

@@ -201,7 +201,7 @@ class KerasModel:
         inputs = getattr(model, "inputs", None)
         if isinstance(inputs, Tensor):
             return inputs.node
-        return self.reader.keras.names.auto("input_layer")
+        return getattr(model, "input_name", "") or self.reader.keras.names.auto("input_layer")
 
 
 def _inputs(args: list[Any], kwargs: dict[str, Any]) -> list[Any]:

@@ -38,6 +38,8 @@ class KerasOps:
         name = path.rpartition(".")[2]
         if name == "image_data_format":
             return self.reader.data_format
+        if name in ("get", "serialize", "deserialize") and args and not is_operand(args[0]):
+            return args[0]  # keras.activations.get("relu"): an activation, as a layer's argument
         return self._op(name, f"ops.{name}", args, kwargs, where)
 
     def random(self, name: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
@@ -78,6 +80,9 @@ class KerasOps:
             return Unknown(f"{spelled} of something that is not a tensor", where)
         if name in _SAME:
             return x
+        if name == "broadcast_to":
+            shape = rest[0] if rest else kwargs.get("shape")
+            return ops.broadcast(x, list(shape) if isinstance(shape, (list, tuple)) else [shape], spelled, where)
         if name in _BINARY:
             other = rest[0] if rest else kwargs.get("x2", kwargs.get("y", kwargs.get("b")))
             if name == "matmul" and (kwargs.get("transpose_b") or kwargs.get("transpose_a")):

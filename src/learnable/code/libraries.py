@@ -33,7 +33,10 @@ class Method:
         self.name, self.function = name, function
 
     def __call__(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
-        return self.function(args, kwargs, where)
+        try:
+            return self.function(args, kwargs, where)
+        except (IndexError, KeyError):  # (methods read their arguments by position)
+            raise SpecError(f"{self.name}() is missing arguments", where) from None
 
 
 @dataclass(eq=False)
@@ -97,7 +100,10 @@ def call(reader: Reader, path: str, args: list[Any], kwargs: dict[str, Any], whe
     module, _, name = path.rpartition(".")
     handler = _HANDLERS.get(path)
     if handler is not None:
-        return handler(reader, args, kwargs, where)
+        try:
+            return handler(reader, args, kwargs, where)
+        except (IndexError, KeyError):  # (the handlers read their arguments by position)
+            raise SpecError(f"{path}() is missing arguments", where) from None
     if module in ("math", "numpy") and name in (_MATH if module == "math" else _NUMPY):
         if unknown is not None:
             return unknown

@@ -194,6 +194,24 @@ class Ops:
         dims[a % rank], dims[b % rank] = dims[b % rank], dims[a % rank]
         return self.permute(x, dims, spelled, where)
 
+    def broadcast(self, x: Operand, sizes: list[Any], spelled: str, where: Location | None) -> Any:
+        """``cls_token.expand(B, -1, -1)``, ``ops.broadcast_to(cls, [batch, 1, d])``: a tensor
+        whose first size is 1, broadcast over the batch, is batched (a parameter so used is
+        its node with the batch axis); anything that changes other sizes is not followed."""
+        if not sizes or len(sizes) != len(x.shape) + batched(x):
+            return Unknown(f"`{spelled}` that adds axes is not followed", where)
+        first, rest = sizes[0], sizes[1:]
+        own = x.shape if batched(x) else x.shape[1:]
+        if not (first is BATCH or first == -1 or batched(x)) or not all(s == -1 or s == d for s, d in zip(rest, own)):
+            return Unknown(f"`{spelled}` that changes sizes other than the batch is not followed", where)
+        if batched(x):
+            return x
+        if x.shape[:1] != (1,) or isinstance(x, Tensor):
+            return Unknown(f"`{spelled}` of a tensor whose first axis is not one to broadcast", where)
+        if isinstance(x, Const):
+            return Const(x.shape[1:], True, x.integer, x.what)
+        return self.reader.parameter_node(x, True, where)
+
     def unsqueeze(self, x: Operand, dim: int, spelled: str, where: Location | None) -> Any:
         rank = len(x.shape) + batched(x)
         dim = dim if dim >= 0 else dim + rank + 1
@@ -236,6 +254,8 @@ class Ops:
             at = items.index(Ellipsis)
             fill = rank - (len(items) - 1 - items.count(None))
             items[at:at + 1] = [slice(None)] * max(fill, 0)
+        if len(items) - items.count(None) > rank:
+            raise SpecError(f"`{spelled}` indexes {len(items) - items.count(None)} axes of a tensor of {rank}", where)
         result: Any = x
         axis = 0
         for item in items:

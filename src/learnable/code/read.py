@@ -57,9 +57,10 @@ def parse(text: str, source: str | None) -> ast.Module:
 def _choose(reader: Reader, tree: ast.Module, model: str | None, source: str | None) -> Any:
     if model is not None:
         return _named(reader, model, source)
-    built = reader.scope.models
-    chosen = next((v for _, v in reversed(built) if isinstance(v, Module)), None)
-    chosen = chosen or next((v for _, v in reversed(built) if isinstance(v, Layer) and v.rule.name != "Tensors"), None)
+    held = [v for v in reader.scope.vars.values() if isinstance(v, (Module, Layer)) and id(v) in reader.finished]
+    held.sort(key=lambda v: reader.finished[id(v)])
+    chosen = next((v for v in reversed(held) if isinstance(v, Module)), None)
+    chosen = chosen or next((v for v in reversed(held) if v.rule.name != "Tensors"), None)
     if chosen is not None:
         return chosen
     classes = [v for v in reader.scope.vars.values() if isinstance(v, ClassObj) and _is_model_class(v)]

@@ -38,13 +38,10 @@ class ModuleScope(Scope):
         super().__init__()
         self.fixed = _nested(values)
         self.vars.update(self.fixed)
-        self.models: list[tuple[str, Any]] = []  # the models the top level assigns, in order
 
     def assign(self, name: str, value: Any) -> None:
         if name not in self.fixed:
             super().assign(name, value)
-            if isinstance(value, (Layer, Module)):
-                self.models.append((name, value))
 
 
 class Reader:
@@ -63,6 +60,7 @@ class Reader:
         self.keras_model = KerasModel(self)
         self.scope = ModuleScope(values)
         self.stated: list[tuple] = []  # shapes of learnable's own Input(...) lines
+        self.finished: dict[int, int] = {}  # a layer or model → when it was finished (the last one is counted)
         self.fed: dict[int, list[Any]] = {}  # a model → what the code's top level calls it with
         self.option_inputs: list[tuple] = []  # --input shapes, for a keras.Input whose shape the code leaves unknown
         self.used_option_inputs = False
@@ -131,6 +129,8 @@ class Reader:
                 return Lib(path)
         if name == "Input":
             return libraries.LEARNABLE_INPUT
+        if name in _ALIASES:  # a pasted cell without its imports, written with the usual names
+            return Lib(_ALIASES[name])
         owners = frameworks_of(name)
         if owners:  # a pasted cell without its imports: Dense(10), nn.Conv2d
             framework = PYTORCH if owners == {PYTORCH} or (len(owners) > 1 and self.prefer == PYTORCH) else KERAS
@@ -153,6 +153,8 @@ class Reader:
             return function(args, kwargs, where)
         if is_operand(function):
             raise SpecError("a tensor is called like a function", where)
+        if isinstance(function, str) and args and is_operand(args[0]):  # keras.activations.get("relu")(x)
+            return self.ops.apply("Activation", [args[0]], {"activation": function}, function, function, where)
         if isinstance(function, Instance):
             return self.special(function, "__call__", "is called", args, kwargs, where)
         raise SpecError(f"{libraries.describe(function)} is called, but it is not a function", where)
@@ -167,6 +169,12 @@ class Reader:
         return self.interp.call(Bound(function, obj), args, kwargs, where)
 
     def call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        try:
+            return self._call_lib(path, args, kwargs, where)
+        except (IndexError, KeyError):  # (library functions read their arguments by position)
+            raise SpecError(f"{path}() is missing arguments", where) from None
+
+    def _call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         framework = framework_of(path)
         if framework == TORCH:
             return self.torch.call_lib(path, args, kwargs, where)
@@ -219,7 +227,13 @@ class Reader:
             self.interp.call(Bound(init, module), args, kwargs, where)
         else:
             base_init(module, args, kwargs, where)
-        return module
+        return self.finish(module)
+
+    def finish(self, model: Any) -> Any:
+        """Note that a layer or model is built (after its ``__init__``): the model counted by
+        default is the last one built that the top level holds."""
+        self.finished[id(model)] = len(self.finished)
+        return model
 
     def own_attribute(self, owner: Module, name: str, where: Location) -> Any:
         """A module's own attribute (a submodule, a tensor, a value it set) or its class's (a
@@ -378,6 +392,12 @@ class Reader:
         return value
 
 
+# The names code uses for the libraries by convention (import torch.nn as nn, ...).
+_ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "optim": "torch.optim",
+            "keras": "keras", "layers": "keras.layers", "tf": "tensorflow", "K": "keras.backend", "ops": "keras.ops",
+            "np": "numpy", "math": "math", "models": "keras.models"}
+
+
 def _nested(values: dict[str, Any]) -> dict[str, Any]:
     """``{"input_lang.n_words": 4345}`` → input_lang, an object whose n_words is 4345."""
     result: dict[str, Any] = {}
@@ -399,7 +419,8 @@ def _nested(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _framework(tree: ast.Module) -> str:
-    """Whose code this is, from what it imports (PyTorch's when it imports torch and no Keras)."""
+    """Whose code this is, from what it imports (PyTorch's when it imports torch and no
+    Keras); without imports (a pasted cell), from the names it uses (``nn.``, ``layers.Dense``)."""
     keras = torch = False
     for node in ast.walk(tree):
         names: list[str] = []
@@ -411,19 +432,19 @@ def _framework(tree: ast.Module) -> str:
             head = name.split(".")[0]
             torch |= head in ("torch", "torchvision")
             keras |= head in ("keras", "tensorflow", "tf_keras", "keras_core")
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "nn":
-            torch = True
-    if torch and not keras:
-        return TORCH
-    if keras:
-        return KERAS
+    if torch or keras:
+        return TORCH if torch and not keras else KERAS
     return _framework_from_names(tree)
 
 
 def _framework_from_names(tree: ast.Module) -> str:
-    """No imports: the layer names decide (Conv2d is PyTorch's, Conv2D Keras's)."""
+    """No imports: the conventional names (``nn.Linear``, ``keras.Input``, ``layers.Dense``)
+    and the layer names (Conv2d is PyTorch's, Conv2D Keras's) decide."""
     torch = keras = 0
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr[:1].isupper():
+            torch += node.value.id in ("nn", "torch")
+            keras += node.value.id in ("keras", "layers", "tf")
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             owners = frameworks_of(name) if name else frozenset()

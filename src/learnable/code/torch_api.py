@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .reader import Reader
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+_WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel",
+             "torch.nn.parallel.DataParallel")
 # torch.nn classes without parameters that have no rule: a row of their own, counted as nothing
 _PARAM_FREE_SUFFIXES = ("Loss",)
 _PARAM_FREE = {"LocalResponseNorm", "CrossMapLRN2d", "Unfold", "Fold", "CosineEmbeddingLoss"}
@@ -55,6 +57,8 @@ class TorchAPI:
             return None if path.startswith("torch.nn.init.") else Unknown(f"{path}(...)", where)
         if path in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             return self._parameter(args, kwargs, where)
+        if path in _WRAPPERS and args:  # nn.DataParallel(model): the same modules, on several devices
+            return args[0]
         if path.startswith("torch.nn.") and path.count(".") == 2:
             return self.construct(path.rpartition(".")[2], args, kwargs, where)
         if path.startswith("torch."):
@@ -68,9 +72,9 @@ class TorchAPI:
         if name in CONTAINERS:
             module = Module(TORCH, name, base=name, where=where)
             self.base_init(module, args, kwargs, where)
-            return module
+            return self.reader.finish(module)
         if name == "Module":
-            return Module(TORCH, "Module", base="Module", where=where)
+            return self.reader.finish(Module(TORCH, "Module", base="Module", where=where))
         rule = _rule(name)
         if rule is None:
             if name.endswith(_PARAM_FREE_SUFFIXES) or name in _PARAM_FREE:
@@ -79,8 +83,8 @@ class TorchAPI:
             raise SpecError(f"nn.{name} has no rule in learnable, so its parameters cannot be counted from the code; "
                             "count the model with FILE.py:NAME (which runs your file, with PyTorch installed)", where)
         args, kwargs = layer_arguments(self.reader, rule, f"nn.{name}", args, kwargs, where)
-        return Layer(TORCH, rule, name, tuple(args), kwargs, where, bound=_bound(rule, f"nn.{name}", args, kwargs,
-                                                                                   where))
+        return self.reader.finish(Layer(TORCH, rule, name, tuple(args), kwargs, where,
+                                        bound=_bound(rule, f"nn.{name}", args, kwargs, where)))
 
     def _parameter(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         data = args[0] if args else kwargs.get("data")
@@ -244,6 +248,8 @@ class TorchAPI:
                 owner.tied[name] = value  # weight tying: the same tensor, counted once
             return
         if isinstance(value, (Layer, Module)) or (value is None and name in owner.children):
+            if not isinstance(name, str) or not name or "." in name:  # as torch's add_module refuses it
+                raise SpecError(f"a module's name must be a string without '.', got {name!r}", where)
             owner.params.pop(name, None)
             owner.attrs.pop(name, None)
             owner.children[name] = value

@@ -155,7 +155,9 @@ class TorchOps:
             return self._library(name, args, where)
         if name in CREATION:
             return self.create(name, args, kwargs, where)
-        if name in ("no_grad", "inference_mode", "enable_grad", "device", "Generator", "Size", "dtype"):
+        if name == "device":
+            return _device(args[0] if args else kwargs.get("type", "cpu"))
+        if name in ("no_grad", "inference_mode", "enable_grad", "Generator", "Size", "dtype"):
             return Unknown(f"torch.{name}()", where)
         if not args and "input" not in kwargs and name not in ("cat", "concat", "concatenate", "stack"):
             return Unknown(f"torch.{name}() is not followed", where)
@@ -312,20 +314,7 @@ def _split(chunks: bool) -> Callable[..., Any]:
 def _expand(self: TorchOps, x: Any, args: list[Any], kwargs: dict[str, Any], where: Location, spelled: str) -> Any:
     """``cls_token.expand(B, -1, -1)``: a tensor broadcast over the batch is batched."""
     sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
-    if not sizes or len(sizes) != len(x.shape) + _batched(x):
-        return Unknown(f"`{spelled}` that adds axes is not followed", where)
-    first, rest = sizes[0], sizes[1:]
-    own = x.shape if _batched(x) else x.shape[1:]
-    keeps = all(s == -1 or s == d for s, d in zip(rest, own))
-    if (first is BATCH or first == -1 or _batched(x)) and keeps:
-        if isinstance(x, Param) or (isinstance(x, (Tensor, Const)) and not x.batched):
-            if x.shape[:1] != (1,):
-                return Unknown(f"`{spelled}` of a tensor whose first size is not 1", where)
-            if isinstance(x, Const):
-                return Const(x.shape[1:], True, x.integer, x.what)
-            return self.reader.parameter_node(x, True, where) if isinstance(x, Param) else x
-        return x
-    return Unknown(f"`{spelled}` that changes sizes other than the batch is not followed", where)
+    return self.ops.broadcast(x, sizes, spelled, where)
 
 
 def _expand_as(self: TorchOps, x: Any, args: list[Any], kwargs: dict[str, Any], where: Location, spelled: str) -> Any:
@@ -364,6 +353,16 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "unsqueeze": _unsqueeze, "squeeze": _squeeze, "dim": _dim, "numel": _numel, "new_zeros": _new,
     "new_ones": _new, "new_empty": _new, "t": lambda s, x, a, k, w, sp: s.ops.transpose(x, -1, -2, sp, w),
 }
+
+
+def _device(spec: Any) -> Any:
+    """``torch.device("cuda:0" if torch.cuda.is_available() else "cpu")``: the code reads no
+    device (is_available() is False here), so a branch on ``device.type`` is decided as on a CPU."""
+    from .values import ClassObj, Instance
+
+    text = spec if isinstance(spec, str) else "cpu"
+    kind, _, index = text.partition(":")
+    return Instance(ClassObj("device", (), {}), {"type": kind, "index": int(index) if index.isdigit() else None})
 
 
 class _Dtype:

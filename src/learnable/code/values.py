@@ -226,6 +226,7 @@ class Module:
     inputs: Any = None
     outputs: Any = None
     input_shape: Shape | None = None  # a Keras Sequential's, when its code states one
+    input_name: str = ""  # the name of the InputLayer Keras makes for it
     built: bool = False  # a Keras layer the code subclasses: its build() has run
 
     @property

@@ -60,15 +60,3 @@ def _run(path: Path, where: Location) -> Any:
     finally:
         sys.path.pop(0)
     return module
-
-
-def parse_shape(text: str) -> tuple[tuple[int, ...], bool]:
-    """``3x224x224`` or ``3,224,224`` → ((3, 224, 224), False); ``128:int`` (token ids) →
-    ((128,), True)."""
-    sizes, colon, kind = text.strip().partition(":")
-    if colon and kind.strip().lower() not in ("int", "long", "ids"):
-        raise SpecError(f"--input {text!r}: after the sizes, write :int for token ids (e.g. 128:int)")
-    parts = re.split(r"[x,×\s]+", sizes.strip().strip("()[]"))
-    if not parts or not all(p.isdigit() and int(p) > 0 and len(p) < 19 for p in parts):
-        raise SpecError(f"--input must be sizes such as 3x224x224, got {text!r}")
-    return tuple(int(p) for p in parts), bool(colon)
