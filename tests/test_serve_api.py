@@ -277,3 +277,40 @@ def test_a_bug_is_a_500_that_says_so(base, monkeypatch, capsys):
     assert payload["error"]["message"] == "learnable failed on this spec (a bug, please report it): " \
                                           "ZeroDivisionError: division by zero"
     assert "Traceback" in capsys.readouterr().err  # kept for the bug report, on the server's console
+
+
+MLP_CODE = """import torch.nn as nn
+
+class MLP(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc1 = nn.Linear(784, width)
+        self.fc2 = nn.Linear(width, classes)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x.view(x.size(0), -1)).relu())
+"""
+
+
+def test_model_code_counts_with_its_input_model_and_values(base):
+    status, payload = count(base, MLP_CODE, input="1x28x28", model="MLP(32)", values="classes=10")
+    assert status == 200 and payload["source"] == "code"
+    report = payload["report"]
+    assert report["total_params"] == (784 * 32 + 32) + (32 * 10 + 10)
+    assert [row["output_shape"] for row in report["layers"]][-1] == [10] and report["notes"] == []
+
+
+def test_model_code_errors_name_their_line_and_options_are_checked(base):
+    status, payload = count(base, MLP_CODE, model="MLP(32)")
+    assert status == 422 and payload["error"]["line"] == 7 and "--set classes=" in payload["error"]["message"]
+    status, payload = count(base, MLP_CODE, input="3 x y")
+    assert status == 400 and "input must be sizes" in payload["error"]["message"]
+    status, payload = count(base, MLP_CODE, values="classes")
+    assert status == 400 and "NAME=VALUE" in payload["error"]["message"]
+
+
+def test_a_python_file_name_is_text_not_a_file(base, tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text("import torch.nn as nn\nmodel = nn.Linear(3, 2)\n")
+    status, payload = count(base, str(path))
+    assert status == 422 and "not a list of layer calls" in payload["error"]["message"]  # read as text

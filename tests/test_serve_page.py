@@ -249,3 +249,45 @@ def test_the_memory_toggle_shows_each_term_with_its_arithmetic(site):
     expect()(memory).to_contain_text("adamw state (exp_avg and exp_avg_sq, fp32): 2×(2,515×4) = 20,120 B")
     expect()(memory).to_contain_text("Training memory (adamw)")
     shot(page, "memory")
+
+
+CIFAR_NET = """import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+net = Net()
+"""
+# (5×5×3 + 1)×6 + (5×5×6 + 1)×16 + (400 + 1)×120 + (120 + 1)×84 + (84 + 1)×10
+CIFAR_TOTAL = f"{456 + 2416 + 48120 + 10164 + 850:,}"
+
+
+def test_pasted_model_code_counts_and_takes_an_input_shape(site):
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    page.fill("#spec", CIFAR_NET)
+    expect()(total(page)).to_have_text(CIFAR_TOTAL, timeout=WAIT_MS)
+    expect()(page.locator("#code-options")).to_be_visible()
+    expect()(page.locator("#total-notes")).to_contain_text("no input shape")
+    page.fill("#code-input", "3x32x32")
+    expect()(layer_row(page, "flatten")).to_contain_text("(400,)", timeout=WAIT_MS)
+    expect()(page.locator("#total-notes")).not_to_contain_text("no input shape")
+    assert "input=3x32x32" in page.url
+    shot(page, "pasted_code")

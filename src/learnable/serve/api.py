@@ -2,9 +2,10 @@
 
 The server reads nothing a request names. A spec is text (YAML, JSON or the compact form)
 parsed in memory, or ``zoo:NAME``, a file shipped in the package and looked up among the
-zoo's names. Paths, ``FILE.py:NAME`` and model files are never opened, because the text
-never reaches :func:`learnable.spec.load` (which would treat a path as a file); nothing
-is executed, because specs never are. See docs/serve.md for the contract.
+zoo's names; model code is text too, read by the code reader (never run, its work bounded).
+Paths, ``FILE.py:NAME`` and model files are never opened, because the text never reaches
+:func:`learnable.spec.load` or :func:`learnable.code.code_source` (which would treat a path
+as a file); nothing is executed. See docs/serve.md for the contract.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..spec import parse_text, zoo
 MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
 MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
 FORMATS = ("json", "markdown", "csv", "latex")
-FIELDS = ("spec", "convention", "data_format", "format", "depth")
+FIELDS = ("spec", "convention", "data_format", "format", "depth", "input", "model", "values")
 # The page's toggles: MACs (in every report; true adds them to the rendered formats) and
 # memory (true, or {"batch", "dtype", "optimizer"}: an estimate, docs/compute.md).
 OPTIONS = ("macs", "memory")
@@ -68,13 +69,14 @@ def count_request(body: bytes) -> dict[str, Any]:
     if depth < 0:
         raise RequestError(400, f"'depth' must be a whole number ≥ 0, got {depth}")
     options = _options(request)
+    code = _code_options(request)
     try:
-        report = _count(spec_text, convention, data_format)
+        report = _count(spec_text, convention, data_format, code)
         memory = _memory(report, options.get("memory"))
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               **_figures(report)}
+               "source": "code" if code is not None else "spec", **_figures(report)}
     if memory is not None:
         payload["memory"] = memory.to_dict()
     if fmt:
@@ -133,8 +135,41 @@ def _options(request: dict) -> dict[str, Any]:
     return {name: request[name] for name in OPTIONS if request.get(name) not in (None, False)}
 
 
-def _count(text: str, convention: str | None, data_format: str | None):
-    """Text → report, through the parser and the engine only: never a file or an importer."""
+def _code_options(request: dict) -> dict[str, Any] | None:
+    """For model code: ``input`` ("3x32x32", "128:int", or several, comma-free, separated by
+    spaces), ``model`` (a name or a call) and ``values`` ("num_classes=10; lang.n_words=50");
+    None when the text is no code."""
+    from ..code import looks_like_code
+    from ..code.options import parse_shape, parse_values
+
+    if not looks_like_code(_field(request, "spec", str, required=True)):
+        return None
+    options: dict[str, Any] = {}
+    try:
+        text = (_field(request, "input", str) or "").strip()
+        if text:
+            shapes = [parse_shape(part, "input") for part in text.split()]
+            options["input_shape"] = shapes[0][0] if len(shapes) == 1 else [shape for shape, _ in shapes]
+            options["integer_input"] = any(integer for _, integer in shapes)
+        if (_field(request, "model", str) or "").strip():
+            options["model"] = request["model"].strip()
+        if (_field(request, "values", str) or "").strip():
+            options["values"] = parse_values(request["values"])
+    except LearnableError as err:
+        raise RequestError(400, str(err)) from None
+    return options
+
+
+def _count(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None = None):
+    """Text → report, through the parsers and the engine only: never a file or an importer."""
+    if code is not None:
+        from dataclasses import replace
+
+        from .. import engine
+        from ..code import read_code
+
+        graph = read_code(text, None, data_format=data_format, **code)
+        return engine.run(replace(graph, convention=convention) if convention else graph)
     stripped = text.strip()
     if stripped.startswith(zoo.PREFIX) and "\n" not in stripped:
         spec = parse_text(zoo.text(stripped), stripped, "yaml")

@@ -33,8 +33,13 @@
     }
   }
 
+  const CODE_FIELDS = { input: "code-input", model: "code-model", values: "code-values" };
+
   function countRequest() {
     const body = { spec: editor.value, convention: $("convention").value || null };
+    for (const [field, id] of Object.entries(CODE_FIELDS)) {
+      if ($(id).value.trim()) body[field] = $(id).value.trim(); // the server reads them for code only
+    }
     for (const family of shownFamilies()) {
       if (state.options.includes(family)) body[family] = true; // an option this server's count() takes
     }
@@ -76,6 +81,7 @@
 
   function showResult(payload, request) {
     state.lastGood = { payload, request };
+    if (payload.source === "code") $("code-options").hidden = false;
     LearnableView.showReport(payload, shownFamilies());
     offerToggles(LearnableView.families(payload.report));
     $("result").classList.remove("stale");
@@ -148,6 +154,9 @@
   function saveToAddress() {
     const params = new URLSearchParams({ spec: editor.value });
     if ($("convention").value) params.set("convention", $("convention").value);
+    for (const [field, id] of Object.entries(CODE_FIELDS)) {
+      if ($(id).value.trim()) params.set(field, $(id).value.trim());
+    }
     if (shownFamilies().size) params.set("show", [...shownFamilies()].join(","));
     const hash = `#${params}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -157,6 +166,8 @@
     const params = new URLSearchParams(location.hash.slice(1));
     if (!params.has("spec")) return false;
     editor.value = params.get("spec");
+    for (const [field, id] of Object.entries(CODE_FIELDS)) $(id).value = params.get(field) || "";
+    if (Object.keys(CODE_FIELDS).some((field) => params.get(field))) $("code-options").hidden = false;
     $("convention").value = ["keras", "pytorch"].includes(params.get("convention")) ? params.get("convention") : "";
     const show = (params.get("show") || "").split(",");
     for (const box of document.querySelectorAll("input[data-family]")) box.checked = show.includes(box.dataset.family);
@@ -285,6 +296,7 @@
     });
     for (const box of document.querySelectorAll("input[data-family]")) box.addEventListener("change", toggled);
     for (const id of ["batch", "dtype", "optimizer"]) $(id).addEventListener("change", countNow);
+    for (const id of Object.values(CODE_FIELDS)) $(id).addEventListener("input", scheduleCount);
     for (const button of document.querySelectorAll("button[data-export]")) {
       button.addEventListener("click", () => exportText(button.dataset.export));
     }

@@ -90,7 +90,7 @@ const LearnableView = (() => {
     const lists = Object.keys(report).filter((key) => visible(key) && familyOf(key) && Array.isArray(report[key]) &&
       report[key].length && report[key].every((item) => typeof item === "string"));
     return { cards: cards.map((key) => [key, humanize(key)]),
-      notes: lists.map((key) => `${humanize(key)}: ${report[key].join(", ")}`) };
+      notes: [...lists.map((key) => `${humanize(key)}: ${report[key].join(", ")}`), ...(report.notes || [])] };
   }
 
   function chooseColumns(layers, shown) {
