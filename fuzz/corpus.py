@@ -1,9 +1,12 @@
 """Write the seed corpus of ``fuzz_spec.py``: the examples, the zoo, and a few hand-written
-specs that reach the corners (blocks, repeats, shared layers, graphs, pasted code).
+specs that reach the corners (blocks, repeats, shared layers, graphs, pasted code); with
+``--code``, that of ``fuzz_code.py``: the code corpus of the tests, each with every input.
 
     python fuzz/corpus.py fuzz/corpus
+    python fuzz/corpus.py fuzz/corpus-code --code
 
-Each seed is the first byte (reader and format, see ``target.split``) and a spec's text.
+Each seed is the first byte (reader and format, see ``target.split``; input shape and
+format for code, ``target.split_code``) and the text.
 """
 
 from __future__ import annotations
@@ -61,5 +64,18 @@ def write(folder: Path) -> int:
     return written
 
 
+def write_code(folder: Path) -> int:
+    """The code corpus's snippets, each with every input the first byte can pick."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for path in sorted((ROOT / "tests" / "code_corpus").glob("*.py")):
+        for head in range(6):
+            data = bytes([head]) + path.read_bytes()
+            (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+            written += 1
+    return written
+
+
 if __name__ == "__main__":
-    print(f"{write(Path(sys.argv[1]))} seeds written to {sys.argv[1]}")
+    target, code = Path(sys.argv[1]), "--code" in sys.argv[2:]
+    print(f"{(write_code if code else write)(target)} seeds written to {target}")

@@ -40,3 +40,30 @@ def count_text(data: bytes) -> None:
         # A user error must say something, on one line (the CLI prints it as one).
         if not message.strip() or len(message.splitlines()) != 1:
             raise AssertionError(f"bad error message {message!r}") from None
+
+
+# ---- the code reader ------------------------------------------------------------------------
+
+# The first byte of a code input picks the input shape given (as --input would) and the format.
+INPUTS = (None, (3, 32, 32), (28, 28, 1), (16,), (1, 28, 28), (8, 8))
+
+
+def split_code(data: bytes) -> tuple[tuple | None, bool, str, str]:
+    """(input shape, token ids?, format, code) of one fuzz input."""
+    head = data[0] if data else 0
+    text = data[1:].decode("utf-8", "replace")
+    return INPUTS[head % len(INPUTS)], bool(head & 8), FORMATS[(head >> 4) % len(FORMATS)], text
+
+
+def count_code(data: bytes) -> None:
+    """Python model code through the code reader (never run), counted and rendered."""
+    from learnable.code import read_code
+
+    shape, integer, fmt, text = split_code(data)
+    try:
+        report = engine.run(read_code(text, None, input_shape=shape, integer_input=integer))
+        render(report, fmt, explain=True, depth=2)
+    except LearnableError as err:
+        message = str(err)
+        if not message.strip() or len(message.splitlines()) != 1:
+            raise AssertionError(f"bad error message {message!r}") from None

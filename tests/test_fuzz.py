@@ -93,6 +93,15 @@ def test_ten_seconds_of_fuzzing_sweeps_find_no_crash(tmp_path):
     assert_fuzzing_finds_no_crash("fuzz_sweep.py", tmp_path, seconds=10, timeout=120)
 
 
+@needs_atheris
+def test_fifteen_seconds_of_fuzzing_the_code_reader_find_no_crash(tmp_path):
+    sys.path.insert(0, str(FUZZ))
+    from corpus import write_code
+
+    write_code(tmp_path / "corpus")
+    assert_fuzzing_finds_no_crash("fuzz_code.py", tmp_path, seconds=15, timeout=20)
+
+
 def assert_fuzzing_finds_no_crash(script: str, tmp_path, seconds: int, timeout: int) -> None:
     # No RSS limit here: libFuzzer reads the peak from getrusage, which a child forked from
     # this pytest process inherits (2 GB and more once the framework tests have run), so it
