@@ -68,7 +68,7 @@ def _load(values: Sequence[float]) -> str:
 def _targets(targets: Sequence[Target]) -> str:
     rows = [(t.goal, t.measured, VERDICT[t.met]) for t in targets]
     met = sum(t.met is True for t in targets)
-    return f"## Targets (issue 7)\n\n{met} of {len(targets)} met.\n\n" + _table(("Target", "Measured", ""), rows)
+    return f"## Targets (issues 7 and 15)\n\n{met} of {len(targets)} met.\n\n" + _table(("Target", "Measured", ""), rows)
 
 
 def _ratios(results: Results) -> str:

@@ -15,6 +15,7 @@ from .peers import NETWORKS, Case, count_only_case, importer_case, installed, le
 
 Log = Callable[[str], None]
 FLOOR = 'python -c "import argparse, yaml"'
+PASTED_CODE = "learnable count benchmarks/pasted_resnet.py --input 3x32x32"
 
 
 @dataclass
@@ -96,7 +97,9 @@ def fresh_commands(with_peers: bool) -> list[Measured]:
             _command('python -c "import learnable"', [python, "-c", "import learnable"]),
             _command('python -c "import torch"', [python, "-c", "import torch"], tool="torch"),
             _command('python -c "import keras"', [python, "-c", "import keras"], tool="keras"),
-            _command("learnable count examples/simple_cnn.yaml", [*learnable, "count", "examples/simple_cnn.yaml"])]
+            _command("learnable count examples/simple_cnn.yaml", [*learnable, "count", "examples/simple_cnn.yaml"]),
+            # issue 15: a pasted 100-line PyTorch module (a CIFAR ResNet-18 with its training loop), read
+            _command(PASTED_CODE, [*learnable, "count", "benchmarks/pasted_resnet.py", "--input", "3x32x32"])]
     for network in NETWORKS:
         source = LEARNABLE_SOURCES[network]
         arguments = (["sweep", source, *(f"--vary={key}={','.join(map(str, values))}" for key, values in SWEEP.items())]

@@ -1,5 +1,5 @@
-"""The targets of issue 7, each computed from this run's figures: MET, NOT MET, or not
-measured (a peer missing)."""
+"""The targets of issues 7 (speed and scale) and 15 (a pasted module), each computed from this
+run's figures: MET, NOT MET, or not measured (a peer missing)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from .measure import Stats
 from .peers import IMPORTER, LEARNABLE, TORCHINFO, TORCHINFO_1
 from .scale import ScaleRow, slopes
-from .suite import FLOOR, Measured
+from .suite import FLOOR, PASTED_CODE, Measured
 
 MAX_SEED_VS_PASS = 3.0
+MAX_PASTED_CODE_SECONDS = 0.150  # issue 15: a pasted 100-line module, as a fresh process
 MIN_RESNET_VS_TORCHINFO = 100.0
 MAX_SECONDS_100K, MAX_MB_100K = 2.0, 200.0
 FLAT = 1.25  # "time per layer flat": no slope between sizes more than 1.25× the first one
@@ -35,7 +36,15 @@ def median_of(rows: Sequence[Measured], network: str | None, label: str) -> floa
 
 def evaluate(in_process: Sequence[Measured], fresh: Sequence[Measured], scale: Sequence[ScaleRow]) -> list[Target]:
     return [_seed_startup(fresh), _resnet_in_process(in_process), _resnet_command(fresh), *_deep(scale),
-            _importer(in_process)]
+            _importer(in_process), _pasted_code(fresh)]
+
+
+def _pasted_code(fresh: Sequence[Measured]) -> Target:
+    ours = median_of(fresh, None, PASTED_CODE)
+    goal = f"`{PASTED_CODE}` (a 100-line module read as code), fresh: < {MAX_PASTED_CODE_SECONDS * 1000:.0f} ms"
+    if ours is None:
+        return Target(goal, "not measured", None)
+    return Target(goal, f"{ours * 1000:.0f} ms", ours < MAX_PASTED_CODE_SECONDS)
 
 
 def _seed_startup(fresh: Sequence[Measured]) -> Target:
