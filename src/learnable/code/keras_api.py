@@ -20,7 +20,7 @@ from .keras_ops import KerasOps
 from .libraries import Method
 from .names import snake_case
 from .ops import is_operand
-from .torch_api import _bound, layer_arguments
+from .arguments import bound_arguments, layer_arguments
 from .values import BATCH, MISSING, Const, Layer, Module, Param, Tensor, Unknown
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class KerasAPI:
         if rule.is_input and keras2 is not None:  # InputLayer(input_shape=(28, 28, 1)): Keras 2's spelling
             kwargs["shape"], keras2 = keras2, None
         args, kwargs = layer_arguments(self.reader, rule, f"layers.{name}", args, kwargs, where)
-        bound = _bound(rule, f"layers.{name}", args, kwargs, where)
+        bound = bound_arguments(rule, f"layers.{name}", args, kwargs, where)
         layer_name = given_name if isinstance(given_name, str) else self.names.auto(snake_case(rule.name))
         return self.reader.finish(Layer(KERAS, rule, name, tuple(args), kwargs, where, name=layer_name,
                                         trainable=trainable is not False, note=note, bound=bound, keras2_input=keras2))

@@ -11,6 +11,7 @@ often lacks its imports), and are otherwise :class:`Unknown`.
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import Any
 
 from ..errors import LearnableError, Location, SpecError
@@ -18,14 +19,11 @@ from ..errors import RuleError
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Context, lookup
 from ..rules._registry import frameworks_of
 from . import libraries
+from ._source import ALIASES, framework, nested
 from .emit import Emitter
 from .interpreter import Interpreter, Scope
-from .keras_api import KerasAPI
-from .keras_model import KerasModel
 from .names import TORCH, canonical, framework_of
 from .ops import Ops, is_operand
-from .torch_api import TorchAPI
-from .torch_model import TorchModel
 from .values import (BATCH, MISSING, Bound, ClassObj, Const, Function, Instance, Layer, Lib, Module, Param, Partial, Tensor,
                      Unknown, WeightRef)
 
@@ -36,7 +34,7 @@ class ModuleScope(Scope):
 
     def __init__(self, values: dict[str, Any]):
         super().__init__()
-        self.fixed = _nested(values)
+        self.fixed = nested(values)
         self.vars.update(self.fixed)
 
     def assign(self, name: str, value: Any) -> None:
@@ -48,22 +46,44 @@ class Reader:
     def __init__(self, text: str, source: str | None, tree: ast.Module, values: dict[str, Any],
                  data_format: str | None = None):
         self.source = source
-        self.framework = _framework(tree)
+        self.framework = framework(tree)
         self.prefer = PYTORCH if self.framework == TORCH else KERAS
         self.data_format = data_format or (CHANNELS_FIRST if self.framework == TORCH else CHANNELS_LAST)
         self.interp = Interpreter(self, source, text)
         self.emitter = self.new_emitter()
         self.ops = Ops(self)
-        self.torch = TorchAPI(self)
-        self.keras = KerasAPI(self)
-        self.torch_model = TorchModel(self)
-        self.keras_model = KerasModel(self)
         self.scope = ModuleScope(values)
         self.stated: list[tuple] = []  # shapes of learnable's own Input(...) lines
         self.finished: dict[int, int] = {}  # a layer or model → when it was finished (the last one is counted)
         self.fed: dict[int, list[Any]] = {}  # a model → what the code's top level calls it with
         self.option_inputs: list[tuple] = []  # --input shapes, for a keras.Input whose shape the code leaves unknown
         self.used_option_inputs = False
+
+    # Each framework's reader is made when first needed: code of one framework never
+    # imports the other's (a fresh `learnable count` pays for what it reads).
+    @cached_property
+    def torch(self) -> Any:
+        from .torch_api import TorchAPI
+
+        return TorchAPI(self)
+
+    @cached_property
+    def keras(self) -> Any:
+        from .keras_api import KerasAPI
+
+        return KerasAPI(self)
+
+    @cached_property
+    def torch_model(self) -> Any:
+        from .torch_model import TorchModel
+
+        return TorchModel(self)
+
+    @cached_property
+    def keras_model(self) -> Any:
+        from .keras_model import KerasModel
+
+        return KerasModel(self)
 
     @property
     def convention(self) -> str:
@@ -129,8 +149,8 @@ class Reader:
                 return Lib(path)
         if name == "Input":
             return libraries.LEARNABLE_INPUT
-        if name in _ALIASES:  # a pasted cell without its imports, written with the usual names
-            return Lib(_ALIASES[name])
+        if name in ALIASES:  # a pasted cell without its imports, written with the usual names
+            return Lib(ALIASES[name])
         owners = frameworks_of(name)
         if owners:  # a pasted cell without its imports: Dense(10), nn.Conv2d
             framework = PYTORCH if owners == {PYTORCH} or (len(owners) > 1 and self.prefer == PYTORCH) else KERAS
@@ -390,67 +410,6 @@ class Reader:
         if value is BATCH:
             raise SpecError(f"{what} is the batch size, which the code does not fix", where)
         return value
-
-
-# The names code uses for the libraries by convention (import torch.nn as nn, ...).
-_ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "optim": "torch.optim",
-            "keras": "keras", "layers": "keras.layers", "tf": "tensorflow", "K": "keras.backend", "ops": "keras.ops",
-            "np": "numpy", "math": "math", "models": "keras.models"}
-
-
-def _nested(values: dict[str, Any]) -> dict[str, Any]:
-    """``{"input_lang.n_words": 4345}`` → input_lang, an object whose n_words is 4345."""
-    result: dict[str, Any] = {}
-    for key, value in values.items():
-        head, *path = str(key).split(".")
-        if not path:
-            result[head] = value
-            continue
-        obj = result.get(head)
-        if not isinstance(obj, Instance):
-            obj = result[head] = Instance(ClassObj(head, (), {}))
-        for part in path[:-1]:
-            inner = obj.attrs.get(part)
-            if not isinstance(inner, Instance):
-                inner = obj.attrs[part] = Instance(ClassObj(part, (), {}))
-            obj = inner
-        obj.attrs[path[-1]] = value
-    return result
-
-
-def _framework(tree: ast.Module) -> str:
-    """Whose code this is, from what it imports (PyTorch's when it imports torch and no
-    Keras); without imports (a pasted cell), from the names it uses (``nn.``, ``layers.Dense``)."""
-    keras = torch = False
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        for name in names:
-            head = name.split(".")[0]
-            torch |= head in ("torch", "torchvision")
-            keras |= head in ("keras", "tensorflow", "tf_keras", "keras_core")
-    if torch or keras:
-        return TORCH if torch and not keras else KERAS
-    return _framework_from_names(tree)
-
-
-def _framework_from_names(tree: ast.Module) -> str:
-    """No imports: the conventional names (``nn.Linear``, ``keras.Input``, ``layers.Dense``)
-    and the layer names (Conv2d is PyTorch's, Conv2D Keras's) decide."""
-    torch = keras = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr[:1].isupper():
-            torch += node.value.id in ("nn", "torch")
-            keras += node.value.id in ("keras", "layers", "tf")
-        if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            owners = frameworks_of(name) if name else frozenset()
-            torch += owners == {PYTORCH}
-            keras += owners == {KERAS}
-    return TORCH if torch > keras else KERAS
 
 
 def _spelled_index(index: Any) -> str:

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ArgumentError, Location, SpecError
+from ..errors import Location, SpecError
 from ..rules import lookup
-from ..rules._args import COMMON_IGNORED, LayerCall, Opaque, anything, bind
+from ..rules._args import LayerCall
 from ..errors import RuleError
-from .libraries import Method, describe
+from .arguments import bound_arguments, layer_arguments
+from .libraries import Method
 from .names import TORCH
 from .ops import is_operand
 from .torch_ops import TorchOps
-from .values import MISSING, BATCH, Bound, Const, Function, Layer, Lib, Module, Param, Partial, Tensor, Unknown, WeightRef
+from .values import MISSING, Const, Function, Layer, Module, Param, Unknown, WeightRef
 
 if TYPE_CHECKING:
     from .reader import Reader
@@ -84,7 +85,7 @@ class TorchAPI:
                             "count the model with FILE.py:NAME (which runs your file, with PyTorch installed)", where)
         args, kwargs = layer_arguments(self.reader, rule, f"nn.{name}", args, kwargs, where)
         return self.reader.finish(Layer(TORCH, rule, name, tuple(args), kwargs, where,
-                                        bound=_bound(rule, f"nn.{name}", args, kwargs, where)))
+                                        bound=bound_arguments(rule, f"nn.{name}", args, kwargs, where)))
 
     def _parameter(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         data = args[0] if args else kwargs.get("data")
@@ -365,7 +366,7 @@ def _transformer_children(layer: Layer, where: Location) -> dict[str, Layer]:
         kwargs = {f"{part.lower()}_layer": LayerCall(f"nn.Transformer{part}Layer", (), tuple(common.items())),
                   "num_layers": count, "norm": norm}
         children[part.lower()] = Layer(TORCH, rule, f"Transformer{part}", (), kwargs, where,
-                                       bound=_bound(rule, f"nn.Transformer{part}", [], kwargs, where))
+                                       bound=bound_arguments(rule, f"nn.Transformer{part}", [], kwargs, where))
     return children
 
 
@@ -377,47 +378,6 @@ def _rule(name: str) -> Any:
     return rule if rule.framework == "pytorch" and name in (rule.name, *rule.aliases) else None
 
 
-def layer_arguments(reader: Reader, rule: Any, spelled: str, args: list[Any], kwargs: dict[str, Any],
-                    where: Location) -> tuple[list[Any], dict[str, Any]]:
-    """A layer's arguments as its rule takes them: a layer given as an argument becomes a
-    LayerCall, a function or library object opaque text; a value the code leaves unknown is
-    refused, naming the argument, unless the rule ignores it."""
-    names = [a.name for a in rule.args]
-    takes_anything = {a.name for a in rule.args if a.convert is anything} | set(COMMON_IGNORED)
-
-    def convert(value: Any, name: str | None) -> Any:
-        if isinstance(value, Unknown) or value is BATCH:
-            if name in takes_anything:
-                return Opaque("(not known from the code)")
-            why = value.why if isinstance(value, Unknown) else "it is the batch size"
-            label = f"its argument '{name}'" if name else "an argument"
-            raise SpecError(f"{spelled}: {label} is not known from the code: {why}",
-                            value.where if isinstance(value, Unknown) and value.where else where)
-        if isinstance(value, Layer):
-            return LayerCall(_layer_type(value), tuple(convert(v, None) for v in value.args),
-                             tuple((k, convert(v, k)) for k, v in value.kwargs.items()))
-        if isinstance(value, (list, tuple)):
-            items = [convert(v, name) for v in value]
-            return items if isinstance(value, list) else tuple(items)
-        if isinstance(value, dict):
-            return {k: convert(v, name) for k, v in value.items()}
-        if isinstance(value, (Lib, Function, Partial, Module, Const, Tensor, Param, Bound, Method)):
-            return Opaque(describe(value))
-        return value
-
-    positional = [convert(v, names[i] if i < len(names) else None) for i, v in enumerate(args)]
-    return positional, {k: convert(v, k) for k, v in kwargs.items()}
 
 
-def _layer_type(layer: Layer) -> str:
-    return f"nn.{layer.rule.name}" if layer.framework == TORCH else layer.rule.name
 
-
-def _bound(rule: Any, spelled: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> dict[str, Any]:
-    """The arguments by name, checked now: a wrong one is refused where the layer is made."""
-    if rule.any_args:
-        return {}
-    try:
-        return bind(rule.args, args, kwargs, pack=rule.packs_positional)
-    except ArgumentError as err:
-        raise SpecError(f"{spelled}: {err}", where) from None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Location, SpecError
 from ..rules import lookup
 from .ops import is_operand, made
-from .values import BATCH, Const, Lib, Param, Tensor, Unknown
+from .values import BATCH, Const, Lib, Param, Unknown
 
 if TYPE_CHECKING:
     from .reader import Reader
