@@ -337,6 +337,7 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("n = len(range(10 ** 30))\n", "too long to count"),
     ("a = [[0] * 999999 for i in range(1000)]\n", "more than 3,000,000 steps"),
     ("import torch.nn as nn\nm = nn.Sequential({'a.b': nn.ReLU()})\n", "without '.', got 'a.b'"),
+    ("import torch\nx = torch.arange(8)[:n, None]\nmodel = x\n", "builds no model"),
 ])
 def test_work_is_bounded_and_bad_code_gets_one_message(code, message):
     assert message in error(code)

@@ -190,6 +190,7 @@ LAYER_CASES = [
     ("GRU(4, reset_after=False)", [[7, 3]]), ("GRU(4)", [[None, 3]]),
     ("Bidirectional(LSTM(4, return_sequences=True), merge_mode='sum')", [[7, 3]]),
     ("Bidirectional(GRU(3), backward_layer=GRU(3, go_backwards=True))", [[7, 3]]),
+    ("TimeDistributed(Dense(5))", [[7, 3]]), ("TimeDistributed(Conv1D(4, 3, padding='same'))", [[6, 9, 2]]),
     ("ConvLSTM1D(3, 3)", [[5, 8, 2]]), ("ConvLSTM2D(2, 3, padding='same', return_sequences=True)", [[4, 6, 6, 2]]),
     ("ConvLSTM3D(2, 2)", [[3, 4, 4, 4, 1]]),
     ("UpSampling1D(3)", [[4, 2]]), ("UpSampling2D((2, 3), interpolation='bilinear')", [[4, 4, 2]]),

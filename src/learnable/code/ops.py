@@ -259,6 +259,8 @@ class Ops:
         result: Any = x
         axis = 0
         for item in items:
+            if isinstance(result, Unknown):
+                return result
             if item is None:
                 result = self.unsqueeze(result, axis, spelled, where)
                 axis += 1
