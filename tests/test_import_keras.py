@@ -213,7 +213,8 @@ LAYER_CASES = [
 ]
 # Rules for the operations a model's call() applies outside any layer (a learnable tensor,
 # slicing, keras.ops.mean, a @ b, ...): they have no Keras layer to import them from.
-_NOT_LAYERS = {"Parameter", "Slice", "Select", "Reduce", "MatMul", "Divide", "Elementwise"}
+_NOT_LAYERS = {"Parameter", "Slice", "Select", "Reduce", "MatMul", "Divide", "Elementwise", "Constant",
+               "Rearrange"}  # operations (and einops's layer), no Keras layers
 _LIST_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Attention",
                "AdditiveAttention"}
 

@@ -107,6 +107,8 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "MatMul": ("", ((10, 64), (64, 32))),
     "Elementwise": ("'exp'", None),
     "TimeDistributed": ("Dense(16)", ((10, 64),)),
+    "Rearrange": ("'b (h p1) (w p2) c -> b (h w) (p1 p2 c)', sizes={'p1': 4, 'p2': 4}", ((32, 32, 3),)),
+    "Constant": ("(10, 64)", ()),
     "RandomColorJitter": ("hue_factor=0.2", ((32, 32, 3),)),
 }
 for _name in ("RandomHue", "RandomSaturation", "RandomColorDegeneration", "RandomGrayscale"):

@@ -165,8 +165,8 @@ def _peak(layers: Sequence[LayerRow], sizes: Sequence[Expr | None]) -> tuple[lis
 
 def _inputs(row: LayerRow, i: int, layers: Sequence[LayerRow]) -> tuple[str, ...]:
     """A layer's inputs; an imported layer traced without wiring reads the one before it
-    (an input, a Parameter, and a tensor or buffer that model code makes read nothing)."""
-    if row.inputs or i == 0 or row.type in ("Input", "InputLayer", "Parameter", "tensor", "buffer"):
+    (an input, a Parameter, a Constant, and a buffer that model code uses read nothing)."""
+    if row.inputs or i == 0 or row.type in ("Input", "InputLayer", "Parameter", "Constant", "buffer"):
         return row.inputs
     return (layers[i - 1].name,)
 

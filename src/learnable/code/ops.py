@@ -94,11 +94,9 @@ class Ops:
         else:
             shape, is_batched = value.shape[1:], True
         name = reader.op_name("tensor")
-        note = f"a tensor the code makes ({value.what or 'from sizes'}): no weights"
-        return reader.emitter.emit(lookup("Tensors"), name, [], {"tensors": [], "output_shape": shape or None,
-                                                                  "note": note},
-                                   where=where, type_name="tensor", batched=is_batched, integer=value.integer,
-                                   input_shapes=())
+        return reader.emitter.emit(lookup("Constant"), name, [], {"shape": shape, "made_by": value.what},
+                                   where=where, batched=is_batched,
+                                   integer=value.integer, input_shapes=())
 
     # ---- elementwise ---------------------------------------------------------------------
 

@@ -195,6 +195,10 @@ class Reader:
             raise SpecError(f"{path}() is missing arguments", where) from None
 
     def _call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        if path.startswith("einops."):
+            from . import einops_ops
+
+            return einops_ops.call(self, path, args, kwargs, where)
         framework = framework_of(path)
         if framework == TORCH:
             return self.torch.call_lib(path, args, kwargs, where)

@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (registration)
     parameter,
     pooling,
     prelu,
+    rearrange,
     recurrent,
     resample,
     separable,

@@ -1,5 +1,5 @@
-"""Tensor operations a model's forward()/call() applies outside any layer: Slice, Select
-and Reduce. No parameters.
+"""Tensor operations a model's forward()/call() applies outside any layer: Slice, Select,
+Reduce, and the Constant a forward makes from sizes. No parameters.
 
 Axes count the batch as axis 0, as Keras ``axis`` and PyTorch ``dim`` do (``x[:, 1:5]`` is
 ``Slice(axis=1, start=1, stop=5)``); negative axes count from the end of the batched rank;
@@ -23,6 +23,9 @@ axis=1)``) drops its axes, or keeps them as size 1 with ``keepdims`` (torch's
 global average pooling counts them (the mean's one divide per output is not counted,
 there either); prod multiplies every input value into its running product, one per input
 value too; max and min compare, 0.
+
+Constant is a tensor the code makes from sizes alone (``torch.arange(n)``, ``torch.zeros(1,
+1, d)``): a source with its shape, no input, nothing computed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, Num, ceil_div, minus, num
-from ._args import Arg, boolean, choice, integer, optional, positive
+from ._args import Arg, anything, boolean, choice, integer, optional, positive, shape
 from ._base import NO_MACS, POINTWISE, Context, Inference, Rule, Shape, ShapeNote, per_value_macs
 from ._registry import register
 from .merge import torch_dim
@@ -142,4 +145,29 @@ register(Rule(
     doc="x.mean(dim), torch.sum(x, dim), x.amax(dim), keras.ops.mean(x, axis) over one or more axes (the batch is "
         "axis 0): no parameters; drops them, or keeps them as size 1 with keepdims. MACs: the input's size for "
         "mean, sum and prod; 0 for max and min.",
+))
+
+
+# ---- Constant -------------------------------------------------------------------------------
+
+
+def _shape_or_scalar(value: Any) -> tuple[int, ...]:
+    """A tensor's sizes, all known; () for a scalar."""
+    if isinstance(value, (list, tuple)) and not value:
+        return ()
+    dims = shape(value)
+    if None in dims:
+        raise ArgumentError(None, f"must be the tensor's sizes, all known, got {value!r}")
+    return dims
+
+
+def _constant(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(a["shape"], macs=NO_MACS, note=f"made by {a['made_by']}" if a["made_by"] else "")
+
+
+register(Rule(
+    name="Constant", family="structure", infer=_constant, arity=(0, 0),
+    args=(Arg("shape", _shape_or_scalar), Arg("made_by", anything, "")),
+    doc="A tensor the network makes from sizes alone (torch.arange(n), torch.zeros(1, 1, d)): one example's "
+        "shape; no parameters, no input, no multiply-accumulates.",
 ))

@@ -1,6 +1,6 @@
 """Argument values of the compact form, read from the syntax tree without running code.
 
-Literals (numbers, strings, tuples, lists, True/False/None) and integer arithmetic such as
+Literals (numbers, strings, tuples, lists, dicts, True/False/None) and integer arithmetic such as
 ``64 * 7 * 7`` are computed; anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
 opaque text, acceptable only where it cannot change a count (an activation).
 """
@@ -37,6 +37,8 @@ def literal(node: ast.expr, where: Location, names: Mapping[str, Any] | None = N
     if isinstance(node, (ast.Tuple, ast.List)):
         items = [literal(e, where, names) for e in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        return {k.value: literal(v, where, names) for k, v in zip(node.keys, node.values)}  # Rearrange's sizes
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = literal(node.operand, where, names)
         if _is_number(operand):
