@@ -335,6 +335,8 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("import torch\nx = torch.zeros(2, 3)[0, 1, 2]\n", "indexes 3 axes of a tensor of 2"),
     ("d = dict([(1, 2), e])\n", "builds no model"),
     ("n = len(range(10 ** 30))\n", "too long to count"),
+    ("x = [i for i in range(10 ** 30)]\n", "more than 1,000,000 items"),
+    ("x = sorted(range(10 ** 30))\n", "more than 1,000,000 items"),
     ("a = [[0] * 999999 for i in range(1000)]\n", "more than 3,000,000 steps"),
     ("import torch.nn as nn\nm = nn.Sequential({'a.b': nn.ReLU()})\n", "without '.', got 'a.b'"),
     ("import torch\nx = torch.arange(8)[:n, None]\nmodel = x\n", "builds no model"),

@@ -361,7 +361,7 @@ class Expressions:
         if isinstance(value, dict):
             return list(value)
         if isinstance(value, range):
-            _python.check_size(len(value), self, node)
+            _python.check_size(_python.range_size(value), self, node)
             return list(value)
         if isinstance(value, set):
             return list(value)

@@ -42,6 +42,14 @@ def is_plain(value: Any) -> bool:
 # ---- bounds --------------------------------------------------------------------------------
 
 
+def range_size(value: range) -> int:
+    """A range's length, or one past the limit for a range too long to count (10 ** 30 items)."""
+    try:
+        return len(value)
+    except OverflowError:
+        return MAX_ITEMS + 1
+
+
 def check_size(size: int, interp: Interpreter, node: ast.AST) -> None:
     if size > MAX_ITEMS:
         raise interp.error(f"a list of more than {MAX_ITEMS:,} items is refused; model code needs no such list",
@@ -369,7 +377,7 @@ def _iterable(interp: Interpreter, value: Any, node: ast.AST) -> Any:
     if isinstance(value, (str, bytes, int, float, bool, type(None), dict)):
         return value
     if isinstance(value, range):
-        check_size(len(value), interp, node)
+        check_size(range_size(value), interp, node)
         return value
     return interp.iterate(value, node)
 
