@@ -340,6 +340,7 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("a = [[0] * 999999 for i in range(1000)]\n", "more than 3,000,000 steps"),
     ("import torch.nn as nn\nm = nn.Sequential({'a.b': nn.ReLU()})\n", "without '.', got 'a.b'"),
     ("import torch\nx = torch.arange(8)[:n, None]\nmodel = x\n", "builds no model"),
+    ("import torch.nn as nn\nm = nn.ModuleDict({k * nn.ReLU() for k in 'ab'})\n", "not (key, module) pairs"),
 ])
 def test_work_is_bounded_and_bad_code_gets_one_message(code, message):
     assert message in error(code)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _python
 from ._syntax import code_of as _code
+from .names import canonical, is_library
 from .values import Bound, ClassObj, Function, Instance, Lib, Unknown
 
 if TYPE_CHECKING:
@@ -55,14 +56,18 @@ class Expressions:
         if isinstance(owner, Unknown):
             return owner
         if isinstance(owner, Lib):
-            return self.world.lib_attribute(owner, name)
+            return owner.path.rpartition(".")[2] if name == "__name__" else self.world.lib_attribute(owner, name)
         if isinstance(owner, Instance):
             return self._instance_attribute(owner, name, node)
         if isinstance(owner, ClassObj):
             try:
                 return owner.lookup(name)
             except KeyError:
+                if name in ("__name__", "__qualname__"):
+                    return owner.name
                 raise self.error(f"class {owner.name} has no attribute '{name}'", node) from None
+        if name == "__class__" and not _python.is_plain(owner):  # m.__class__.__name__
+            return self.world.type_of(owner)
         if isinstance(owner, (int, float, str, list, tuple, dict, bool, type(None))):
             return _python.method(owner, name, self, node)
         return self.world.attribute(owner, name, self.where(node))
@@ -135,8 +140,9 @@ class Expressions:
         for operand in node.values:
             value = self.eval(operand, scope)
             test = self.truth(value, operand)
-            if isinstance(test, Unknown):
-                return test
+            if isinstance(test, Unknown):  # `norm or nn.LayerNorm(8)`: which one is not known
+                return Unknown(f"`{_code(node)}` depends on a value not known from the code ({test.why})",
+                               test.where, maybe_module=True)
             if isinstance(node.op, ast.And) != test:
                 return value
         return value
@@ -157,6 +163,21 @@ class Expressions:
         if _python.is_plain(left) and _python.is_plain(right):
             return _python.binary(op, left, right, self, node)
         return self.world.binary(type(op).__name__, left, right, self.where(node))
+
+    def in_place(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+        """``a += b``: a list, or a ModuleList or Sequential, grows in place (so another name
+        for it sees the change, as in Python); anything else is ``a = a + b``."""
+        if isinstance(op, ast.Add) and isinstance(left, list) and not isinstance(right, Unknown):
+            items = self.iterate(right, node)
+            if isinstance(items, Unknown):
+                return Unknown(items.why, items.where, maybe_module=True)
+            _python.check_size(len(left) + len(items), self, node)
+            self.charge(len(items), node)
+            left.extend(items)
+            return left
+        if isinstance(left, Unknown) or isinstance(right, Unknown) or _python.is_plain(left):
+            return self.binary(op, left, right, node)
+        return self.world.binary(type(op).__name__, left, right, self.where(node), in_place=True)
 
     def _unary_op(self, node: ast.UnaryOp, scope: Scope) -> Any:
         operand = self.eval(node.operand, scope)
@@ -184,8 +205,9 @@ class Expressions:
 
     def _if_exp(self, node: ast.IfExp, scope: Scope) -> Any:
         test = self.truth(self.eval(node.test, scope), node.test)
-        if isinstance(test, Unknown):
-            return test
+        if isinstance(test, Unknown):  # `nn.Linear(d, n) if n > 0 else nn.Identity()`: which one is not known
+            return Unknown(f"`{_code(node.test)}` (line {getattr(node.test, 'lineno', '?')}) is not known from the "
+                           f"code ({test.why})", test.where, maybe_module=True)
         return self.eval(node.body if test else node.orelse, scope)
 
     def _lambda(self, node: ast.Lambda, scope: Scope) -> Any:
@@ -349,8 +371,12 @@ class Expressions:
             return value
         if _python.is_plain(value) or isinstance(value, (list, tuple, dict, range, set)):
             return bool(value)
-        if isinstance(value, (Function, Bound, ClassObj, Instance, Lib, _python.Builtin)):
+        if isinstance(value, (Function, Bound, ClassObj, Instance, _python.Builtin)):
             return True
+        if isinstance(value, Lib):
+            if is_library(canonical(value.path)):
+                return True
+            return Unknown(f"'{value.path}' comes from a module that is not in the code", self.where(node))
         return self.world.truth(value, self.where(node))
 
     def iterate(self, value: Any, node: ast.AST) -> list[Any] | Unknown:

@@ -180,8 +180,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def get_item(owner: Any, index: Any, interp: Interpreter, node: ast.AST) -> Any:
-    if isinstance(index, Unknown):
-        return index
+    if isinstance(index, Unknown):  # [nn.ReLU(), nn.GELU()][i]: it may be a layer
+        return Unknown(index.why, index.where, maybe_module=index.maybe_module or not all(map(
+            is_plain, owner.values() if isinstance(owner, dict) else owner)))
     if index is BATCH:
         return Unknown("it depends on the batch size")
     try:
@@ -199,6 +200,13 @@ def set_item(owner: Any, index: Any, value: Any, interp: Interpreter, node: ast.
         raise interp.error(f"{type(err).__name__}: {err}", node) from None
     if isinstance(owner, dict):
         check_size(len(owner), interp, node)
+
+
+def delete_item(owner: Any, index: Any, interp: Interpreter, node: ast.AST) -> None:
+    try:
+        del owner[index]
+    except (IndexError, KeyError, TypeError, ValueError) as err:
+        raise interp.error(f"{type(err).__name__}: {err}", node) from None
 
 
 def make_set(items: list[Any], interp: Interpreter, node: ast.AST) -> Any:
@@ -307,6 +315,9 @@ def builtins(interp: Interpreter) -> dict[str, Builtin]:
             try:
                 result = function(*args, **kwargs)
             except (TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError, IndexError) as err:
+                held = next((v for a in args if isinstance(a, (list, tuple)) for v in a if isinstance(v, Unknown)), None)
+                if held is not None:  # sum(p.numel() for p in ...) over values not known
+                    return held
                 raise interp.error(f"{name}(): {type(err).__name__}: {err}", node) from None
             if isinstance(result, (map, filter, zip, enumerate, reversed, type(iter([])))):
                 result = list(result)

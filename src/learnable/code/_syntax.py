@@ -36,6 +36,19 @@ def assigned_targets(statements: Iterable[ast.stmt]) -> list[ast.expr]:
     return [t for t in targets if isinstance(t, (ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List))]
 
 
+_TRAINING = frozenset({"requires_grad", "requires_grad_", "trainable"})
+
+
+def sets_training(statements: Iterable[ast.stmt]) -> ast.AST | None:
+    """The first place the statements freeze or unfreeze something (``p.requires_grad = False``,
+    ``m.requires_grad_(False)``, ``layer.trainable = False``), or None."""
+    for node in _walk(statements):
+        if isinstance(node, ast.Attribute) and node.attr in _TRAINING and (
+                isinstance(node.ctx, ast.Store) or node.attr == "requires_grad_"):
+            return node
+    return None
+
+
 def has_jump(statements: Iterable[ast.stmt], *, returns: bool = False, breaks: bool = False) -> bool:
     """Whether the statements hold a ``return`` (of this function) or a ``break``/``continue``
     (of the loop around them, not of a loop inside them)."""

@@ -126,7 +126,6 @@ class Emitter:
         keep = None if outputs is None else self._kept(outputs)
         nodes: list[Node] = []
         owners: dict[int, str] = {}
-        blocks = {b.name: b for b in self.blocks}
         for pending in self.pending:
             node = pending.node
             if keep is not None and node.name not in keep:
@@ -136,7 +135,7 @@ class Emitter:
                 first = owners.setdefault(id(pending.owner), node.name)
                 shares = None if first == node.name else first
             nodes.append(replace(node, shares=shares, index=len(nodes) + 1,
-                                 trainable=_trains(pending, blocks, frozen) and node.trainable))
+                                 trainable=_trains(pending, frozen) and node.trainable))
         kept = {n.name for n in nodes}
         return Graph(tuple(nodes), name=name, data_format=data_format, convention=convention,
                      blocks=tuple(self._block_infos(nodes, kept)))
@@ -181,16 +180,13 @@ class Emitter:
                 yield BlockInfo(block.name, block.type, block.parent if block.parent in last else None, output)
 
 
-def _trains(pending: _Pending, blocks: dict[str, _Block], frozen: Any) -> bool:
-    """Whether its weights train: its layer's flag, every module's around it, the model's."""
+def _trains(pending: _Pending, frozen: Any) -> bool:
+    """Whether its weights train: its own flag (which a module's switch sets for every
+    tensor under it, as it runs: torch_tensors, keras_layers), and the model's (a Keras
+    model that is not trainable trains nothing)."""
     holder = pending.trainable if pending.trainable is not None else pending.owner
     if holder is not None and not getattr(holder, "trainable", True):
         return False
-    block = blocks.get(pending.node.block) if pending.node.block else None
-    while block is not None:
-        if not getattr(block.module, "trainable", True):
-            return False
-        block = blocks.get(block.parent) if block.parent else None
     return frozen is None or getattr(frozen, "trainable", True)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import LearnableError, Location, SpecError
 from . import _python
 from ._expressions import MAX_CALL_DEPTH, Expressions, _Return
-from ._syntax import assigned_targets, code_of, has_jump
+from ._syntax import assigned_targets, code_of, has_jump, sets_training
 from .values import ClassObj, Function, Instance, Lib, Unknown
 
 MAX_STEPS = 3_000_000  # statements and expressions evaluated; a 100-line model takes a few thousand
@@ -171,7 +171,7 @@ class Interpreter(Expressions):
 
     def _aug_assign(self, node: ast.AugAssign, scope: Scope) -> None:
         current = self.eval(node.target, scope)  # (the handlers read a Store target as a Load)
-        value = self.binary(node.op, current, self.eval(node.value, scope), node)
+        value = self.in_place(node.op, current, self.eval(node.value, scope), node)
         self.bind(node.target, value, scope)
 
     def _if(self, node: ast.If, scope: Scope) -> None:
@@ -298,8 +298,33 @@ class Interpreter(Expressions):
 
     def _delete(self, node: ast.Delete, scope: Scope) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Name):
-                scope.vars.pop(target.id, None)
+            self._delete_target(target, scope)
+
+    def _delete_target(self, target: ast.expr, scope: Scope) -> None:
+        """``del x``, ``del model.aux`` (a module no longer counted), ``del layers[-1]``."""
+        if isinstance(target, ast.Name):
+            scope.vars.pop(target.id, None)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._delete_target(element, scope)
+        elif isinstance(target, ast.Attribute):
+            owner = self.eval(target.value, scope)
+            if isinstance(owner, (Instance, ClassObj)):
+                (owner.attrs if isinstance(owner, Instance) else owner.namespace).pop(target.attr, None)
+            elif not isinstance(owner, Unknown):
+                self.world.delete_attribute(owner, target.attr, self.where(target))
+        elif isinstance(target, ast.Subscript):
+            owner = self.eval(target.value, scope)
+            index = self.eval(target.slice, scope)
+            if isinstance(owner, Unknown):
+                return
+            if isinstance(index, Unknown):
+                raise self.error(f"`del {code_of(target)}`: which item is deleted is not known from the code "
+                                 f"({index.why})", target)
+            if isinstance(owner, (list, dict)):
+                _python.delete_item(owner, index, self, target)
+            else:
+                self.world.delete_item(owner, index, self.where(target))
 
     def _nothing(self, node: ast.stmt, scope: Scope) -> None:
         pass
@@ -328,6 +353,11 @@ class Interpreter(Expressions):
         is not known either."""
         reason = Unknown(f"it is set under `{code_of(test)}` (line {getattr(test, 'lineno', '?')}), which is not "
                          f"known from the code ({why.why})", why.where, maybe_module=True)
+        freezing = sets_training(statements)
+        if freezing is not None:
+            self.world.note(f"line {getattr(test, 'lineno', '?')}: `{code_of(test)}` is not known from the code "
+                            f"({why.why}), so what it freezes or unfreezes (`{code_of(freezing)}`) is not known; "
+                            "the trainable counts leave it out")
         targets = assigned_targets(statements)
         if loop_target is not None:
             targets = [loop_target, *targets]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Location, RuleError, SpecError
 from ..rules import KERAS, lookup
 from .emit import tensors_in
+from . import keras_layers
 from .keras_ops import KerasOps
 from .libraries import Method
 from .names import snake_case
@@ -147,8 +148,10 @@ class KerasAPI:
         name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else self.names.auto("input_layer")
         dtype = kwargs.get("dtype")
         integer = isinstance(dtype, str) and dtype in _INTEGER
-        return self.reader.emitter.emit(lookup("Input"), self.reader.emitter.unique(name), [], {"shape": shape},
-                                        where=where, integer=integer, framework=KERAS)
+        rule = lookup("Input")
+        layer = Layer(KERAS, rule, "InputLayer", (), {"shape": shape}, where, name=name)  # in model.layers
+        return self.reader.emitter.emit(rule, self.reader.emitter.unique(name), [], {"shape": shape}, where=where,
+                                        integer=integer, framework=KERAS, owner=layer)
 
     def merge(self, name: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         """``layers.add([a, b])``: the layer, made and called on its inputs."""
@@ -162,7 +165,8 @@ class KerasAPI:
     def sequential(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Module:
         layers = args[0] if args else kwargs.get("layers")
         name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else self.names.auto("sequential")
-        model = Module(KERAS, "Sequential", name=name, where=where, base="Sequential")
+        model = Module(KERAS, "Sequential", name=name, where=where, base="Sequential",
+                       trainable=kwargs.get("trainable") is not False)  # (its own flag: not its layers')
         if layers is not None:
             items = self.reader.interp.iterate(layers, where)
             if isinstance(items, Unknown):
@@ -198,7 +202,8 @@ class KerasAPI:
                 raise SpecError(f"keras.Model's {what} are not known from the code: {unknown.why}",
                                 unknown.where or where)
         name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else self.names.auto("functional")
-        return self.reader.finish(Module(KERAS, "Functional", name=name, where=where, inputs=inputs, outputs=outputs))
+        return self.reader.finish(Module(KERAS, "Functional", name=name, where=where, inputs=inputs, outputs=outputs,
+                                         trainable=kwargs.get("trainable") is not False))
 
     def instantiate(self, cls: Any, bases: list[str], args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         base = "Model" if any(b in ("keras.Model", "keras.Functional") for b in bases) else "Layer"
@@ -242,7 +247,9 @@ class KerasAPI:
         if name == "build":
             return Method("build", lambda a, k, w: self._build(owner, a, k, w))
         if name == "layers":
-            return list(owner.children.values())
+            return self.layers_of(owner)
+        if name == "get_layer":
+            return Method("get_layer", lambda a, k, w: self._get_layer(owner, a, k, w))
         if name in ("inputs", "input"):
             return owner.inputs if owner.inputs is not None else Unknown("the model's input", where)
         if name in ("outputs", "output"):
@@ -260,7 +267,7 @@ class KerasAPI:
     def _common(self, owner: Any, name: str, where: Location) -> Any:
         if name in ("summary", "compile", "fit", "evaluate", "predict", "save", "save_weights", "load_weights",
                     "train_on_batch", "test_on_batch", "set_weights", "reset_states", "add_loss", "add_metric",
-                    "count_params", "get_weights", "to_json", "get_layer", "predict_on_batch", "export"):
+                    "count_params", "get_weights", "to_json", "predict_on_batch", "export"):
             return Method(name, lambda a, k, w: Unknown(f"{name}() of a model", w))
         if name in ("trainable_weights", "weights", "non_trainable_weights", "variables", "trainable_variables",
                     "built", "dtype", "losses", "metrics", "input_spec", "supports_masking", "output_shape",
@@ -280,7 +287,8 @@ class KerasAPI:
         if unknown is not None:
             why = unknown if isinstance(unknown, Unknown) else Unknown("a weight's shape is not known", where)
             return Param((), where=where, unknown=why, name=name)
-        return Param(tuple(shape), trainable is not False, name=name if isinstance(name, str) else "", where=where)
+        return Param(tuple(shape), trainable is not False, name=name if isinstance(name, str) else "", where=where,
+                     fixed=trainable is False)
 
     def _build(self, owner: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> None:
         shape = args[0] if args else kwargs.get("input_shape")
@@ -288,9 +296,30 @@ class KerasAPI:
             owner.input_shape = tuple(shape)[1:]
         return None
 
+    def layers_of(self, model: Module) -> list[Any]:
+        """``model.layers``: a functional model's as Keras orders them (keras_layers), others'
+        in the order the code added or set them."""
+        if model.outputs is not None:
+            return keras_layers.functional_layers(self.reader.emitter, model)
+        return [c for c in model.children.values() if isinstance(c, (Layer, Module))]
+
+    def _get_layer(self, model: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        name = args[0] if args else kwargs.get("name")
+        index = args[1] if len(args) > 1 else kwargs.get("index")
+        layers = self.layers_of(model)
+        if isinstance(index, int) and not isinstance(index, bool) and name is None:
+            if 0 <= index < len(layers):
+                return layers[index]
+            raise SpecError(f"get_layer(index={index}) of a model of {len(layers)} layers", where)
+        found = next((layer for layer in layers if layer.name == name), None)
+        if found is None:
+            raise SpecError(f"model '{model.name}' has no layer named {name!r} (its layers: "
+                            f"{', '.join(repr(layer.name) for layer in layers[:12])})", where)
+        return found
+
     def set_attribute(self, owner: Any, name: str, value: Any, where: Location) -> None:
         if name == "trainable":
-            owner.trainable = value is not False
+            keras_layers.set_trainable(owner, self.reader.flag(value, where), self.layers_of)
             return
         if isinstance(owner, Layer):
             return

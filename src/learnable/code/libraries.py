@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
-from . import _python
+from . import _python, torch_tensors
 from .values import BATCH, Bound, ClassObj, Const, Function, Instance, Layer, Lib, Module, Param, Partial, Tensor, Unknown
 
 if TYPE_CHECKING:
@@ -304,11 +304,26 @@ def weight_attribute(ref: Any, name: str, where: Location) -> Any:
     """``fc.weight.data.uniform_(...)``, ``nn.init.*(fc.weight)``: nothing a count reads."""
     if name == "data":
         return ref
-    if name == "requires_grad":
-        return name not in ref.layer.frozen
     if name.endswith("_") or name in ("copy_", "normal_", "uniform_", "zero_", "fill_"):
         return Method(name, lambda a, k, w: None)
+    shape = torch_tensors.tensor_shape(ref) if name in ("shape", "numel", "nelement", "size", "dim", "ndim") else None
+    if shape is not None:  # p.numel() in a count the code prints
+        if name in ("shape", "ndim"):
+            return shape if name == "shape" else len(shape)
+        return Method(name, lambda a, k, w: _size(shape, name, a, w))
     return Unknown(f"the {name} of {ref.layer.type_name}'s {ref.name}", where)
+
+
+def _size(shape: tuple[int, ...], name: str, args: list[Any], where: Location) -> Any:
+    if name in ("numel", "nelement"):
+        return math.prod(shape)
+    if name == "dim":
+        return len(shape)
+    if not args:
+        return shape
+    if not isinstance(args[0], int) or not -len(shape) <= args[0] < len(shape):
+        raise SpecError(f"size({args[0]!r}) of a tensor of {len(shape)} axes", where)
+    return shape[args[0]]
 
 
 def describe(value: Any) -> str:

@@ -46,6 +46,22 @@ def framework_of(path: str) -> str | None:
     return None
 
 
+# Libraries whose objects the reader knows are objects (a function, a class, a module), so
+# that `if torch.cuda.is_available:` is true; a name from another module (the code's own
+# `from config import FREEZE`) is a value not known from the code.
+_LIBRARIES = frozenset({
+    "torch", "torchvision", "torchaudio", "keras", "tensorflow", "tf_keras", "keras_core", "numpy", "math", "einops",
+    "functools", "collections", "typing", "typing_extensions", "copy", "dataclasses", "abc", "enum", "itertools",
+    "operator", "os", "sys", "random", "time", "json", "re", "glob", "pathlib", "warnings", "logging", "argparse",
+    "timm", "transformers", "torchinfo", "torchsummary", "matplotlib", "pandas", "sklearn", "scipy", "PIL", "tqdm",
+})
+
+
+def is_library(path: str) -> bool:
+    """Whether ``path`` (canonical) names an object of a library the reader knows of."""
+    return path.split(".")[0] in _LIBRARIES
+
+
 def snake_case(name: str) -> str:
     """A class name as Keras names its objects (``MaxPooling2D`` → ``max_pooling2d``,
     ``ReLU`` → ``re_lu``): keras.src.utils.naming.to_snake_case."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..errors import LearnableError, Location, SpecError
@@ -32,8 +33,10 @@ def read_code(text: str, source: str | None = None, *, model: str | None = None,
         if reader.used_option_inputs:  # taken by a keras.Input the code left without a shape
             shapes = None
         if reader.framework == TORCH and _is_torch(chosen):
-            return reader.torch_model.graph(chosen, shapes, integer_input, _where(chosen, source))
-        return reader.keras_model.graph(chosen, shapes, integer_input, _where(chosen, source))
+            graph = reader.torch_model.graph(chosen, shapes, integer_input, _where(chosen, source))
+        else:
+            graph = reader.keras_model.graph(chosen, shapes, integer_input, _where(chosen, source))
+        return replace(graph, notes=(*graph.notes, *reader.notes)) if reader.notes else graph
     except RecursionError:
         raise SpecError("the code is nested too deeply to read", Location(source)) from None
 

@@ -18,7 +18,7 @@ from ..errors import LearnableError, Location, SpecError
 from ..errors import RuleError
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Context, lookup
 from ..rules._registry import frameworks_of
-from . import libraries
+from . import libraries, torch_tensors
 from ._source import ALIASES, framework, nested
 from .emit import Emitter
 from .interpreter import Interpreter, Scope
@@ -56,6 +56,7 @@ class Reader:
         self.stated: list[tuple] = []  # shapes of learnable's own Input(...) lines
         self.finished: dict[int, int] = {}  # a layer or model → when it was finished (the last one is counted)
         self.fed: dict[int, list[Any]] = {}  # a model → what the code's top level calls it with
+        self.notes: list[str] = []  # what the reader could not follow, said under the totals
         self.option_inputs: list[tuple] = []  # --input shapes, for a keras.Input whose shape the code leaves unknown
         self.used_option_inputs = False
 
@@ -96,6 +97,10 @@ class Reader:
         self.interp.run(tree, self.scope)
 
     # ---- inputs the code states ----------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def stated_input(self, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         """A bare ``Input(3, 32, 32)`` line: the input of the model counted (learnable's own
@@ -207,7 +212,11 @@ class Reader:
         return libraries.call(self, path, args, kwargs, where)
 
     def unknown_call(self, function: Lib, unknown: Unknown) -> Any:
-        return unknown
+        """A library call spread from values not known (``nn.Sequential(*layers)``): a module
+        maker's result may be a module."""
+        path = canonical(function.path)
+        maker = framework_of(path) is not None and path.rpartition(".")[2][:1].isupper()
+        return Unknown(unknown.why, unknown.where, maybe_module=maker or unknown.maybe_module)
 
     def lib_attribute(self, owner: Lib, name: str) -> Any:
         """``math.pi`` is a number; anything else of a library is the library's object."""
@@ -227,6 +236,8 @@ class Reader:
         if isinstance(owner, (Layer, Module)):
             api = self.torch if owner.framework == TORCH else self.keras
             return api.attribute(owner, name, where)
+        if isinstance(owner, (Param, WeightRef)) and name in ("requires_grad", "requires_grad_"):
+            return self._requires_grad(owner, name)
         if is_operand(owner):
             return self.tensor_api(owner).tensor_attribute(owner, name, where)
         if isinstance(owner, libraries.Super):
@@ -238,6 +249,24 @@ class Reader:
         if owner is BATCH:
             return Unknown("the batch size", where)
         return libraries.attribute(self, owner, name, where)
+
+    def _requires_grad(self, tensor: Param | WeightRef, name: str) -> Any:
+        """A tensor's ``requires_grad``, and ``requires_grad_(flag)``, which sets it."""
+        if name == "requires_grad":
+            return torch_tensors.requires_grad(tensor)
+
+        def set_flag(args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+            torch_tensors.requires_grad_(tensor, self.flag(args[0] if args else kwargs.get("requires_grad", True),
+                                                           where))
+            return tensor
+        return libraries.Method("requires_grad_", set_flag)
+
+    def flag(self, value: Any, where: Location) -> bool:
+        """A trainable or requires_grad flag the code sets: refused when not known."""
+        truth = self.interp.truth(value, None)
+        if isinstance(truth, Unknown):
+            raise SpecError(f"whether a tensor trains is not known from the code: {truth.why}", where)
+        return bool(truth)
 
     def initialize(self, module: Module, base_init: Any, args: list[Any], kwargs: dict[str, Any],
                    where: Location) -> Module:
@@ -284,12 +313,26 @@ class Reader:
         if isinstance(owner, (Layer, Module)):
             api = self.torch if owner.framework == TORCH else self.keras
             api.set_attribute(owner, name, value, where)
-        elif isinstance(owner, Param):
-            if name == "requires_grad" and isinstance(value, bool):
-                owner.trainable = value
-        elif isinstance(owner, WeightRef) and name == "requires_grad" and isinstance(value, bool):
-            (owner.layer.frozen.discard if value else owner.layer.frozen.add)(owner.name)
+        elif isinstance(owner, (Param, WeightRef)) and name == "requires_grad":
+            torch_tensors.requires_grad_(owner, self.flag(value, where))
         # (a tensor's or library object's attribute: nothing a count reads)
+
+    def delete_attribute(self, owner: Any, name: str, where: Location) -> None:
+        """``del model.aux``: the module, tensor or value is gone, and no longer counted."""
+        if isinstance(owner, Module):
+            if not any(name in held for held in (owner.children, owner.params, owner.attrs)):
+                raise SpecError(f"{owner.type_name} has no attribute '{name}' to delete", where)
+            for held in (owner.children, owner.params, owner.attrs):
+                held.pop(name, None)
+        elif isinstance(owner, Layer):
+            raise SpecError(f"`del` of {owner.type_name}'s '{name}' is not read; set it to None instead "
+                            "(`layer.bias = None`)", where)
+
+    def delete_item(self, owner: Any, index: Any, where: Location) -> None:
+        if isinstance(owner, Module) and owner.framework == TORCH:
+            self.torch.delete_item(owner, index, where)
+        elif isinstance(owner, (Layer, Module)):
+            raise SpecError(f"{owner.type_name} does not support deleting items", where)
 
     def get_item(self, owner: Any, index: Any, where: Location) -> Any:
         if isinstance(index, Unknown):
@@ -310,11 +353,13 @@ class Reader:
 
     # ---- operators -----------------------------------------------------------------------
 
-    def binary(self, op: str, left: Any, right: Any, where: Location) -> Any:
+    def binary(self, op: str, left: Any, right: Any, where: Location, in_place: bool = False) -> Any:
         if left is BATCH or right is BATCH:
             return Unknown("it depends on the batch size", where)
         if is_operand(left) or is_operand(right):
             return self.ops.binary(op, left, right, where)
+        if isinstance(left, Module) and left.framework == TORCH and op in ("Add", "Mult"):
+            return self.torch.combine(op, left, right, in_place, where)
         if op == "BitOr" and isinstance(left, (Layer, Module, Lib)):
             return Unknown("`|` between layers is the compact form's, not Python's", where)
         return Unknown(f"an operation on {libraries.describe(left)} and {libraries.describe(right)}", where)
@@ -370,6 +415,8 @@ class Reader:
             return value.cls
         if isinstance(value, Layer):
             return Lib(f"{'torch.nn' if value.framework == TORCH else 'keras.layers'}.{value.rule.name}")
+        if isinstance(value, Module):
+            return Lib(f"{'torch.nn' if value.framework == TORCH else 'keras'}.{value.kind}")
         return Lib(type(value).__name__)
 
     # ---- helpers for the framework readers ------------------------------------------------

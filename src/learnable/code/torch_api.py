@@ -17,6 +17,8 @@ from ..errors import Location, SpecError
 from ..rules import lookup
 from ..rules._args import LayerCall
 from ..errors import RuleError
+from ._python import MAX_ITEMS
+from . import torch_tensors
 from .arguments import bound_arguments, layer_arguments
 from .libraries import Method
 from .names import TORCH
@@ -35,7 +37,14 @@ _PARAM_FREE_SUFFIXES = ("Loss",)
 _PARAM_FREE = {"LocalResponseNorm", "CrossMapLRN2d", "Unfold", "Fold", "CosineEmbeddingLoss"}
 # module methods that return the module and change nothing a count reads
 _SELF_METHODS = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "type",
-                 "share_memory", "apply", "to_empty", "compile"}
+                 "share_memory", "to_empty", "compile"}
+# module.children() and the like, as torch_tensors walks them
+_WALKS = {"children": (torch_tensors.named_children, False), "named_children": (torch_tensors.named_children, True),
+          "modules": (torch_tensors.named_modules, False), "named_modules": (torch_tensors.named_modules, True),
+          "parameters": (torch_tensors.named_tensors, False),
+          "named_parameters": (torch_tensors.named_tensors, True),
+          "buffers": (lambda o, w: torch_tensors.named_tensors(o, w, buffers=True), False),
+          "named_buffers": (lambda o, w: torch_tensors.named_tensors(o, w, buffers=True), True)}
 _NOTHING_METHODS = {"zero_grad", "load_state_dict", "register_forward_hook", "register_forward_pre_hook",
                     "register_backward_hook", "register_full_backward_hook", "extra_repr", "reset_parameters",
                     "_init_weights", "init_weights", "flatten_parameters"}
@@ -54,8 +63,12 @@ class TorchAPI:
     def call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         if path.startswith("torch.nn.functional."):
             return self.ops.functional(path[len("torch.nn.functional."):], args, kwargs, where)
-        if path.startswith(("torch.nn.init.", "torch.nn.utils.")):
-            return None if path.startswith("torch.nn.init.") else Unknown(f"{path}(...)", where)
+        if path.startswith("torch.nn.init."):  # initializes its tensor in place, and returns it
+            return args[0] if args else kwargs.get("tensor")
+        if path.startswith("torch.nn.utils."):
+            return self._utility(path, args, kwargs, where)
+        if path.count(".") == 3 and path.startswith("torch.nn."):  # nn.Embedding.from_pretrained(...)
+            return self._alternate(path, args, kwargs, where)
         if path in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             return self._parameter(args, kwargs, where)
         if path in _WRAPPERS and args:  # nn.DataParallel(model): the same modules, on several devices
@@ -68,6 +81,34 @@ class TorchAPI:
         return Unknown(f"{path}(...) is not read: learnable reads the code you paste, not {path.split('.')[0]}'s"
                        + ("; count its model with FILE.py:NAME, which runs your file" if zoo else ""), where,
                        maybe_module=zoo or path.rpartition(".")[2][:1].isupper())
+
+    def _utility(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        """torch.nn.utils.weight_norm(module) (and parametrizations.weight_norm): the module, its
+        weight held as a magnitude and a direction; other utilities that change a module's
+        tensors are not read, and a module they return is refused where it is counted."""
+        name = path.rpartition(".")[2]
+        module = args[0] if args else kwargs.get("module")
+        if name == "weight_norm" and isinstance(module, Layer):
+            tensor = args[1] if len(args) > 1 else kwargs.get("name", "weight")
+            dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+            module.reparametrized[str(tensor)] = ("weight_norm", dim, ".parametrizations." in path)
+            return module
+        if name in ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"):
+            return None
+        return Unknown(f"{path}(...) is not read (it may change the module's tensors); count the model with "
+                       "FILE.py:NAME, which runs your file", where, maybe_module=True)
+
+    def _alternate(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
+        """``nn.Embedding.from_pretrained(table, freeze=True)``: an Embedding of the table's shape."""
+        _, cls, method = path.rsplit(".", 2)
+        table = args[0] if args else kwargs.get("embeddings")
+        if method == "from_pretrained" and cls in ("Embedding", "EmbeddingBag") and isinstance(table, Const) \
+                and len(table.shape) == 2 and not table.batched:
+            layer = self.construct(cls, list(table.shape), {k: v for k, v in kwargs.items() if k in (
+                "padding_idx", "max_norm", "mode", "sparse", "include_last_offset")}, where)
+            layer.trainable = not (args[1] if len(args) > 1 else kwargs.get("freeze", True))
+            return layer
+        return Unknown(f"nn.{cls}.{method}(...) of values not known from the code", where, maybe_module=True)
 
     def construct(self, name: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         if name in CONTAINERS:
@@ -128,11 +169,21 @@ class TorchAPI:
                 values = self.reader.interp.iterate(source, where)
                 if isinstance(values, Unknown):
                     raise SpecError(f"nn.{kind} of values not known from the code: {values.why}", where)
-                items = list(values) if kind == "ModuleDict" else [(str(i), m) for i, m in enumerate(values)]
+                items = [(str(i), m) for i, m in enumerate(values)]
+                if kind in ("ModuleDict", "ParameterDict"):  # from (key, module) pairs
+                    items = [self._pair(kind, item, where) for _, item in items]
         else:
             return
         for key, value in items:
+            if isinstance(value, Unknown):  # in a container it can only be a module
+                value = Unknown(value.why, value.where, maybe_module=True)
             self.set_attribute(module, str(key), value, where)
+
+    @staticmethod
+    def _pair(kind: str, item: Any, where: Location) -> tuple[Any, Any]:
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            return item[0], item[1]
+        raise SpecError(f"nn.{kind} of an iterable whose items are not (key, module) pairs", where)
 
     def _rule_base(self, module: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> None:
         """A class derived from nn.Transformer gets its encoder and decoder, as nn.Transformer
@@ -162,7 +213,9 @@ class TorchAPI:
         return self.base_method(owner, name, where)
 
     def _layer_attribute(self, layer: Layer, name: str, where: Location) -> Any:
-        if name in ("weight", "bias") or name.startswith(("weight_", "bias_", "in_proj")):
+        if name in layer.replaced and layer.replaced[name] is None:
+            return None
+        if name in ("weight", "bias") or name.startswith(("weight_", "bias_", "in_proj")) or name in layer.replaced:
             if name == "bias" and layer.bound.get("bias") is False:
                 return None
             return layer.tied.get(name) or WeightRef(layer, name)
@@ -191,16 +244,32 @@ class TorchAPI:
             return Method(name, lambda a, k, w: None)
         if name == "requires_grad_":
             def freeze(args: list[Any], kwargs: dict[str, Any], w: Location) -> Any:
-                owner.trainable = bool(args[0] if args else kwargs.get("requires_grad", True))
+                torch_tensors.requires_grad_(owner, self.reader.flag(args[0] if args else kwargs.get(
+                    "requires_grad", True), w))
                 return owner
             return Method(name, freeze)
-        if name in ("parameters", "named_parameters", "buffers", "children", "named_children", "modules",
-                    "named_modules", "state_dict"):
+        if name in _WALKS:
+            return Method(name, lambda a, k, w: _walk(owner, name, w))
+        if name == "apply":  # model.apply(init_weights): the function on each module once
+            return Method(name, lambda a, k, w: self._apply(owner, a[0] if a else k.get("fn"), w))
+        if name == "state_dict":
             return Method(name, lambda a, k, w: Unknown(f"{name}() of a module", w))
         if name == "training":
             return False
         kind = owner.type_name if isinstance(owner, Module) else f"nn.{owner.type_name}"
         raise SpecError(f"{kind} has no attribute '{name}' that learnable reads", where)
+
+    def _apply(self, owner: Layer | Module, function: Any, where: Location) -> Any:
+        modules = torch_tensors.named_modules(owner, where)
+        if isinstance(modules, Unknown):
+            raise SpecError(f"{owner.type_name}.apply(...) is not followed: {modules.why}", where)
+        try:
+            for _, module in reversed(modules):
+                self.reader.interp.call(function, [module], {}, where)
+        except SpecError as err:  # an initializer learnable cannot follow: said, and the counts stand
+            self.reader.note(f"{owner.type_name}.apply(...) ({where}) is not followed ({err}); what it changes in "
+                             "the model (a tensor it freezes or replaces) is not counted")
+        return owner
 
     def _container_method(self, owner: Module, name: str, args: list[Any], kwargs: dict[str, Any],
                           where: Location) -> Any:
@@ -245,8 +314,7 @@ class TorchAPI:
 
     def set_attribute(self, owner: Any, name: str, value: Any, where: Location) -> None:
         if isinstance(owner, Layer):
-            if isinstance(value, WeightRef) and value.layer is not owner:
-                owner.tied[name] = value  # weight tying: the same tensor, counted once
+            self._set_tensor(owner, name, value, where)
             return
         if isinstance(value, (Layer, Module)) or (value is None and name in owner.children):
             if not isinstance(name, str) or not name or "." in name:  # as torch's add_module refuses it
@@ -263,6 +331,53 @@ class TorchAPI:
                 owner.params.pop(name, None)
                 owner.children.pop(name, None)
             owner.attrs[name] = value
+
+    def combine(self, op: str, left: Module, right: Any, in_place: bool, where: Location) -> Any:
+        """``ModuleList + modules`` and ``Sequential + Sequential``: a new container of both
+        (numbered afresh); ``+=`` adds to the left one in place; ``Sequential * n`` repeats
+        the same modules (their weights shared), as PyTorch's operators do."""
+        kind = left.base if left.kind == "user" else left.kind
+        if kind not in ("ModuleList", "Sequential"):
+            return Unknown(f"an operation on a {left.type_name}", where)
+        if op == "Mult":
+            if kind != "Sequential" or not isinstance(right, int) or isinstance(right, bool) or right <= 0:
+                raise SpecError(f"a {kind} is multiplied by {right!r}; PyTorch multiplies a Sequential by a "
+                                "positive int only", where)
+            if len(left.children) * right > MAX_ITEMS:
+                raise SpecError(f"a Sequential repeated {right:,} times is too large", where)
+            items = [*left.children.values()] * right
+            return self._container(kind, items, where)
+        if kind == "Sequential" and not (isinstance(right, Module) and "Sequential" in (right.kind, right.base)):
+            raise SpecError("PyTorch adds a Sequential to a Sequential only", where)
+        values = self.reader.interp.iterate(right, where)
+        if isinstance(values, Unknown):
+            return Unknown(values.why, values.where, maybe_module=True)
+        if in_place:
+            for value in values:
+                self.set_attribute(left, str(len(left.children)), value, where)
+            return left
+        return self._container(kind, [*left.children.values(), *values], where)
+
+    def _container(self, kind: str, items: list[Any], where: Location) -> Module:
+        module = Module(TORCH, kind, base=kind, where=where)
+        for i, item in enumerate(items):
+            self.set_attribute(module, str(i), item, where)
+        return module
+
+    @staticmethod
+    def _set_tensor(layer: Layer, name: str, value: Any, where: Location) -> None:
+        """``head.weight = embed.weight`` ties two layers' tensor (counted once);
+        ``fc.bias = None`` removes a tensor and ``fc.weight = nn.Parameter(...)`` replaces one
+        (or adds one, under a new name), as PyTorch registers them."""
+        if isinstance(value, WeightRef) and value.layer is not layer:
+            layer.tied[name] = value
+        elif value is None and name == "bias" and isinstance(layer.bound.get("bias"), bool):
+            layer.kwargs["bias"] = layer.bound["bias"] = False  # as if made without one: no bias, fewer MACs
+        elif value is None or isinstance(value, Param):
+            if isinstance(value, Param):
+                value.name = value.name or name
+            layer.tied.pop(name, None)
+            layer.replaced[name] = value
 
     def get_item(self, owner: Any, index: Any, where: Location) -> Any:
         if isinstance(owner, Layer):
@@ -285,6 +400,21 @@ class TorchAPI:
             if isinstance(index, int) else None
         if key is not None:
             self.set_attribute(owner, key, value, where)
+
+    def delete_item(self, owner: Module, index: Any, where: Location) -> None:
+        """``del layers[-1]``, ``del seq[2:]`` (the rest numbered afresh, as PyTorch does),
+        ``del heads["aux"]``."""
+        kind = owner.base if owner.kind == "user" else owner.kind
+        keys = list(owner.children)
+        if kind == "ModuleDict" and isinstance(index, str) and index in owner.children:
+            del owner.children[index]
+            return
+        if kind not in ("ModuleList", "Sequential") or not isinstance(index, (int, slice)) \
+                or isinstance(index, int) and not -len(keys) <= index < len(keys):
+            raise SpecError(f"`del` of item {index!r} of a {owner.type_name} of {len(keys)} modules", where)
+        for key in keys[index] if isinstance(index, slice) else [keys[index]]:
+            del owner.children[key]
+        owner.children = {str(i): m for i, m in enumerate(owner.children.values())}
 
     def iterate(self, owner: Module, where: Location) -> Any:
         if owner.kind == "ModuleDict" or owner.base == "ModuleDict":
@@ -330,6 +460,14 @@ class TorchAPI:
     @property
     def model(self) -> Any:
         return self.reader.torch_model
+
+
+def _walk(owner: Layer | Module, method: str, where: Location) -> Any:
+    walk, named = _WALKS[method]
+    found = walk(owner, where)
+    if isinstance(found, Unknown):
+        return found
+    return [tuple(item) for item in found] if named else [value for _, value in found]
 
 
 def _has_forward(module: Module) -> bool:

@@ -144,29 +144,37 @@ class TorchModel:
     def emit_layer(self, layer: Layer, name: str, tensors: list[Any], input_shapes: tuple | None, block: str | None,
                    note: str = "") -> Any:
         """A layer's node through its rule; one whose tensors are tied to another layer's
-        shares that layer's weights, and one partly tied or frozen is counted tensor by tensor."""
+        shares that layer's weights; one partly tied, partly frozen or reparametrized
+        (weight_norm) is counted tensor by tensor, as PyTorch holds them."""
         emitter = self.reader.emitter
-        if layer.tied or layer.frozen:
-            special = self._tied_or_frozen(layer, name, tensors, input_shapes, block, note)
+        if layer.tied or layer.frozen or layer.reparametrized or layer.replaced:
+            special = self._by_tensors(layer, name, tensors, input_shapes, block, note)
             if special is not None:
                 return special
         return emitter.emit(layer.rule, name, tensors, layer.kwargs, args=layer.args, where=layer.where,
                             owner=_tie_root(layer), input_shapes=input_shapes, block=block, note=note,
                             framework="torch", trainable=layer)
 
-    def _tied_or_frozen(self, layer: Layer, name: str, tensors: list[Any], input_shapes: tuple | None,
-                        block: str | None, note: str) -> Any:
+    def _by_tensors(self, layer: Layer, name: str, tensors: list[Any], input_shapes: tuple | None,
+                    block: str | None, note: str) -> Any:
         node = make_node(layer.rule, name, (), layer.args, layer.kwargs, location=layer.where)
         shapes = list(input_shapes) if input_shapes is not None else [t.shape for t in tensors]
         inference = engine.infer(node, shapes, Context(CHANNELS_FIRST, PYTORCH))
         weights = [w for w in inference.weights if not w.buffer]
         tied = {w.name for w in weights if w.name in layer.tied}
-        if tied == {w.name for w in weights} and not layer.frozen:
+        if tied == {w.name for w in weights} and not (layer.frozen or layer.reparametrized or layer.replaced):
             return None  # all of it is another layer's: it shares that layer's weights
-        listed = [(w.name, w.shape, w.name not in layer.frozen, w.buffer) for w in inference.weights
-                  if w.name not in tied]
+        listed: list[tuple] = []
+        for w in inference.weights:
+            if w.name in tied or w.name in layer.replaced:
+                continue
+            for tensor_name, shape in _reparametrized(layer, w.name, w.shape):
+                listed.append((tensor_name, shape, w.name not in layer.frozen, w.buffer))
+        listed += _replacements(layer)
         said = [f"'{t}' is {layer.tied[t].layer.type_name}'s (the same tensor, counted there)" for t in sorted(tied)]
+        said += [f"'{t}' set to {'None' if p is None else 'a new nn.Parameter'}" for t, p in layer.replaced.items()]
         said += [f"{', '.join(sorted(layer.frozen))} frozen (requires_grad=False)"] * bool(layer.frozen)
+        said += [f"{kind} of '{tensor}'" for tensor, (kind, _, _) in layer.reparametrized.items()]
         return self.reader.emitter.emit(
             lookup("Tensors"), name, tensors, {"tensors": listed, "output_shape": inference.output_shape or None,
                                                "note": "; ".join(said) + ": counted from its tensors"},
@@ -269,6 +277,31 @@ class TorchModel:
                             note="an empty nn.Sequential: it returns its input", block=_parent(path))
 
     blocks: dict = {}
+
+
+def _reparametrized(layer: Layer, name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """A tensor as PyTorch holds it after weight_norm: a magnitude g (the size of ``dim``, 1
+    elsewhere) and a direction v (the tensor's shape) in its place."""
+    if name not in layer.reparametrized:
+        return [(name, shape)]
+    kind, dim, parametrize = layer.reparametrized[name]
+    g = tuple(size if i == dim % len(shape) else 1 for i, size in enumerate(shape)) if dim is not None else ()
+    if parametrize:  # torch.nn.utils.parametrizations.weight_norm
+        return [(f"parametrizations.{name}.original0", g), (f"parametrizations.{name}.original1", shape)]
+    return [(f"{name}_g", g), (f"{name}_v", shape)]
+
+
+def _replacements(layer: Layer) -> list[tuple]:
+    """The tensors the code set in a layer's place (a None removes one)."""
+    listed = []
+    for name, param in layer.replaced.items():
+        if param is None:
+            continue
+        if param.unknown is not None:
+            raise SpecError(f"the shape of {layer.type_name}'s '{name}' is not known from the code: "
+                            f"{param.unknown.why}", param.where or layer.where)
+        listed.append((name, param.shape, param.trainable and name not in layer.frozen, param.buffer))
+    return listed
 
 
 def _tie_root(layer: Layer) -> Layer:

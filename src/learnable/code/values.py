@@ -173,6 +173,10 @@ class Layer:
     calls: list[str] = field(default_factory=list)  # a Keras layer: "built" once called (its build() has run)
     tied: dict[str, Any] = field(default_factory=dict)  # tensor name → the WeightRef it is (weight tying)
     frozen: set[str] = field(default_factory=set)  # tensors set to requires_grad=False
+    # tensor name → the Param the code put in its place (``fc.weight = nn.Parameter(...)``), or None
+    replaced: dict[str, Any] = field(default_factory=dict)
+    # tensor name → (how, dim, through torch.nn.utils.parametrizations): weight_norm's g and v
+    reparametrized: dict[str, tuple[str, int | None, bool]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<{self.framework} {self.type_name} {self.name or ''}>"
@@ -199,6 +203,7 @@ class Param:
     name: str = ""
     where: Location | None = None
     unknown: Unknown | None = None  # its shape is not known from the code (refused when counted)
+    fixed: bool = False  # made non-trainable (Keras's add_weight(trainable=False)): no layer's switch trains it
     nodes: dict[tuple[int, bool], Any] = field(default_factory=dict)  # (emitter, batch_axis) → its node's tensor
 
 
