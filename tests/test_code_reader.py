@@ -7,6 +7,7 @@ and where, that nothing is ever executed, and the bounds on its work.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -294,6 +295,8 @@ CLASSES = textwrap.dedent("""
 def test_the_model_is_the_last_one_built_or_the_one_named():
     assert count(CLASSES + "a = Small()\nb = Small(8)\n").total_params == 8 * 8 + 8
     assert count(CLASSES + "a = Small()\nb = Small(8)\n", model="a").total_params == 4 * 4 + 4
+    loss = "class Loss(nn.Module):\n    def forward(self, a, b):\n        return ((a - b) ** 2).mean()\n"
+    assert count(CLASSES + loss + "a = Small()\ncriterion = Loss()\n").total_params == 4 * 4 + 4
     assert count(CLASSES, model="Big(3)").total_params == 3 * 6 + 6
     message = error(CLASSES)
     assert "Big needs arguments" in message and "--model 'Big(...)'" in message
@@ -341,6 +344,13 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("import torch.nn as nn\nm = nn.Sequential({'a.b': nn.ReLU()})\n", "without '.', got 'a.b'"),
     ("import torch\nx = torch.arange(8)[:n, None]\nmodel = x\n", "builds no model"),
     ("import torch.nn as nn\nm = nn.ModuleDict({k * nn.ReLU() for k in 'ab'})\n", "not (key, module) pairs"),
+    # refused before the work, not after it (each once took minutes)
+    ("import math\nn = math.comb(10 ** 7, 5 * 10 ** 6)\n", "comb(10000000, 5000000) is over 256 bits"),
+    ("import math\nn = math.factorial(10 ** 6)\n", "1000000! is far over 256 bits"),
+    ("import math\nn = math.prod([2 ** 255 - 1] * 300000)\n", "the result passes 256 bits"),
+    ("import torch.nn as nn\nm = nn.Sequential(*[nn.Linear(8, 8) for _ in range(200000)])\n",
+     "more than 100,000 layers and models"),
+    ("import torch.nn as nn\nm = nn.Sequential(nn.Linear(2, 2)) * 10 ** 7\n", "too large"),
 ])
 def test_work_is_bounded_and_bad_code_gets_one_message(code, message):
     assert message in error(code)
@@ -370,6 +380,18 @@ def test_the_cli_reads_code_from_standard_input():
     done = run_cli("count", "-", "--input", "1x28x28", stdin=LENET + "\nnet = Net()\n")
     assert done.returncode == 0, done.stderr
     assert f"Total params: {LENET_PARAMS:,}" in done.stdout
+
+
+@pytest.mark.parametrize("key, message", [
+    ("hiden", "'hiden' is not a name the code's top level sets or leaves to you; did you mean 'hidden'?"),
+    ("Net", "'Net' is a function, class or import of the code, not a value"),
+    ("nn", "'nn' is a function, class or import of the code, not a value"),
+])
+def test_a_value_for_a_name_the_code_does_not_read_is_refused(key, message):
+    code = "import torch.nn as nn\nhidden = 8\nclass Net(nn.Module):\n    pass\nmodel = nn.Linear(4, hidden)\n"
+    assert learnable.count(code, values={"hidden": 3}).total_params == 4 * 3 + 3
+    with pytest.raises(learnable.LearnableError, match=re.escape(message)):
+        learnable.count(code, values={key: 3})
 
 
 def test_a_sweep_of_code_changes_a_name_its_top_level_sets():

@@ -180,6 +180,16 @@ KERAS_CASES = {
         model.get_layer("mid").trainable = False
         model.layers[-2].layers[0].trainable = False
         """,
+    "a_subclassed_model_built_on_an_input": """
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.d = layers.Dense(4)
+            def call(self, x):
+                return self.d(x)
+        model = Net()
+        model(keras.Input(shape=(8,)))
+        """,
     "an_embedding_frozen_by_index": """
         inp = keras.Input((20,), dtype="int32")
         x = layers.GlobalAveragePooling1D()(layers.Embedding(1000, 50)(inp))

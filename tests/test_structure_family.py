@@ -82,6 +82,9 @@ TORCH_ROWS = [
     ("Input(2, 6, 4) | nn.PixelUnshuffle(2)", (2 * 2 * 2, 6 // 2, 4 // 2)),
     ("Input(6, 5, 5) | nn.ChannelShuffle(3)", (6, 5, 5)),
     ("Input(12, 5) | nn.Unflatten(1, (3, -1))", (3, 12 // 3, 5)),
+    # windows: (C·kh·kw, L), L = ((32 − 4)/4 + 1)² = 64
+    ("Input(3, 32, 32) | nn.Unfold(4, stride=4)", (3 * 4 * 4, 8 * 8)),
+    ("Input(48, 64) | nn.Fold((16, 16), 2, stride=2)", (48 // (2 * 2), 16, 16)),
     ("Input(5, 12) | nn.Unflatten(-1, (2, 2, 3))", (5, 2, 2, 3)),
     ("Input(5, 12) | nn.Unflatten(2, [12])", (5, 12)),
     # activations that change or check the shape
@@ -352,6 +355,13 @@ TORCH_CASES = [
     ([[3, 4, 4]], "ReflectionPad2d", {"padding": 4}),  # PyTorch refuses reflecting more than size − 1
     ([[3, 4, 4]], "ReflectionPad2d", {"padding": 3}), ([[2, 3]], "CircularPad1d", {"padding": 3}),
     ([[2, 3]], "CircularPad1d", {"padding": 4}),
+    ([[3, 32, 32]], "Unfold", {"kernel_size": 4, "stride": 4}),
+    ([[5, 17, 11]], "Unfold", {"kernel_size": (3, 2), "dilation": (2, 1), "padding": (1, 2), "stride": (2, 3)}),
+    ([[2, 3, 3]], "Unfold", {"kernel_size": 4}),  # (a rank-2 example PyTorch would read as unbatched)
+    ([[48, 64]], "Fold", {"output_size": (16, 16), "kernel_size": 2, "stride": 2}),
+    ([[12, 30]], "Fold", {"output_size": (7, 8), "kernel_size": (2, 3), "padding": 1, "stride": (2, 1)}),
+    ([[10, 64]], "Fold", {"output_size": (16, 16), "kernel_size": 2, "stride": 2}),
+    ([[48, 63]], "Fold", {"output_size": (16, 16), "kernel_size": 2, "stride": 2}),
 ]
 
 

@@ -50,25 +50,11 @@ def code_source(source: Any) -> tuple[str, str | None] | None:
 
 
 def settable_names(text: str, source: str | None = None) -> set[str]:
-    """The names ``values``/``--set`` can give: those the code's top level assigns (in its
-    ifs and loops too), and those it uses without defining anywhere (from a cell not pasted)."""
+    """The names ``values``/``--set`` can give (see :func:`._source.settable`)."""
+    from ._source import settable
     from .read import parse
 
-    tree = parse(text, source)
-    top: set[str] = set()
-    stack = list(tree.body)
-    while stack:
-        statement = stack.pop()
-        for target in [t for node in ast.walk(statement) if isinstance(node, (ast.Assign, ast.AnnAssign,
-                                                                                ast.AugAssign, ast.For))
-                       for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]:
-            top.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-        if isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-            top.add(statement.name)
-    defined = top | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | {
-        a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return top | (used - defined)
+    return settable(parse(text, source))
 
 
 def _read(path: Path) -> str:

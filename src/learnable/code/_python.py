@@ -338,7 +338,8 @@ def builtins(interp: Interpreter) -> dict[str, Builtin]:
         "min": plain("min", min, materialize=True), "max": plain("max", max, materialize=True),
         "sum": plain("sum", sum, materialize=True), "any": plain("any", any, materialize=True),
         "all": plain("all", all, materialize=True), "dict": Builtin("dict", lambda a, k, n: _dict(interp, a, k, n)),
-        "pow": plain("pow", lambda a, b: binary(ast.Pow(), a, b, interp, ast.Pass())),
+        "pow": plain("pow", lambda a, b, mod=None: binary(ast.Pow(), a, b, interp, ast.Pass()) if mod is None
+                     else pow(a, b, mod)),  # (modular: bounded by mod)
         "repr": Builtin("repr", lambda a, k, n: describe(a[0]) if a and not is_plain(a[0]) else repr(a[0])),
         "print": Builtin("print", lambda a, k, n: None),
         "isinstance": Builtin("isinstance", lambda a, k, n: interp.world.isinstance(a[0], a[1])),

@@ -5,9 +5,12 @@ library names a cell without imports means by convention, and the values the use
 from __future__ import annotations
 
 import ast
+import builtins
 from typing import Any
 
+from ..errors import SpecError
 from ..rules import KERAS, PYTORCH
+from ..rules._args import suggest
 from ..rules._registry import frameworks_of
 from .names import TORCH
 from .values import ClassObj, Instance
@@ -17,6 +20,53 @@ from .values import ClassObj, Instance
 ALIASES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "optim": "torch.optim",
             "keras": "keras", "layers": "keras.layers", "tf": "tensorflow", "K": "keras.backend", "ops": "keras.ops",
             "np": "numpy", "math": "math", "models": "keras.models"}
+
+
+def settable(tree: ast.Module) -> set[str]:
+    """The names ``values``/``--set`` can give: those the code's top level assigns (in its
+    ifs and loops too), and those it uses without defining anywhere (from a cell not
+    pasted); not its functions, classes or imports."""
+    top: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            continue  # (what a function assigns is its own)
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    top.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    defined = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    defined |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    made = _made_names(tree)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return (top | (used - defined - made - set(ALIASES) - _BUILTINS)) - made
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _made_names(tree: ast.Module) -> set[str]:
+    """Names the code binds to a function, a class or an import."""
+    made: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            made.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            made.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return made
+
+
+def check_values(values: dict[str, Any], tree: ast.Module, also: set[str] = frozenset()) -> None:
+    """Each ``--set NAME=VALUE`` names a value the code (or ``also``: the names --model
+    uses) sets or leaves unknown: a typo is refused, not silently ignored."""
+    names = settable(tree) | (also - _made_names(tree))
+    for key in values:
+        head = str(key).split(".")[0]
+        if head not in names:
+            made = head in _made_names(tree)
+            raise SpecError(f"--set {key}: '{head}' is "
+                            + ("a function, class or import of the code, not a value" if made else
+                               f"not a name the code's top level sets or leaves to you{suggest(head, sorted(names))}")
+                            + " (--set gives values such as num_classes=10)")
 
 
 def nested(values: dict[str, Any]) -> dict[str, Any]:

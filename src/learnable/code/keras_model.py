@@ -41,10 +41,13 @@ class KerasModel:
             return unknown
         if not inputs or not all(is_operand(x) for x in inputs):
             return Unknown(f"a Keras {_kind(obj)} called on values that are not tensors (data?): not followed", where)
-        if self.root is None and self.reader.emitter.block is None and not any(isinstance(x, Tensor) for x in inputs):
-            # the code's top level calls a model on data (np.ones((2, 2))): that states its input
-            self.reader.fed.setdefault(id(obj), list(inputs))
-            return Unknown(f"the output of {_kind(obj)} on data, followed only when the model is counted", where)
+        if self.root is None and self.reader.emitter.block is None:
+            if not any(isinstance(x, Tensor) for x in inputs):
+                # the code's top level calls a model on data (np.ones((2, 2))): that states its input
+                self.reader.fed.setdefault(id(obj), list(inputs))
+                return Unknown(f"the output of {_kind(obj)} on data, followed only when the model is counted", where)
+            if isinstance(obj, Module) and obj.kind == "user" and obj.outputs is None:
+                self.reader.fed.setdefault(id(obj), list(inputs))  # model(keras.Input((8,))) builds it
         if isinstance(obj, Layer):
             return self.call_layer(obj, inputs, kwargs, where)
         if obj.kind == "Sequential":
@@ -199,8 +202,10 @@ class KerasModel:
 
     def _input_name(self, model: Any) -> str:
         inputs = getattr(model, "inputs", None)
-        if isinstance(inputs, Tensor):
-            return inputs.node
+        fed = self.reader.fed.get(id(model)) or [None]
+        for tensor in (inputs, fed[0]):
+            if isinstance(tensor, Tensor):  # the keras.Input the code made for it
+                return tensor.node
         return getattr(model, "input_name", "") or self.reader.keras.names.auto("input_layer")
 
 

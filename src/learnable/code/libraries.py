@@ -64,9 +64,36 @@ def _numpy(path: str) -> str:
 
 # ---- calls ---------------------------------------------------------------------------------
 
+def _bounded(combine: Callable[[Any, Any], Any], start: Any) -> Callable[..., Any]:
+    """math.prod or math.lcm, refused as soon as the result passes MAX_BITS (a product of
+    300,000 huge numbers would take minutes before the check after it)."""
+    def fold(*args: Any, start: Any = start) -> Any:
+        items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+        result = start
+        for item in items:
+            result = combine(result, item)
+            if isinstance(result, int) and result.bit_length() > _python.MAX_BITS:
+                raise OverflowError(f"the result passes {_python.MAX_BITS} bits")
+        return result
+    return fold
+
+
+def _factorial(n: Any) -> int:
+    if isinstance(n, int) and n > 1_000:  # 58! already passes 256 bits
+        raise OverflowError(f"{n}! is far over {_python.MAX_BITS} bits")
+    return math.factorial(n)
+
+
+def _comb(n: Any, k: Any) -> int:
+    if isinstance(n, int) and isinstance(k, int) and min(k, n - k) > _python.MAX_BITS:  # C(n, k) ≥ 2^min(k, n−k)
+        raise OverflowError(f"comb({n}, {k}) is over {_python.MAX_BITS} bits")
+    return math.comb(n, k)
+
+
 _MATH = {name: getattr(math, name) for name in ("sqrt", "ceil", "floor", "log", "log2", "log10", "exp", "isqrt",
-                                                "gcd", "lcm", "fabs", "trunc", "prod", "pow", "comb", "factorial")}
-_NUMPY = {"prod": math.prod, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "log2": math.log2,
+                                                "gcd", "fabs", "trunc", "pow")}
+_MATH.update(prod=_bounded(lambda a, b: a * b, 1), lcm=_bounded(math.lcm, 1), comb=_comb, factorial=_factorial)
+_NUMPY = {"prod": _MATH["prod"], "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "log2": math.log2,
           "log": math.log, "exp": math.exp, "abs": abs, "round": round, "int32": int, "int64": int, "float32": float}
 
 
@@ -119,9 +146,8 @@ def _plain_call(reader: Reader, path: str, function: Callable, args: list[Any], 
                 where: Location) -> Any:
     if any(a is BATCH for a in args):
         return Unknown("it depends on the batch size", where)
-    values = [list(a) if isinstance(a, tuple) and path.endswith("prod") else a for a in args]
     try:
-        result = function(*values, **kwargs)
+        result = function(*args, **kwargs)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as err:
         raise SpecError(f"{path}(): {type(err).__name__}: {err}", where) from None
     if isinstance(result, int) and result.bit_length() > _python.MAX_BITS:

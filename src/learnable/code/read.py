@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import LearnableError, Location, SpecError
 from ..graph import Graph
 from ..spec._literals import quiet_parse
+from ._source import check_values
 from .names import TORCH
 from .reader import Reader
 from .values import ClassObj, Layer, Module, Unknown
@@ -24,6 +25,7 @@ def read_code(text: str, source: str | None = None, *, model: str | None = None,
     list of them), for code that states none; ``values``: names the code leaves unknown (or
     whose value should change), e.g. ``{"num_classes": 10}``."""
     tree = parse(text, source)
+    check_values(dict(values or {}), tree, _names_in(model))
     reader = Reader(text, source, tree, dict(values or {}), data_format)
     shapes = _shapes(input_shape)
     reader.option_inputs = list(shapes or [])
@@ -62,7 +64,10 @@ def _choose(reader: Reader, tree: ast.Module, model: str | None, source: str | N
         return _named(reader, model, source)
     held = [v for v in reader.scope.vars.values() if isinstance(v, (Module, Layer)) and id(v) in reader.finished]
     held.sort(key=lambda v: reader.finished[id(v)])
-    chosen = next((v for v in reversed(held) if isinstance(v, Module)), None)
+    modules = [v for v in held if isinstance(v, Module)]
+    # the last one built, passing over a module that holds nothing (a loss written as a class)
+    chosen = next((v for v in reversed(modules) if v.children or v.params or v.outputs is not None), None)
+    chosen = chosen or next(reversed(modules), None)
     chosen = chosen or next((v for v in reversed(held) if v.rule.name != "Tensors"), None)
     if chosen is not None:
         return chosen
@@ -71,6 +76,15 @@ def _choose(reader: Reader, tree: ast.Module, model: str | None, source: str | N
         return _instantiate(reader, classes[-1], source)
     raise SpecError("the code builds no model: define or build one (a Keras model, or an nn.Module), or name it "
                     "with --model", Location(source))
+
+
+def _names_in(model: str | None) -> set[str]:
+    """The names a --model expression uses (``Big(n)``: n, which --set may give)."""
+    try:
+        expression = quiet_parse(model, "eval") if model else None
+    except (SyntaxError, ValueError):
+        return set()  # (refused with its message where the model is chosen)
+    return {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)} if expression else set()
 
 
 def _named(reader: Reader, model: str, source: str | None) -> Any:

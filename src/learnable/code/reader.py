@@ -20,7 +20,7 @@ from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Context, look
 from ..rules._registry import frameworks_of
 from . import libraries, torch_tensors
 from ._source import ALIASES, framework, nested
-from .emit import Emitter
+from .emit import MAX_NODES, Emitter
 from .interpreter import Interpreter, Scope
 from .names import TORCH, canonical, framework_of
 from .ops import Ops, is_operand
@@ -120,6 +120,7 @@ class Reader:
         if fed:
             # the first axis of what the code feeds a model is the batch, whatever its size
             shapes = [tuple(a.shape) if a.batched else tuple(a.shape[1:]) for a in fed if isinstance(a, Const)]
+            shapes += [tuple(a.shape) for a in fed if isinstance(a, Tensor)]  # model(keras.Input((8,)))
             if shapes:
                 return shapes
         return [self.stated[-1]] if self.stated else None
@@ -285,6 +286,9 @@ class Reader:
     def finish(self, model: Any) -> Any:
         """Note that a layer or model is built (after its ``__init__``): the model counted by
         default is the last one built that the top level holds."""
+        if len(self.finished) >= MAX_NODES:
+            raise SpecError(f"the code makes more than {MAX_NODES:,} layers and models; is a loop too long?",
+                            getattr(model, "where", None))
         self.finished[id(model)] = len(self.finished)
         return model
 

@@ -11,6 +11,9 @@ PyTorch (torch 2.13, ``nn.Upsample`` → ``F.interpolate``):
                       (so 100×0.29 gives 28, not 29), and must stay ≥ 1
   PixelShuffle(r)     (*, C·r², H, W) → (*, C, H·r, W·r); PixelUnshuffle the reverse
   Unflatten, ChannelShuffle; PyTorch dims count the batch as dim 0.
+  Unfold(k)           (C, H, W) → (C·kh·kw, L), L = the number of windows (as a
+                      convolution's output positions: ⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1 each)
+  Fold(output_size, k) (C·kh·kw, L) → (C, *output_size), L must be that count of windows
 Keras's Lambda holds code, which learnable never runs, so it is refused.
 """
 
@@ -46,7 +49,7 @@ from ._base import (
     split_channels,
 )
 from ._registry import PYTORCH, register
-from ._spatial import sizes_of
+from ._spatial import sizes_of, window_output
 from .merge import torch_dim
 from .structure import _keras_pads, identity_rule
 
@@ -378,6 +381,55 @@ def _channel_shuffle(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context
     return Inference(x, macs=NO_MACS)
 
 
+def _unfold(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x = shapes[0]
+    if len(x) != 3:
+        raise RuleError(f"expects (channels, height, width), batch excluded, got shape {shape_text(x)}")
+    k = a["kernel_size"]
+    blocks = _blocks(x[1:], a)
+    channels = None if x[0] is None else product(num(x[0], "C"), num(k[0], "kh"), num(k[1], "kw"))
+    notes = tuple(ShapeNote(label, e) for label, e in (("channels", channels), ("blocks", blocks)) if e is not None)
+    return Inference((_value(channels), _value(blocks)), shape_notes=notes, macs=NO_MACS)
+
+
+def _fold(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, k = shapes[0], a["kernel_size"]
+    if len(x) != 2:
+        raise RuleError(f"expects (channels × kernel positions, blocks), batch excluded, got shape {shape_text(x)}")
+    window = k[0] * k[1]
+    if x[0] is not None and x[0] % window:
+        raise RuleError(f"its {x[0]} channels are not divisible by the kernel's {k[0]}×{k[1]} = {window} positions")
+    blocks = _blocks(a["output_size"], a)
+    if x[1] is not None and blocks is not None and x[1] != blocks.value:
+        raise RuleError(f"its {x[1]} blocks are not the {blocks} = {blocks.value} windows that output_size "
+                        f"{shape_text(a['output_size'])} holds")
+    channels = None if x[0] is None else quotient(num(x[0], "C·kh·kw"), product(num(k[0], "kh"), num(k[1], "kw")))
+    notes = (ShapeNote("channels", channels),) if channels is not None else ()
+    return Inference((_value(channels), *a["output_size"]), shape_notes=notes, macs=NO_MACS)
+
+
+def _blocks(spatial: Shape, a: Mapping[str, Any]) -> Expr | None:
+    """How many windows fit: a convolution's output positions, multiplied."""
+    pads = tuple((p, p) for p in a["padding"])
+    sizes = window_output(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, "kernel")
+    return None if any(n is None for n in sizes) else product(*sizes)
+
+
+def _value(e: Expr | None) -> int | None:
+    return None if e is None else e.value
+
+
+_WINDOW_ARGS = (Arg("kernel_size", int_tuple(2)), Arg("dilation", int_tuple(2), 1),
+                Arg("padding", int_tuple(2, 0), 0), Arg("stride", int_tuple(2), 1))
+register(Rule(
+    name="Unfold", family="structure", framework=PYTORCH, infer=_unfold, args=_WINDOW_ARGS,
+    doc="PyTorch nn.Unfold: no parameters; (C, H, W) → (C·kh·kw, L), L the number of kernel windows.",
+))
+register(Rule(
+    name="Fold", family="structure", framework=PYTORCH, infer=_fold,
+    args=(Arg("output_size", int_tuple(2)), *_WINDOW_ARGS),
+    doc="PyTorch nn.Fold: no parameters; (C·kh·kw, L) → (C, *output_size), summing overlapping windows.",
+))
 register(Rule(
     name="Unflatten", family="structure", framework=PYTORCH, infer=_unflatten,
     args=(Arg("dim", integer), Arg("unflattened_size", _unflattened_size)),
