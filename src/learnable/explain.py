@@ -92,6 +92,8 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "nn.PixelShuffle": ("2", None),
     "nn.PixelUnshuffle": ("2", None),
     "nn.ChannelShuffle": ("4", None),
+    "nn.Unfold": ("3, stride=2", ((8, 9, 9),)),
+    "nn.Fold": ("(8, 8), 2, stride=2", ((36, 16),)),
     "nn.TransformerDecoderLayer": ("{C}, 4, 128", ((10, 64), (10, 64))),
     "nn.TransformerEncoder": ("TransformerEncoderLayer(64, 4, 128), 2", None),
     "nn.TransformerDecoder": ("TransformerDecoderLayer(64, 4, 128), 2", ((10, 64), (10, 64))),
