@@ -302,6 +302,77 @@ def test_the_model_is_the_last_one_built_or_the_one_named():
     assert "Big needs arguments" in message and "--model 'Big(...)'" in message
 
 
+RECURRENT = """
+    import torch
+    import torch.nn as nn
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(1000, 32)
+            self.gru = nn.GRU(32, 64, num_layers=2, batch_first=True)
+            self.lstm = nn.LSTM(64, 16, num_layers=2, batch_first=True, proj_size=8)
+            self.bi = nn.LSTM(8, 8, batch_first=True, bidirectional=True)
+            self.cell = nn.LSTMCell(8, 8)
+            self.pool = nn.MaxPool1d(2, return_indices=True)
+            self.fc = nn.Linear(64 + 8 + 16 + 2 * 8 + 2 * 8, 2)
+        def forward(self, x):
+            out, h = self.gru(self.emb(x))
+            out2, (h2, c2) = self.lstm(out)
+            _, (h3, _) = self.bi(out2)
+            a, b = self.cell(h2[-1])
+            p, idx = self.pool(out2)
+            z = torch.cat([h[-1], h2[-1], c2[0], h2.permute(1, 0, 2).reshape(x.size(0), -1),
+                           torch.cat((h3[-2], h3[-1]), dim=1)], dim=1)
+            return self.fc(z), a + b, p
+    net = Net()
+"""
+
+
+def test_recurrent_states_cells_and_pooling_indices_are_followed():
+    torch = pytest.importorskip("torch")
+    namespace: dict = {}
+    exec(textwrap.dedent(RECURRENT), namespace)  # test code: PyTorch is the oracle for the shapes
+    outputs = namespace["net"](torch.zeros(3, 12, dtype=torch.long))
+    report = count(RECURRENT, input_shape=(12,), integer_input=True)
+    assert not report.notes
+    assert report.total_params == sum(p.numel() for p in namespace["net"].parameters())
+    rows = {r.name: r.output_shape for r in report.layers}
+    assert (rows["fc"], rows["cell"], rows["pool"]) == tuple(tuple(t.shape[1:]) for t in outputs)
+
+
+@pytest.mark.parametrize("shape, pad, mode", [
+    ((16, 32, 32), (0, 0, 0, 0, 8, 8), "constant"),  # the ResNet paper's option A shortcut pads channels
+    ((3, 10), (2, 3), "reflect"), ((2, 3, 5, 6), (1, 1, 2, 2, 3, 3), "replicate"), ((4, 9), (-2, 1), "constant"),
+    ((2, 3, 4, 5, 6), (1, 1, 1, 1, 1, 1, 1, 1), "constant"), ((7,), (1, 2), "reflect"),
+])
+def test_f_pad_pads_the_last_axes_as_pytorch_does(shape, pad, mode):
+    torch = pytest.importorskip("torch")
+    expected = tuple(torch.nn.functional.pad(torch.zeros(2, *shape), pad, mode=mode).shape[1:])
+    report = count(f"""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Shortcut(nn.Module):
+            def forward(self, x):
+                return F.pad(x, {pad}, mode={mode!r})
+        net = Shortcut()
+    """, input_shape=shape)
+    assert not report.notes and report.layers[-1].output_shape == expected
+
+
+@pytest.mark.parametrize("shape, pad, mode", [((3, 4, 5), (1, 2), "circular"), ((3, 4), (4, 4), "reflect"),
+                                              ((5,), (1, 1, 1, 1), "constant")])
+def test_f_pad_that_pytorch_refuses_or_that_pads_the_batch_is_not_followed(shape, pad, mode):
+    report = count(f"""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Shortcut(nn.Module):
+            def forward(self, x):
+                return F.pad(x, {pad}, mode={mode!r})
+        net = Shortcut()
+    """, input_shape=shape)
+    assert report.notes and "forward() is not followed: F.pad" in report.notes[0]
+
+
 # ---- refused, never run, and bounded -----------------------------------------------------
 
 

@@ -93,6 +93,7 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "nn.PixelUnshuffle": ("2", None),
     "nn.ChannelShuffle": ("4", None),
     "nn.Unfold": ("3, stride=2", ((8, 9, 9),)),
+    "nn.Pad": ("(1, 2, 0, 0, 3, 3)", ((8, 9, 9),)),
     "nn.Fold": ("(8, 8), 2, stride=2", ((36, 16),)),
     "nn.TransformerDecoderLayer": ("{C}, 4, 128", ((10, 64), (10, 64))),
     "nn.TransformerEncoder": ("TransformerEncoderLayer(64, 4, 128), 2", None),

@@ -18,7 +18,7 @@ from ..errors import LearnableError, Location, SpecError
 from ..errors import RuleError
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Context, lookup
 from ..rules._registry import frameworks_of
-from . import libraries, torch_tensors
+from . import libraries, torch_states, torch_tensors
 from ._source import ALIASES, framework, nested
 from .emit import MAX_NODES, Emitter
 from .interpreter import Interpreter, Scope
@@ -237,6 +237,8 @@ class Reader:
         if isinstance(owner, (Layer, Module)):
             api = self.torch if owner.framework == TORCH else self.keras
             return api.attribute(owner, name, where)
+        if isinstance(owner, torch_states.Stacked):
+            return torch_states.attribute(self, owner, name, where)
         if isinstance(owner, (Param, WeightRef)) and name in ("requires_grad", "requires_grad_"):
             return self._requires_grad(owner, name)
         if is_operand(owner):
@@ -344,6 +346,8 @@ class Reader:
         if isinstance(owner, (Layer, Module)):
             api = self.torch if owner.framework == TORCH else self.keras
             return api.get_item(owner, index, where)
+        if isinstance(owner, torch_states.Stacked):
+            return torch_states.item(self, owner, index, where)
         if is_operand(owner):
             return self.ops.index(owner, index, _spelled_index(index), where)
         if isinstance(owner, Instance):
@@ -390,6 +394,8 @@ class Reader:
         if isinstance(value, Module):
             api = self.torch if value.framework == TORCH else self.keras
             return api.iterate(value, where)
+        if isinstance(value, torch_states.Stacked):
+            return torch_states.items(self, value, where)
         if is_operand(value):
             return Unknown("iterating over a tensor's values", where)
         if value is BATCH:
@@ -404,6 +410,8 @@ class Reader:
             return value.shape[0] if value.shape and value.shape[0] is not None else Unknown("a size", where)
         if isinstance(value, Module):
             return len(value.children)
+        if isinstance(value, torch_states.Stacked):
+            return value.count
         if isinstance(value, Instance):
             return self.special(value, "__len__", "is given to len()", [], {}, where)
         return Unknown(f"len() of {libraries.describe(value)}", where)

@@ -19,9 +19,10 @@ from ..errors import GraphError, LayerError, Location, SpecError
 from ..graph import Graph, make_node
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, lookup
 from ..rules._inputs import implied_inputs
+from . import torch_states
 from .emit import tensors_in
 from .ops import is_operand
-from .values import Function, Layer, Module, Param, Unknown
+from .values import Function, Layer, Module, Param, Tensor, Unknown
 
 if TYPE_CHECKING:
     from .reader import Reader
@@ -226,8 +227,21 @@ class TorchModel:
         n = emitter.call_number(layer)
         name = emitter.unique(path or _name(layer) if n == 1 else f"{path} (call {n})", " (call {n})")
         output = self.emit_layer(layer, name, tensors, None, _parent(path))
-        if layer.rule.name in _TUPLE_OUTPUTS:
+        return self._outputs(layer, output, path, where)
+
+    @staticmethod
+    def _outputs(layer: Layer, output: Any, path: str, where: Location) -> Any:
+        """What the layer returns: its output, or (output, states) for a recurrent layer
+        (torch_states), (h, c) for an LSTMCell, (output, indices) for a max pooling asked."""
+        name = layer.rule.name
+        if name in ("RNN", "LSTM", "GRU") and layer.bound.get("batch_first") and isinstance(output, Tensor):
+            return (output, torch_states.states(layer, output, path))
+        if name in _TUPLE_OUTPUTS:
             return (output, Unknown(f"the second output of {path}", where))
+        if name == "LSTMCell" and isinstance(output, Tensor):
+            return torch_states.pair(output, f"c of {path}")
+        if layer.bound.get("return_indices") and isinstance(output, Tensor):
+            return torch_states.pair(output, f"indices of {path}", integer=True)
         return output
 
     def call_module(self, module: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:

@@ -116,9 +116,9 @@ class TorchOps:
         x, rest, kwargs = _input(args, kwargs)
         pad = rest[0] if rest else kwargs.get("pad")
         mode = rest[1] if len(rest) > 1 else kwargs.get("mode", "constant")
-        if not is_operand(x) or not isinstance(pad, (list, tuple)) or len(pad) % 2 or not 2 <= len(pad) <= 6:
-            return Unknown("F.pad(...) is not followed", where)
-        return self.ops.apply(f"nn.ZeroPad{len(pad) // 2}d", [x], {"padding": tuple(pad)}, "pad",
+        if not is_operand(x) or not isinstance(pad, (list, tuple)):
+            return x if isinstance(x, Unknown) else Unknown("F.pad(...) of values not known from the code", where)
+        return self.ops.apply("nn.Pad", [x], {"pad": tuple(pad), "mode": mode}, "pad",
                               "F.pad" if mode == "constant" else f"F.pad ({mode})", where)
 
     def _normalization(self, name: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:

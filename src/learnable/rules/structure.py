@@ -15,8 +15,8 @@ from typing import Any
 
 from .._text import dims_text
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, minus, num, product, total
-from ._args import Arg, anything, fraction, integer, shape
+from ..expr import Expr, Num, minus, num, product, total
+from ._args import Arg, anything, choice, fraction, integer, shape
 from ._base import (
     DATA_FORMAT,
     GLOBAL,
@@ -216,6 +216,47 @@ for _rank in (1, 2, 3):
             doc=f"PyTorch nn.{_kind}Pad{_rank}d: no parameters; pads as ZeroPad{_rank}d does, with "
                 f"{'a constant value' if _kind == 'Constant' else _kind.lower() + ' values'} (last axis first).",
         ))
+
+
+def _flat_pads(value: Any) -> tuple[int, ...]:
+    amounts = value if isinstance(value, (list, tuple)) else None
+    if not amounts or len(amounts) % 2:
+        raise ArgumentError(None, f"must be (left, right[, top, bottom, ...]): pairs of integers, got {value!r}")
+    return tuple(integer(v) for v in amounts)  # negative amounts crop, as in PyTorch
+
+
+_MODES = {"constant": "Constant", "reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
+
+
+def _pad(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    """F.pad: the last len(pad)/2 axes, last axis first, whatever the tensor's rank."""
+    x, flat = shapes[0], a["pad"]
+    pairs = tuple(reversed([(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]))
+    if len(pairs) > len(x):
+        raise RuleError(f"pads {len(pairs)} axes of an example of {len(x)} (batch excluded): it would pad the batch")
+    margin, words = _REACH.get(_MODES[a["mode"]], (None, ""))
+    first = len(x) - len(pairs)
+    if a["mode"] != "constant" and (first > 1 or len(pairs) > 3):  # PyTorch pads 1-3 axes of an image-like tensor
+        raise RuleError(f"{a['mode']} padding of {len(pairs)} axes needs an example of {len(pairs)} or "
+                        f"{len(pairs) + 1} axes (batch excluded), got shape {shape_text(x)}")
+    sizes = []
+    for n, pads in zip(x[first:], pairs):
+        if margin is not None and n is not None and max(pads) > n - margin:
+            raise RuleError(f"{a['mode']} padding of {max(pads)} must be {words} the input's size {n}")
+        sizes.append(None if n is None else _padded(n, pads))
+    if any(s is not None and s.value < 1 for s in sizes):
+        raise RuleError(f"cropping {flat} leaves nothing of its input {shape_text(x)}")
+    notes = tuple(ShapeNote(f"dim {first + i + 1}", size) for i, size in enumerate(sizes)  # (the batch is dim 0)
+                  if size is not None and not isinstance(size, Num))
+    return Inference((*x[:first], *sizes_of(tuple(sizes))), shape_notes=notes, macs=NO_MACS)
+
+
+register(Rule(
+    name="Pad", family="structure", infer=_pad, framework=PYTORCH,
+    args=(Arg("pad", _flat_pads), Arg("mode", choice(*_MODES), "constant"), Arg("value", anything, None)),
+    doc="PyTorch F.pad: no parameters; pads the last len(pad)/2 axes (last axis first), any rank; "
+        "a negative amount crops.",
+))
 
 
 def _same_shape(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
