@@ -328,6 +328,86 @@ RECURRENT = """
 """
 
 
+def test_a_tensor_made_without_a_batch_broadcasts_over_it():
+    report = count("""
+        import torch
+        import torch.nn as nn
+        class Embeddings(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.word = nn.Embedding(100, 8)
+                self.position = nn.Embedding(16, 8)
+                self.register_buffer("position_ids", torch.arange(16).expand((1, -1)), persistent=False)
+            def forward(self, ids):
+                return self.word(ids) + self.position(self.position_ids[:, :ids.size(1)])
+        net = Embeddings()
+    """, input_shape=(12,), integer_input=True)
+    rows = {r.name: r for r in report.layers}
+    assert rows["position"].output_shape == (1, 12, 8)  # (1, T, d): the position ids have no batch
+    assert rows["add"].output_shape == (12, 8)  # + (B, T, d): the first axis of one broadcasts over the batch
+    assert report.total_params == 100 * 8 + 16 * 8 and report.total_buffers == 16
+
+
+def test_drop_path_rates_from_linspace_and_a_module_that_returns_its_input():
+    report = count("""
+        import torch
+        import torch.nn as nn
+        class DropPath(nn.Module):  # as timm writes it
+            def __init__(self, p=0.):
+                super().__init__()
+                self.p = p
+            def forward(self, x):
+                if self.p == 0. or not self.training:
+                    return x
+                keep = 1 - self.p
+                return x * x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep) / keep
+        class Block(nn.Module):
+            def __init__(self, dim, dp):
+                super().__init__()
+                self.fc = nn.Linear(dim, dim)
+                self.drop_path = DropPath(dp) if dp > 0. else nn.Identity()
+            def forward(self, x):
+                return x + self.drop_path(self.fc(x))
+        class Net(nn.Module):
+            def __init__(self, depth=3, dim=16, drop_path_rate=0.1):
+                super().__init__()
+                dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
+                self.blocks = nn.Sequential(*[Block(dim, dpr[i]) for i in range(depth)])
+                self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1))
+            def forward(self, x):
+                return self.blocks(x)
+        net = Net()
+    """, input_shape=(16,))
+    rows = {r.name: r for r in report.layers}
+    assert rows["blocks.0.drop_path"].type == "Identity"  # a rate of 0: nn.Identity
+    assert rows["blocks.2.drop_path"].type == "DropPath" and "returns its input" in rows["blocks.2.drop_path"].note
+    assert report.total_params == 3 * (16 * 16 + 16) and report.total_buffers == 3
+
+
+def test_a_layer_without_tensors_made_in_forward_or_held_by_the_class_is_a_row():
+    report = count("""
+        import torch.nn as nn
+        class Net(nn.Module):
+            act = nn.ReLU()
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+            def forward(self, x):
+                return nn.Flatten()(self.act(self.conv(x)))
+        net = Net()
+    """, input_shape=(3, 8, 8))
+    assert [(r.type, r.output_shape) for r in report.layers[2:]] == [("ReLU", (4, 6, 6)), ("Flatten", (4 * 6 * 6,))]
+    made_in_forward = count("""
+        import torch.nn as nn
+        class Net(nn.Module):
+            def forward(self, x):
+                return nn.Linear(8, 2)(x)
+        net = Net()
+    """, input_shape=(8,))
+    assert made_in_forward.total_params == 0  # as PyTorch counts it: not a submodule
+    assert "PyTorch would not count its parameters" in made_in_forward.notes[0]
+
+
 def test_recurrent_states_cells_and_pooling_indices_are_followed():
     torch = pytest.importorskip("torch")
     namespace: dict = {}

@@ -121,6 +121,19 @@ TORCH_CASES = {
         table = nn.Embedding.from_pretrained(torch.zeros(100, 16))
         model = nn.ModuleList([net, table, nn.Embedding.from_pretrained(torch.zeros(10, 4), freeze=False)])
         """, None),
+    "position_ids_expanded_into_a_buffer_and_broadcast_over_the_batch": ("""
+        class Embeddings(nn.Module):  # as BERT's embeddings make and use them
+            def __init__(self):
+                super().__init__()
+                self.word = nn.Embedding(100, 8)
+                self.position = nn.Embedding(16, 8)
+                self.register_buffer("position_ids", torch.arange(16).expand((1, -1)), persistent=False)
+                self.fc = nn.Linear(8, 2)
+            def forward(self, ids):
+                positions = self.position(self.position_ids[:, :ids.size(1)])
+                return self.fc(self.word(ids) + positions)
+        net = Embeddings()
+        """, None),
 }
 
 KERAS_CASES = {

@@ -272,6 +272,8 @@ def method(owner: Any, name: str, interp: Interpreter, node: ast.AST) -> Any:
     if kind is None or name not in _SAFE_METHODS[kind]:
         if name in ("real", "imag") and isinstance(owner, (int, float)):
             return getattr(owner, name)
+        if name in ("item", "tolist") and isinstance(owner, (int, float)):  # a value of a tensor's, as a number
+            return Builtin(f"{type(owner).__name__}.{name}", lambda a, k, n: owner)
         raise interp.error(f"{type(owner).__name__} has no attribute '{name}' that learnable reads", node)
     real = getattr(owner, name)
 

@@ -83,9 +83,17 @@ class Ops:
     def materialize(self, value: Operand, where: Location | None, batch_rank: int | None = None) -> Tensor:
         """A flow tensor for an operand. A parameter or constant whose rank is a batched
         partner's, with a first size of 1, broadcasts over the batch: that axis is the batch's."""
-        if isinstance(value, Tensor):
-            return value
         reader = self.reader
+        if isinstance(value, Tensor):
+            if value.batched or batch_rank is None or len(value.shape) != batch_rank or value.shape[:1] != (1,) \
+                    or None in value.shape:
+                return value
+            # (1, T, d) made without a batch (an embedding of position ids), met by a batched
+            # (T, d): its first axis of one broadcasts over the batch, as PyTorch broadcasts it
+            return reader.emitter.emit(lookup("Reshape"), reader.op_name("broadcast"), [value],
+                                       {"target_shape": value.shape[1:]}, where=where, batched=True,
+                                       type_name="first axis over the batch", integer=value.integer,
+                                       framework=reader.framework)
         if isinstance(value, Param):
             batch_axis = batch_rank is not None and len(value.shape) == batch_rank and value.shape[:1] == (1,)
             return reader.parameter_node(value, batch_axis, where)
@@ -196,6 +204,8 @@ class Ops:
         """``cls_token.expand(B, -1, -1)``, ``ops.broadcast_to(cls, [batch, 1, d])``: a tensor
         whose first size is 1, broadcast over the batch, is batched (a parameter so used is
         its node with the batch axis); anything that changes other sizes is not followed."""
+        if isinstance(x, Const) and not x.batched and sizes and len(sizes) > len(x.shape):
+            return _expanded(x, sizes, spelled, where)  # torch.arange(512).expand((1, -1))
         if not sizes or len(sizes) != len(x.shape) + batched(x):
             return Unknown(f"`{spelled}` that adds axes is not followed", where)
         first, rest = sizes[0], sizes[1:]
@@ -330,6 +340,27 @@ class Ops:
         if not tensors or not all(is_operand(t) for t in tensors):
             return Unknown(f"`{spelled}` of values that are not all tensors", where)
         return self.apply("Concatenate", list(tensors), {"axis": axis}, "cat", spelled, where)
+
+
+def _expanded(x: Const, sizes: list[Any], spelled: str, where: Location | None) -> Any:
+    """A constant expanded with new leading axes, as torch's expand does: -1 keeps a size, a
+    size of 1 takes any, a new leading axis of the batch's size makes it batched."""
+    extra = len(sizes) - len(x.shape)
+    full: list[Any] = list(sizes[:extra])
+    if any(s is not BATCH and (not isinstance(s, int) or s < 0) for s in full):
+        return Unknown(f"`{spelled}`: a new axis needs a size (not -1)", where)
+    for size, own in zip(sizes[extra:], x.shape):
+        if size == -1 or size == own:
+            full.append(own)
+        elif own == 1 and (size is BATCH or isinstance(size, int)):
+            full.append(size)
+        else:
+            raise SpecError(f"`{spelled}`: size {_dim(size)} does not match {own} (only a size of 1 expands)", where)
+    if BATCH in full[1:] or any(not isinstance(s, int) for s in full[1:]):
+        return Unknown(f"`{spelled}` puts the batch on an axis other than the first", where)
+    if full[0] is BATCH:
+        return Const(tuple(full[1:]), True, x.integer, x.what)
+    return Const(tuple(full), False, x.integer, x.what)
 
 
 def made(sizes: Any, integer: bool, spelled: str, where: Location | None) -> Any:

@@ -239,6 +239,11 @@ class Reader:
             return api.attribute(owner, name, where)
         if isinstance(owner, torch_states.Stacked):
             return torch_states.attribute(self, owner, name, where)
+        if isinstance(owner, Const) and owner.values is not None and name in ("item", "tolist"):
+            values = owner.values
+            if name == "item" and len(values) != 1:
+                raise SpecError(f"`.item()` of a tensor of {len(values)} values", where)
+            return libraries.Method(name, lambda a, k, w: values[0] if name == "item" else list(values))
         if isinstance(owner, (Param, WeightRef)) and name in ("requires_grad", "requires_grad_"):
             return self._requires_grad(owner, name)
         if is_operand(owner):
@@ -348,6 +353,11 @@ class Reader:
             return api.get_item(owner, index, where)
         if isinstance(owner, torch_states.Stacked):
             return torch_states.item(self, owner, index, where)
+        if isinstance(owner, Const) and owner.values is not None and isinstance(index, int) \
+                and not isinstance(index, bool):  # dpr[i] of torch.linspace(0, rate, depth): a number
+            if not -len(owner.values) <= index < len(owner.values):
+                raise SpecError(f"index {index} is out of range for a tensor of {len(owner.values)} values", where)
+            return owner.values[index]
         if is_operand(owner):
             return self.ops.index(owner, index, _spelled_index(index), where)
         if isinstance(owner, Instance):
@@ -396,6 +406,8 @@ class Reader:
             return api.iterate(value, where)
         if isinstance(value, torch_states.Stacked):
             return torch_states.items(self, value, where)
+        if isinstance(value, Const) and value.values is not None:
+            return list(value.values)  # for x in torch.linspace(0, rate, depth): its values, as numbers
         if is_operand(value):
             return Unknown("iterating over a tensor's values", where)
         if value is BATCH:

@@ -19,7 +19,7 @@ from ..errors import GraphError, LayerError, Location, SpecError
 from ..graph import Graph, make_node
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, lookup
 from ..rules._inputs import implied_inputs
-from . import torch_states
+from . import torch_states, torch_tensors
 from .emit import tensors_in
 from .ops import is_operand
 from .values import Function, Layer, Module, Param, Tensor, Unknown
@@ -213,6 +213,8 @@ class TorchModel:
     def call_layer(self, layer: Layer, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         reader = self.reader
         path = reader.torch.paths.get(id(layer))
+        if path is None and torch_tensors.tensor_names(layer) == [] == torch_tensors.tensor_names(layer, True):
+            path = self._outside(layer)  # nn.Flatten()(x) in forward, a class attribute act = nn.ReLU()
         if path is None:
             raise SpecError(f"nn.{layer.type_name} is called in forward() but is not a submodule of the model (made "
                             "in forward, or kept outside it): PyTorch would not count its parameters; make it in "
@@ -244,6 +246,12 @@ class TorchModel:
             return torch_states.pair(output, f"indices of {path}", integer=True)
         return output
 
+    def _outside(self, layer: Layer) -> str:
+        """A name for a layer without tensors that is not a submodule (made in forward, or a
+        class attribute): a row where it is called, named by its type."""
+        block = self.reader.emitter.block
+        return f"{block.name}.{layer.type_name.lower()}" if block is not None else layer.type_name.lower()
+
     def call_module(self, module: Module, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
         """A module's forward, its operations in its block (the module tree's, made before
         the forward: a module called twice fills one block, its rows named "(call 2)")."""
@@ -257,13 +265,15 @@ class TorchModel:
         n = emitter.call_number(module)
         forward = _forward(module)
         if forward is None and module.base == "Sequential" and not module.children:  # nn.Sequential(): identity
-            return self._identity(module, path, n, args, where)
+            return self._identity(module, path, n, args, where, "Sequential", "an empty nn.Sequential: it returns "
+                                                                              "its input")
         base = module.attrs.get("__base_layer__")
         if forward is None and isinstance(base, Layer):  # a class that is its base module, as it is
             tensors = reader.ops.materialize_all([a for a in args if is_operand(a)], where)
             name = emitter.unique(path if n == 1 else f"{path} (call {n})", " (call {n})")
             return self.emit_layer(base, name, tensors, None, _parent(path))
         block = self.blocks.get(path)
+        made = block.nodes if block is not None else 0
         if block is not None:
             emitter.enter(block)
         result: Any = None
@@ -277,18 +287,24 @@ class TorchModel:
         finally:
             if block is not None:
                 emitter.close(block, result)
+        if block is not None and block.nodes == made and isinstance(result, Tensor) and not module.params and any(
+                isinstance(a, Tensor) and a.node == result.node for a in args):
+            # DropPath and the like, whose forward returns its input when not training: a row, not nothing
+            return self._identity(module, path, n, [result], where, module.type_name,
+                                  "its forward() returns its input (as it runs when not training)")
         return result
 
-    def _identity(self, module: Module, path: str, n: int, args: list[Any], where: Location) -> Any:
-        """An empty nn.Sequential() returns its input: a row of its own, as named_modules() lists it."""
+    def _identity(self, module: Module, path: str, n: int, args: list[Any], where: Location, type_name: str,
+                  note: str) -> Any:
+        """A module that returns its input: a row of its own, as named_modules() lists it."""
         operands = [a for a in args if is_operand(a)]
         if len(operands) != 1:
-            return Unknown("an empty nn.Sequential called on something other than one tensor", where)
+            return Unknown(f"a {type_name} that returns its input, called on something other than one tensor", where)
         emitter = self.reader.emitter
         tensor = self.reader.ops.materialize(operands[0], where)
         name = emitter.unique(path if n == 1 else f"{path} (call {n})", " (call {n})")
-        return emitter.emit(lookup("nn.Identity"), name, [tensor], {}, where=module.where, type_name="Sequential",
-                            note="an empty nn.Sequential: it returns its input", block=_parent(path))
+        return emitter.emit(lookup("nn.Identity"), name, [tensor], {}, where=module.where, type_name=type_name,
+                            note=note, block=_parent(path))
 
     blocks: dict = {}
 

@@ -205,6 +205,9 @@ class TorchOps:
             if isinstance(other, Param):
                 return Const(other.shape, False, integer, spelled)
             return Const(other.shape, other.batched, integer, spelled)
+        numbers = _numbers(name, args, kwargs)
+        if numbers is not None:
+            return numbers
         sizes = _sizes(name, args, kwargs)
         return made(sizes, integer, spelled, where) if sizes is not None else Unknown(f"{spelled}(...) of data", where)
 
@@ -380,6 +383,56 @@ def _input(args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, list[Any], dic
         return args[0], list(args[1:]), kwargs
     rest = dict(kwargs)
     return rest.pop("input", Unknown("an operation with no input")), [], rest
+
+
+MAX_VALUES = 10_000  # a constant's values kept for the code to read (drop-path rates: a few dozen)
+
+
+def _numbers(name: str, args: list[Any], kwargs: dict[str, Any]) -> Const | None:
+    """A 1-D constant the code makes from numbers, with its values: torch.arange(n),
+    torch.linspace(0, rate, depth), torch.tensor([0.485, 0.456, 0.406]); or, nested lists
+    of numbers, a constant of their shape."""
+    spelled = f"torch.{name}"
+    if name in ("tensor", "as_tensor", "Tensor", "FloatTensor", "LongTensor") and args:
+        shape = _nested_shape(args[0])
+        if shape is None:
+            return None
+        integer = name == "LongTensor" or all(isinstance(v, int) for v in _flat(args[0]))
+        values = tuple(args[0]) if len(shape) == 1 and shape[0] <= MAX_VALUES else None
+        return Const(shape, False, integer, spelled, values)
+    if name == "linspace":
+        start = args[0] if args else kwargs.get("start")
+        end = args[1] if len(args) > 1 else kwargs.get("end")
+        steps = args[2] if len(args) > 2 else kwargs.get("steps")
+        if not all(_number(v) for v in (start, end)) or not isinstance(steps, int) or not 0 < steps <= MAX_VALUES:
+            return None
+        values = tuple(start + (end - start) * i / max(steps - 1, 1) for i in range(steps))
+        return Const((steps,), False, False, spelled, values)
+    if name == "arange" and all(isinstance(v, int) and not isinstance(v, bool) for v in args) and not kwargs \
+            and 1 <= len(args) <= 3 and (len(args) < 3 or args[2]):
+        span = range(*args)
+        return Const((len(span),), False, True, spelled, tuple(span)) if len(span) <= MAX_VALUES else None
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _nested_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of nested lists of numbers ([[1, 2], [3, 4]] → (2, 2)); None if ragged or not numbers."""
+    if _number(value):
+        return ()
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    inner = {_nested_shape(v) for v in value[:MAX_VALUES]}
+    if len(inner) != 1 or None in inner or len(value) > MAX_VALUES:
+        return None
+    return (len(value), *inner.pop())
+
+
+def _flat(value: Any) -> list[Any]:
+    return [x for v in value for x in _flat(v)] if isinstance(value, (list, tuple)) else [value]
 
 
 def _sizes(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -252,3 +252,6 @@ class Const:
     batched: bool = False
     integer: bool = False
     what: str = ""  # how the code made it, for its row
+    # its values, where the code made it from numbers (torch.linspace(0, 0.1, 12), torch.tensor([0.5, 0.25])):
+    # a 1-D constant's, for code that iterates over them (timm's drop-path rates)
+    values: tuple | None = None
