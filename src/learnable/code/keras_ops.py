@@ -78,6 +78,9 @@ class KerasOps:
             return ops.concat(items, axis, spelled, where)
         if not is_operand(x):
             return Unknown(f"{spelled} of something that is not a tensor", where)
+        unknown = next((v for v in [*rest, *kwargs.values()] if isinstance(v, Unknown)), None)
+        if unknown is not None:  # ops.transpose(x, perm) with a perm not known from the code
+            return unknown
         if name in _SAME:
             return x
         if name == "broadcast_to":

@@ -237,6 +237,9 @@ class TorchOps:
     def method(self, x: Any, name: str, args: list[Any], kwargs: dict[str, Any], where: Location,
                spelled: str | None = None) -> Any:
         spelled = spelled or f"x.{name}"
+        unknown = next((v for v in [*args, *kwargs.values()] if isinstance(v, Unknown)), None)
+        if unknown is not None:  # x.view(b, n) with an n not known from the code
+            return unknown
         handler = _METHODS.get(name)
         if handler is not None:
             return handler(self, x, args, kwargs, where, spelled)
@@ -264,7 +267,7 @@ class TorchOps:
 def _view(self: TorchOps, x: Any, args: list[Any], kwargs: dict[str, Any], where: Location, spelled: str) -> Any:
     dims = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
     if not dims and "shape" in kwargs:
-        dims = list(kwargs["shape"])
+        dims = _listed(kwargs["shape"])
     return self.ops.reshape(x, dims, spelled, where)
 
 
@@ -460,8 +463,13 @@ def _sizes(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         return list(args[0])
     if "size" in kwargs:
-        return list(kwargs["size"])
+        return _listed(kwargs["size"])
     return list(args)
+
+
+def _listed(value: Any) -> list[Any]:
+    """Sizes given as a tuple or list, or one size alone (torch.zeros(size=5))."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _shape(x: Any) -> tuple:
