@@ -106,7 +106,9 @@ class Reader:
         """A bare ``Input(3, 32, 32)`` line: the input of the model counted (learnable's own
         way to say it, as in the compact form)."""
         shape = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args or kwargs.get("shape")
-        shape = tuple(self.require_value(d, "the input's shape", where) for d in (shape or ()))
+        shape = self.require_value(shape, "the input's shape", where)
+        shape = shape if isinstance(shape, (list, tuple)) else (shape,) if shape is not None else ()
+        shape = tuple(self.require_value(d, "the input's shape", where) for d in shape)
         if not shape or not all(isinstance(d, int) and d > 0 or d is None for d in shape):
             raise SpecError(f"Input{tuple(shape)}: give the input's sizes, e.g. Input(3, 32, 32)", where)
         self.stated.append(shape)
