@@ -138,7 +138,7 @@ class KerasModel:
             if param.unknown is not None:
                 raise SpecError(f"the weight '{param.name}' of {module.name} is not known from the code: "
                                 f"{param.unknown.why}", param.unknown.where or where)
-            if not any(key[0] == id(self.reader.emitter) for key in param.nodes):
+            if not any(key[0] == self.reader.emitter.serial for key in param.nodes):
                 self.reader.parameter_node(param, False, param.where or where)
 
     def _in_block(self, module: Module, type_name: str, body: Any) -> Any:
