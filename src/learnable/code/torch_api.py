@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Location, SpecError
+from ..errors import Location, RuleError, SpecError
 from ..rules import lookup
 from ..rules._args import LayerCall
-from ..errors import RuleError
-from ._python import MAX_ITEMS
 from . import torch_tensors
 from .arguments import bound_arguments, layer_arguments
-from .libraries import Method
-from .names import TORCH
+from .emit import MAX_NODES
+from .libraries import Method, describe
+from .names import TORCH, canonical, is_library
 from .ops import is_operand
 from .torch_ops import TorchOps
-from .values import MISSING, Const, Function, Layer, Module, Param, Unknown, WeightRef
+from .values import MISSING, Const, Function, Layer, Lib, Module, Param, Unknown, WeightRef
 
 if TYPE_CHECKING:
     from .reader import Reader
@@ -93,8 +92,16 @@ class TorchAPI:
             dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
             module.reparametrized[str(tensor)] = ("weight_norm", dim, ".parametrizations." in path)
             return module
+        if name in ("remove_weight_norm", "remove_parametrizations") and isinstance(module, Layer):
+            tensor = str(args[1] if len(args) > 1 else kwargs.get("name", kwargs.get("tensor_name", "weight")))
+            held = module.reparametrized.get(tensor)
+            if held is not None and held[2] == (name == "remove_parametrizations"):
+                del module.reparametrized[tensor]  # the weight is one tensor again
+                return module
         if name in ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"):
             return None
+        for layer in _layers_under(module):  # changed in place, even where the result is not kept
+            layer.unread = layer.unread or path
         return Unknown(f"{path}(...) is not read (it may change the module's tensors); count the model with "
                        "FILE.py:NAME, which runs your file", where, maybe_module=True)
 
@@ -174,6 +181,7 @@ class TorchAPI:
                     items = [self._pair(kind, item, where) for _, item in items]
         else:
             return
+        _check_size(len(items), where)
         for key, value in items:
             if isinstance(value, Unknown):  # in a container it can only be a module
                 value = Unknown(value.why, value.where, maybe_module=True)
@@ -277,12 +285,18 @@ class TorchAPI:
             self.set_attribute(owner, str(len(owner.children)), args[0], where)
             return owner
         if name == "extend":
-            for value in self.reader.interp.iterate(args[0], where) or []:
+            values = self.reader.interp.iterate(args[0], where)
+            if isinstance(values, Unknown):
+                values = [Unknown(f"the modules extend() adds: {values.why}", where, maybe_module=True)]
+            _check_size(len(owner.children) + len(values), where)
+            for value in values:
                 self.set_attribute(owner, str(len(owner.children)), value, where)
             return owner
         if name == "insert":
+            if len(args) != 2 or not isinstance(args[0], int) or isinstance(args[0], bool):
+                raise SpecError(f"{owner.type_name}.insert takes an index and a module", where)
             items = list(owner.children.values())
-            items.insert(args[0], args[1])
+            items.insert(args[0], _item(owner, args[1], where))
             owner.children = {str(i): m for i, m in enumerate(items)}
             return None
         if name in ("add_module", "register_module", "register_parameter"):
@@ -316,7 +330,11 @@ class TorchAPI:
         if isinstance(owner, Layer):
             self._set_tensor(owner, name, value, where)
             return
-        if isinstance(value, (Layer, Module)) or (value is None and name in owner.children):
+        item = _in_container(owner) and (owner.kind != "user" or str(name).isdigit())  # (not self.out_channels)
+        if item:
+            value = _item(owner, value, where)
+        if isinstance(value, (Layer, Module)) or (value is None and name in owner.children) or (
+                isinstance(value, Unknown) and item):
             if not isinstance(name, str) or not name or "." in name:  # as torch's add_module refuses it
                 raise SpecError(f"a module's name must be a string without '.', got {name!r}", where)
             owner.params.pop(name, None)
@@ -343,7 +361,7 @@ class TorchAPI:
             if kind != "Sequential" or not isinstance(right, int) or isinstance(right, bool) or right <= 0:
                 raise SpecError(f"a {kind} is multiplied by {right!r}; PyTorch multiplies a Sequential by a "
                                 "positive int only", where)
-            if len(left.children) * right > MAX_ITEMS:
+            if len(left.children) * right > MAX_NODES:
                 raise SpecError(f"a Sequential repeated {right:,} times is too large", where)
             items = [*left.children.values()] * right
             return self._container(kind, items, where)
@@ -353,6 +371,7 @@ class TorchAPI:
         if isinstance(values, Unknown):
             return Unknown(values.why, values.where, maybe_module=True)
         if in_place:
+            _check_size(len(left.children) + len(values), where)
             for value in values:
                 self.set_attribute(left, str(len(left.children)), value, where)
             return left
@@ -360,9 +379,10 @@ class TorchAPI:
 
     def _container(self, kind: str, items: list[Any], where: Location) -> Module:
         module = Module(TORCH, kind, base=kind, where=where)
+        _check_size(len(items), where)
         for i, item in enumerate(items):
             self.set_attribute(module, str(i), item, where)
-        return module
+        return self.reader.finish(module)
 
     @staticmethod
     def _set_tensor(layer: Layer, name: str, value: Any, where: Location) -> None:
@@ -468,6 +488,46 @@ def _walk(owner: Layer | Module, method: str, where: Location) -> Any:
     if isinstance(found, Unknown):
         return found
     return [tuple(item) for item in found] if named else [value for _, value in found]
+
+
+def _in_container(owner: Any) -> bool:
+    return isinstance(owner, Module) and (owner.kind in CONTAINERS or owner.base in CONTAINERS)
+
+
+def _item(owner: Module, value: Any, where: Location) -> Any:
+    """What a container holds at an index: a module, or (a value not known from the code, a
+    name from a module not pasted) an unknown that keeps its place, refused if counted."""
+    if isinstance(value, (Layer, Module, Param)) or value is None:
+        return value
+    if isinstance(value, Unknown):
+        return Unknown(value.why, value.where, maybe_module=True)
+    if isinstance(value, Lib) and not is_library(canonical(value.path)):
+        return Unknown(f"'{value.path}' comes from a module that is not in the code", where, maybe_module=True)
+    raise SpecError(f"{owner.type_name} holds {describe(value)}, which is not a module", where)
+
+
+def _layers_under(value: Any) -> list[Layer]:
+    if isinstance(value, Layer):
+        return [value]
+    if not isinstance(value, Module):
+        return []
+    found, seen, stack = [], set(), [value]
+    while stack:
+        module = stack.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        for child in module.children.values():
+            if isinstance(child, Layer):
+                found.append(child)
+            elif isinstance(child, Module):
+                stack.append(child)
+    return found
+
+
+def _check_size(n: int, where: Location) -> None:
+    if n > MAX_NODES:
+        raise SpecError(f"a container of more than {MAX_NODES:,} modules is refused; is a loop too long?", where)
 
 
 def _has_forward(module: Module) -> bool:

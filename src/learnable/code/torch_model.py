@@ -22,7 +22,7 @@ from ..rules._inputs import implied_inputs
 from . import torch_states, torch_tensors
 from .emit import tensors_in
 from .ops import is_operand
-from .values import Function, Layer, Module, Param, Tensor, Unknown
+from .values import Function, Layer, Module, Param, Tensor, Unknown, WeightRef
 
 if TYPE_CHECKING:
     from .reader import Reader
@@ -50,6 +50,9 @@ class TorchModel:
         stack: list[tuple[str, Any]] = [("", root)]
         while stack:
             path, obj = stack.pop()
+            if isinstance(obj, Unknown):  # a container's item not known from the code
+                raise SpecError(f"the model's '{path}' is not known from the code, and may hold parameters: "
+                                f"{obj.why}", obj.where)
             if id(obj) in torch.paths:
                 continue  # the same module under a second name: PyTorch lists it once
             torch.paths[id(obj)] = path
@@ -144,50 +147,70 @@ class TorchModel:
 
     def emit_layer(self, layer: Layer, name: str, tensors: list[Any], input_shapes: tuple | None, block: str | None,
                    note: str = "") -> Any:
-        """A layer's node through its rule; one whose tensors are tied to another layer's
-        shares that layer's weights; one partly tied, partly frozen or reparametrized
-        (weight_norm) is counted tensor by tensor, as PyTorch holds them."""
+        """A layer's node through its rule. One whose tensors are all another layer's (weight
+        tying) shares that layer's weights, which train as that layer's do; one partly tied,
+        partly frozen, reparametrized (weight_norm) or given new tensors is counted tensor by
+        tensor, as PyTorch holds them."""
         emitter = self.reader.emitter
+        if layer.unread:
+            raise SpecError(f"{layer.unread}(...) changed the tensors of nn.{layer.type_name} '{name}' in a way "
+                            "learnable does not read; count the model with FILE.py:NAME, which runs your file",
+                            layer.where)
+        root = _tie_root(layer)
         if layer.tied or layer.frozen or layer.reparametrized or layer.replaced:
-            special = self._by_tensors(layer, name, tensors, input_shapes, block, note)
-            if special is not None:
-                return special
+            if not _shares_all(layer, root):
+                return self._by_tensors(layer, name, tensors, input_shapes, block, note)
         return emitter.emit(layer.rule, name, tensors, layer.kwargs, args=layer.args, where=layer.where,
-                            owner=_tie_root(layer), input_shapes=input_shapes, block=block, note=note,
-                            framework="torch", trainable=layer)
+                            owner=root, input_shapes=input_shapes, block=block, note=note,
+                            framework="torch", trainable=root)
 
     def _by_tensors(self, layer: Layer, name: str, tensors: list[Any], input_shapes: tuple | None,
                     block: str | None, note: str) -> Any:
         node = make_node(layer.rule, name, (), layer.args, layer.kwargs, location=layer.where)
         shapes = list(input_shapes) if input_shapes is not None else [t.shape for t in tensors]
         inference = engine.infer(node, shapes, Context(CHANNELS_FIRST, PYTORCH))
-        weights = [w for w in inference.weights if not w.buffer]
-        tied = {w.name for w in weights if w.name in layer.tied}
-        if tied == {w.name for w in weights} and not (layer.frozen or layer.reparametrized or layer.replaced):
-            return None  # all of it is another layer's: it shares that layer's weights
+        tied = {w.name for w in inference.weights if not w.buffer and w.name in layer.tied}
         listed: list[tuple] = []
         for w in inference.weights:
             if w.name in tied or w.name in layer.replaced:
                 continue
-            for tensor_name, shape in _reparametrized(layer, w.name, w.shape):
-                listed.append((tensor_name, shape, w.name not in layer.frozen, w.buffer))
-        listed += _replacements(layer)
+            for held, shape in torch_tensors.held_as(layer, w.name, w.shape):
+                trains = not w.buffer and torch_tensors.requires_grad(WeightRef(layer, held))
+                listed.append((held, shape, trains, w.buffer))
+        listed += self._replacements(layer)
+        frozen = [n for n, _, trains, buffer in listed if not trains and not buffer]
         said = [f"'{t}' is {layer.tied[t].layer.type_name}'s (the same tensor, counted there)" for t in sorted(tied)]
         said += [f"'{t}' set to {'None' if p is None else 'a new nn.Parameter'}" for t, p in layer.replaced.items()]
-        said += [f"{', '.join(sorted(layer.frozen))} frozen (requires_grad=False)"] * bool(layer.frozen)
+        said += [f"{', '.join(frozen)} frozen (requires_grad=False)"] * bool(frozen and len(frozen) < len(listed))
         said += [f"{kind} of '{tensor}'" for tensor, (kind, _, _) in layer.reparametrized.items()]
         return self.reader.emitter.emit(
             lookup("Tensors"), name, tensors, {"tensors": listed, "output_shape": inference.output_shape or None,
                                                "note": "; ".join(said) + ": counted from its tensors"},
             where=layer.where, input_shapes=input_shapes, block=block, note=note, type_name=layer.rule.name,
-            framework="torch")
+            framework="torch", owner=layer, trainable=_PerTensor)
+
+    def _replacements(self, layer: Layer) -> list[tuple]:
+        """The tensors the code set in a layer's place (a None removes one); one already
+        counted (the same nn.Parameter given to two modules) counts once, as PyTorch's
+        parameters() lists it once."""
+        listed = []
+        key = (self.reader.emitter.serial, "listed")
+        for name, param in layer.replaced.items():
+            if param is None or any(k[0] == key[0] for k in param.nodes):
+                continue
+            if param.unknown is not None:
+                raise SpecError(f"the shape of {layer.type_name}'s '{name}' is not known from the code: "
+                                f"{param.unknown.why}", param.where or layer.where)
+            param.nodes[key] = None
+            listed.append((name, param.shape, param.trainable, param.buffer))  # (its own flag: requires_grad_ sets it)
+        return listed
 
     def _params(self, module: Module, path: str) -> None:
         for param in module.params.values():
             if param.unknown is not None:
                 raise SpecError(f"'{param.name}' of {module.type_name} is not known from the code: "
                                 f"{param.unknown.why}", param.unknown.where or param.where)
-            if not any(key[0] == id(self.reader.emitter) for key in param.nodes):
+            if not any(key[0] == self.reader.emitter.serial for key in param.nodes):
                 self._param_row(param, path or None)
 
     def _param_row(self, param: Param, block: str | None) -> None:
@@ -309,29 +332,24 @@ class TorchModel:
     blocks: dict = {}
 
 
-def _reparametrized(layer: Layer, name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
-    """A tensor as PyTorch holds it after weight_norm: a magnitude g (the size of ``dim``, 1
-    elsewhere) and a direction v (the tensor's shape) in its place."""
-    if name not in layer.reparametrized:
-        return [(name, shape)]
-    kind, dim, parametrize = layer.reparametrized[name]
-    g = tuple(size if i == dim % len(shape) else 1 for i, size in enumerate(shape)) if dim is not None else ()
-    if parametrize:  # torch.nn.utils.parametrizations.weight_norm
-        return [(f"parametrizations.{name}.original0", g), (f"parametrizations.{name}.original1", shape)]
-    return [(f"{name}_g", g), (f"{name}_v", shape)]
+class _PerTensor:
+    """The trainable flag of a row counted tensor by tensor: each tensor's own says."""
+
+    trainable = True
 
 
-def _replacements(layer: Layer) -> list[tuple]:
-    """The tensors the code set in a layer's place (a None removes one)."""
-    listed = []
-    for name, param in layer.replaced.items():
-        if param is None:
-            continue
-        if param.unknown is not None:
-            raise SpecError(f"the shape of {layer.type_name}'s '{name}' is not known from the code: "
-                            f"{param.unknown.why}", param.where or layer.where)
-        listed.append((name, param.shape, param.trainable and name not in layer.frozen, param.buffer))
-    return listed
+def _shares_all(layer: Layer, root: Layer) -> bool:
+    """Whether all of ``layer``'s tensors are exactly all of ``root``'s (a Linear head tied to
+    an Embedding of the same shape), so that its row shares the root's weights."""
+    if layer is root or layer.frozen or layer.reparametrized or layer.replaced:
+        return False
+    if root.frozen or root.reparametrized or root.replaced or root.tied:
+        return False
+    mine, theirs = torch_tensors.tensors(layer), torch_tensors.tensors(root)
+    if mine is None or theirs is None or any(n not in layer.tied for n, _ in mine):
+        return False
+    return sorted((layer.tied[n].name, shape) for n, shape in mine) == sorted(theirs) and all(
+        layer.tied[n].layer is root for n, _ in mine)
 
 
 def _tie_root(layer: Layer) -> Layer:

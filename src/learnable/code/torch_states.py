@@ -89,13 +89,21 @@ def attribute(reader: Reader, state: Stacked, name: str, where: Location) -> Any
     if name in _SAME:
         return Method(name, lambda a, k, w: state)
     if name == "size":
-        return Method(name, lambda a, k, w: (state.count, BATCH, state.size)[a[0]] if a else
-                      (state.count, BATCH, state.size))
+        return Method(name, lambda a, k, w: _size(state, a, w))
     if name == "squeeze":
         return Method(name, lambda a, k, w: _squeeze(reader, state, a, w))
     if name in ("permute", "transpose"):
         return Method(name, lambda a, k, w: _batch_first(reader, state, name, a, w))
     return Unknown(f"`{state.name}.{name}` is not read (a state's batch is its second axis)", where)
+
+
+def _size(state: Stacked, args: list[Any], where: Location) -> Any:
+    shape = (state.count, BATCH, state.size)
+    if not args:
+        return shape
+    if not isinstance(args[0], int) or isinstance(args[0], bool) or not -3 <= args[0] < 3:
+        raise SpecError(f"`{state.name}.size({args[0]!r})`: a state has 3 axes", where)
+    return shape[args[0]]
 
 
 def _squeeze(reader: Reader, state: Stacked, args: list[Any], where: Location) -> Any:

@@ -20,19 +20,42 @@ from ..errors import LearnableError, Location
 from .values import Layer, Module, Param, Unknown, WeightRef
 
 
-def tensor_names(layer: Layer, buffers: bool = False) -> list[str] | None:
-    """A layer's parameters (or buffers) by PyTorch's names, from its own arguments; None
-    where they depend on its input (a lazy layer)."""
+def tensors(layer: Layer, buffers: bool = False) -> list[tuple[str, tuple[int, ...]]] | None:
+    """A layer's own parameters (or buffers) as PyTorch holds them, by name and shape, from
+    its arguments: after weight_norm, ``weight_g`` and ``weight_v`` in the weight's place; a
+    tensor the code replaced, its replacement. None where they depend on its input (a lazy
+    layer)."""
     from .torch_api import _weights
 
     try:
         weights = _weights(layer)
     except LearnableError:
         return None
-    names = [n for n, _, buffer in weights if buffer == buffers and n not in layer.replaced]
+    found = [held for name, shape, buffer in weights if buffer == buffers and name not in layer.replaced
+             for held in (held_as(layer, name, shape) if not buffers else [(name, tuple(shape))])]
     if not buffers:
-        names += [n for n, p in layer.replaced.items() if isinstance(p, Param) and n not in names]
-    return names
+        found += [(n, p.shape) for n, p in layer.replaced.items() if isinstance(p, Param) and p.unknown is None]
+    return found
+
+
+def tensor_names(layer: Layer, buffers: bool = False) -> list[str] | None:
+    held = tensors(layer, buffers)
+    return None if held is None else [name for name, _ in held]
+
+
+def held_as(layer: Layer, name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """A tensor as PyTorch holds it after weight_norm: a magnitude g (the size of ``dim``, 1
+    elsewhere; one number for dim None or -1, as torch.norm_except_dim takes them) and a
+    direction v (the tensor's shape) in its place."""
+    shape = tuple(shape)
+    if name not in layer.reparametrized:
+        return [(name, shape)]
+    _, dim, parametrize = layer.reparametrized[name]
+    whole = dim is None or dim == -1
+    g = () if whole else tuple(size if i == dim % len(shape) else 1 for i, size in enumerate(shape))
+    if parametrize:  # torch.nn.utils.parametrizations.weight_norm
+        return [(f"parametrizations.{name}.original0", g), (f"parametrizations.{name}.original1", shape)]
+    return [(f"{name}_g", g), (f"{name}_v", shape)]
 
 
 def tensor_shape(ref: WeightRef) -> tuple[int, ...] | None:
@@ -53,9 +76,15 @@ def tensor_shape(ref: WeightRef) -> tuple[int, ...] | None:
 
 def named_children(owner: Layer | Module, where: Location) -> list[tuple[str, Any]] | Unknown:
     if isinstance(owner, Module):
-        return [(name, child) for name, child in owner.children.items() if child is not None]
-    names = tensor_names(owner)
-    if names is None or any("." in n for n in names):  # nn.MultiheadAttention holds an out_proj
+        children = [(name, child) for name, child in owner.children.items() if child is not None]
+        return next((child for _, child in children if isinstance(child, Unknown)), children)
+    from .torch_api import _weights
+
+    try:
+        weights = _weights(owner)
+    except LearnableError:
+        weights = None
+    if weights is None or any("." in name for name, _, _ in weights):  # nn.MultiheadAttention holds an out_proj
         return Unknown(f"the submodules of nn.{owner.type_name} (learnable counts it as one layer)", where,
                        maybe_module=True)
     return []
@@ -122,6 +151,8 @@ def requires_grad_(value: Any, flag: bool, seen: set[int] | None = None) -> None
     elif isinstance(value, Param):
         value.trainable = flag
     elif isinstance(value, Layer):
+        for ref in value.tied.values():  # a tensor it shares is another layer's: set there
+            requires_grad_(ref, flag, seen)
         value.trainable, value.frozen = flag, set()
         for param in value.replaced.values():
             if param is not None:

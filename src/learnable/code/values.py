@@ -175,6 +175,7 @@ class Layer:
     frozen: set[str] = field(default_factory=set)  # tensors set to requires_grad=False
     # tensor name → the Param the code put in its place (``fc.weight = nn.Parameter(...)``), or None
     replaced: dict[str, Any] = field(default_factory=dict)
+    unread: str = ""  # a call that changed its tensors in a way learnable does not read (spectral_norm)
     # tensor name → (how, dim, through torch.nn.utils.parametrizations): weight_norm's g and v
     reparametrized: dict[str, tuple[str, int | None, bool]] = field(default_factory=dict)
 
