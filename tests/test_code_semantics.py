@@ -121,6 +121,54 @@ TORCH_CASES = {
         table = nn.Embedding.from_pretrained(torch.zeros(100, 16))
         model = nn.ModuleList([net, table, nn.Embedding.from_pretrained(torch.zeros(10, 4), freeze=False)])
         """, None),
+    "a_tied_weight_frozen_through_either_layer": ("""
+        class LM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.wte = nn.Embedding(100, 16)
+                self.mid = nn.Linear(16, 16)
+                self.lm_head = nn.Linear(16, 100)
+                self.wte.weight = self.lm_head.weight  # the head has a bias the embedding lacks
+                self.head2 = nn.Linear(16, 16, bias=False)
+                self.head2.weight = self.mid.weight
+            def forward(self, x):
+                return self.lm_head(self.head2(self.mid(self.wte(x))))
+        net = LM()
+        net.wte.weight.requires_grad = False
+        net.head2.requires_grad_(False)
+        """, (8,)),
+    "weight_norm_frozen_by_module_and_by_name": ("""
+        from torch.nn.utils import weight_norm, remove_weight_norm
+        from torch.nn.utils.parametrizations import weight_norm as wn
+        net = nn.Sequential(weight_norm(nn.Linear(8, 8), dim=-1), wn(nn.Linear(8, 8), dim=1),
+                            weight_norm(nn.Linear(8, 4)), weight_norm(nn.Linear(4, 4)))
+        net[0].requires_grad_(False)
+        for name, p in net.named_parameters():
+            if name.endswith("weight_g") or name.endswith("original0"):
+                p.requires_grad = False
+        remove_weight_norm(net[3])
+        """, (8,)),
+    "one_parameter_given_to_two_layers_and_a_lora_adapter": ("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.W = nn.Parameter(torch.randn(8, 8))
+                self.a = nn.Linear(8, 8)
+                self.b = nn.Linear(8, 8)
+                self.a.weight = self.W
+                self.b.weight = self.W
+                self.lora = nn.Linear(8, 2)
+                self.lora.lora_A = nn.Parameter(torch.zeros(4, 8))
+            def forward(self, x):
+                return self.lora(self.b(self.a(x)) @ self.W)
+        net = Net()
+        net.lora.requires_grad_(False)
+        net.lora.lora_A.requires_grad = True
+        """, (8,)),
+    "a_sequential_made_by_adding_two": ("""
+        head = nn.Sequential(nn.Linear(8, 2))
+        net = nn.Sequential(nn.Linear(8, 8), nn.ReLU()) + head
+        """, (8,)),
     "position_ids_expanded_into_a_buffer_and_broadcast_over_the_batch": ("""
         class Embeddings(nn.Module):  # as BERT's embeddings make and use them
             def __init__(self):
@@ -227,7 +275,7 @@ def test_pytorch_code_is_counted_as_pytorch_counts_it(name):
     body, input_shape = TORCH_CASES[name]
     code = "import torch\nimport torch.nn as nn\n" + textwrap.dedent(body)
     total, trainable, buffers = _torch_counts(code)
-    report = learnable.count(code, input_shape=input_shape, model="model" if "model =" in code else "net")
+    report = learnable.count(code, input_shape=input_shape)  # (the model counted by default: the last one built)
     assert (report.total_params, report.trainable_params, report.total_buffers) == (total, trainable, buffers)
 
 
@@ -270,7 +318,17 @@ def test_freezing_that_depends_on_unknown_values_is_said(code, message):
     assert any(message in note for note in report.notes)
 
 
-def test_spectral_norm_is_refused_not_guessed():
-    code = "import torch.nn as nn\nnet = nn.Sequential(nn.utils.spectral_norm(nn.Linear(4, 4)))\n"
-    with pytest.raises(learnable.LearnableError, match="spectral_norm.*is not read"):
-        learnable.count(code)
+@pytest.mark.parametrize("code, message", [
+    ("net = nn.Sequential(nn.utils.spectral_norm(nn.Linear(4, 4)))\n", "spectral_norm.*is not read"),
+    # changed in place, the result not kept
+    ("net = nn.Sequential(nn.Linear(4, 4))\nnn.utils.spectral_norm(net[0])\n",
+     "spectral_norm.*changed the tensors of nn.Linear '0'"),
+    ("from somewhere import backbone\nnet = nn.Sequential(backbone, nn.Linear(8, 8))\n",
+     "the model's '0' is not known.*'somewhere.backbone' comes from a module that is not in the code"),
+    ("import timm\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.backbone = timm.create_model('resnet18')\n        self.head = nn.Linear(512, 10)\nnet = Net()\n",
+     "the model's 'backbone' is not known.*timm.create_model.*FILE.py:NAME"),
+])
+def test_what_changes_a_model_in_ways_not_read_is_refused_not_guessed(code, message):
+    with pytest.raises(learnable.LearnableError, match=message):
+        learnable.count("import torch.nn as nn\n" + code)

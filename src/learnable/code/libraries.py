@@ -117,6 +117,16 @@ def _numpy_array(path: str, args: list[Any], kwargs: dict[str, Any], where: Loca
     return Const(tuple(sizes), False, path.endswith("randint"), path.replace("numpy.", "np."))
 
 
+# Libraries whose calls give values, never a module (a call into any other may return one).
+_VALUE_LIBRARIES = frozenset({"os", "sys", "random", "time", "json", "re", "glob", "pathlib", "warnings", "logging",
+                              "argparse", "math", "numpy", "itertools", "operator", "string", "datetime", "pprint",
+                              "matplotlib", "pandas", "sklearn", "PIL", "tqdm", "IPython", "wandb", "shutil", "pickle"})
+
+
+_MODEL_LIBRARIES = frozenset({"timm", "transformers", "torchvision", "segmentation_models_pytorch", "keras_hub",
+                              "keras_nlp", "keras_cv", "ultralytics", "open_clip", "diffusers", "peft"})
+
+
 def call(reader: Reader, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:
     path = _numpy(path)
     if path in _NUMPY_CREATION:
@@ -138,8 +148,10 @@ def call(reader: Reader, path: str, args: list[Any], kwargs: dict[str, Any], whe
         return _plain_call(reader, path, function, args, kwargs, where)
     if module in ("typing", "dataclasses", "abc", "functools") or path in _IDENTITY_DECORATORS:
         return args[0] if len(args) == 1 and not kwargs else Unknown(f"{path}() is not read", where)
+    root = path.split(".")[0]
     return Unknown(f"{path}(...) is not read: learnable reads model code, not {module.split('.')[0] or 'its'} "
-                   "calls", where)
+                   "calls" + ("; count the model with FILE.py:NAME, which runs your file" if root in _MODEL_LIBRARIES
+                              else ""), where, maybe_module=root not in _VALUE_LIBRARIES)  # timm.create_model(...)
 
 
 def _plain_call(reader: Reader, path: str, function: Callable, args: list[Any], kwargs: dict[str, Any],

@@ -13,6 +13,8 @@ mixing one with the flow gives it a node first. An operation the reader cannot f
 
 from __future__ import annotations
 
+import operator
+
 from math import prod
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +118,8 @@ class Ops:
         tensor, number, flipped = (left, right, False) if is_operand(left) else (right, left, True)
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             return Unknown(f"`{_SPELLING.get(op, op)}` between a tensor and {_kind(number)} is not read", where)
+        if isinstance(tensor, Const) and tensor.values is not None and op in _VALUE_OPS:
+            return _valued(tensor, op, number, flipped)  # torch.arange(1, 5) * 8: the values too
         return self._scalar(op, tensor, number, flipped, where)
 
     def _scalar(self, op: str, tensor: Operand, number: float, flipped: bool, where: Location | None) -> Any:
@@ -340,6 +344,22 @@ class Ops:
         if not tensors or not all(is_operand(t) for t in tensors):
             return Unknown(f"`{spelled}` of values that are not all tensors", where)
         return self.apply("Concatenate", list(tensors), {"axis": axis}, "cat", spelled, where)
+
+
+_VALUE_OPS = {"Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "FloorDiv": operator.floordiv,
+              "Div": operator.truediv}
+
+
+def _valued(x: Const, op: str, number: float, flipped: bool) -> Any:
+    """A constant with values and a number: the values computed (a division by zero leaves
+    the values unknown, the shape known)."""
+    function = _VALUE_OPS[op]
+    try:
+        values = tuple(function(number, v) if flipped else function(v, number) for v in x.values)
+    except (ZeroDivisionError, OverflowError):
+        return Const(x.shape, x.batched, x.integer, x.what)
+    integer = x.integer and isinstance(number, int) and op != "Div"
+    return Const(x.shape, x.batched, integer, x.what, values)
 
 
 def _expanded(x: Const, sizes: list[Any], spelled: str, where: Location | None) -> Any:

@@ -11,6 +11,7 @@ often lacks its imports), and are otherwise :class:`Unknown`.
 from __future__ import annotations
 
 import ast
+import math
 from functools import cached_property
 from typing import Any
 
@@ -241,11 +242,8 @@ class Reader:
             return api.attribute(owner, name, where)
         if isinstance(owner, torch_states.Stacked):
             return torch_states.attribute(self, owner, name, where)
-        if isinstance(owner, Const) and owner.values is not None and name in ("item", "tolist"):
-            values = owner.values
-            if name == "item" and len(values) != 1:
-                raise SpecError(f"`.item()` of a tensor of {len(values)} values", where)
-            return libraries.Method(name, lambda a, k, w: values[0] if name == "item" else list(values))
+        if isinstance(owner, Const) and owner.values is not None and name in _VALUE_METHODS:
+            return libraries.Method(name, lambda a, k, w: _value_method(owner, name, w))
         if isinstance(owner, (Param, WeightRef)) and name in ("requires_grad", "requires_grad_"):
             return self._requires_grad(owner, name)
         if is_operand(owner):
@@ -453,7 +451,7 @@ class Reader:
     def parameter_node(self, param: Param, batch_axis: bool, where: Location | None, block: str | None = None) -> Tensor:
         """The node of a module's own tensor in the flow, made once per way it is used."""
         emitter = self.emitter
-        key = (id(emitter), batch_axis)
+        key = (emitter.serial, batch_axis)
         made = param.nodes.get(key)
         if made is not None:
             return made
@@ -461,7 +459,11 @@ class Reader:
             raise SpecError(f"the shape of '{param.name}' is not known from the code: {param.unknown.why}",
                             param.unknown.where or where)
         name = self.param_name(param)
-        if param.buffer:
+        if (emitter.serial, "listed") in param.nodes:  # a layer's tensor too (fc.weight = self.W): counted there
+            tensor = emitter.emit(lookup("Constant"), name, [], {"shape": param.shape[1:] if batch_axis else param.shape,
+                                                                 "made_by": f"{param.name}, counted with its layer"},
+                                  where=where, batched=batch_axis, input_shapes=(), block=block)
+        elif param.buffer:
             shape = param.shape[1:] if batch_axis else param.shape
             tensor = emitter.emit(lookup("Tensors"), name, [], {"tensors": [(param.name or "buffer", param.shape, False,
                                                                               True)],
@@ -487,6 +489,25 @@ class Reader:
         if value is BATCH:
             raise SpecError(f"{what} is the batch size, which the code does not fix", where)
         return value
+
+
+_VALUE_METHODS = ("item", "tolist", "int", "long", "float", "double", "round", "floor", "ceil")
+
+
+def _value_method(x: Const, name: str, where: Location) -> Any:
+    """``.tolist()``, ``.item()``, ``.int()`` of a constant whose values the code made."""
+    values = x.values or ()
+    if name == "item":
+        if len(values) != 1:
+            raise SpecError(f"`.item()` of a tensor of {len(values)} values", where)
+        return values[0]
+    if name == "tolist":
+        return list(values)
+    convert = {"int": int, "long": int, "float": float, "double": float, "round": round, "floor": math.floor,
+               "ceil": math.ceil}[name]  # (.int() truncates toward zero, as int() does)
+    made = tuple(convert(v) for v in values)
+    return Const(x.shape, x.batched, name in ("int", "long"), x.what, made if name not in ("round", "floor", "ceil")
+                 else tuple(float(v) for v in made))
 
 
 def _spelled_index(index: Any) -> str:
