@@ -94,13 +94,14 @@ def compare_conventions(source: Any, *, input_shape: Any = None, data_format: st
     return Comparison(keras, pytorch)
 
 
-def audit(source: Any, claims: Any, **options: Any) -> AuditResult:
-    """Check a claimed parameter table (a Markdown or CSV file of layer → count and/or a
-    total) against the network: each row ✓ or ✗ with the correct number and its
-    arithmetic. ``options`` are those of :func:`count`."""
+def audit(source: Any, claims: Any, *, column: str | None = None, **options: Any) -> AuditResult:
+    """Check a published table (a file, or ``-`` for standard input: Markdown, CSV, aligned
+    text, a Keras summary or torchsummary / torchinfo output) against the network: each
+    claim ✓ or ✗ with the computed value and its arithmetic. ``column`` picks this network's
+    column in a table of several; ``options`` are those of :func:`count`."""
     from .auditing import audit_file
 
-    return audit_file(count(source, **options), claims)
+    return audit_file(count(source, **options), claims, column)
 
 
 def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | None = None,

@@ -84,11 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
     _add_cost_options(count)
     audit = commands.add_parser(
-        "audit", help="check a published parameter table against the network (exit 1 if any row is wrong)",
-        description="Check a claimed parameter table (Markdown or CSV: Layer | Parameters, and/or a Total) "
-                    "against the network: each row ✓ or ✗ with the correct number and its arithmetic.")
+        "audit", help="check a published table against the network (exit 1 if any claim is wrong)",
+        description="Check a published table against the network, as it is printed: a paper's or a README's "
+                    "table (Markdown, CSV, tab-separated or aligned text; numbers such as 25.6M or 3.8×10^9 "
+                    "judged at the precision printed; parameters, FLOPs/MACs and output-size columns), or a "
+                    "Keras summary() or torchsummary / torchinfo printout: each claim ✓ or ✗ with the computed "
+                    "value and its arithmetic.")
     audit.add_argument("source", metavar="SOURCE", help="the network, as for learnable count")
-    audit.add_argument("claims", metavar="CLAIMS", help="the claimed table: a Markdown or CSV file")
+    audit.add_argument("claims", metavar="CLAIMS", help="the claimed table: a file, or - to paste it")
+    audit.add_argument("--column", metavar="NAME",
+                       help="in a table with a column per network (VGG's A to E), the one for this network")
     audit.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     audit.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     _add_code_options(audit)
@@ -360,7 +365,7 @@ def _audit(args: argparse.Namespace) -> int:
     from .render.audit import render_audit
 
     source = load_model(args.source) if is_reference(args.source) else args.source
-    result = audit(source, args.claims, convention=args.convention, **_model_options(args))
+    result = audit(source, args.claims, convention=args.convention, column=args.column, **_model_options(args))
     sys.stdout.write(render_audit(result, args.format))
     return 0 if result.ok else 1
 

@@ -14,30 +14,59 @@ from ._columns import CONVENTION_TEXT
 from .formats import markdown_cell, markdown_table
 
 HEADERS = ("", "Claimed row", "Claimed", "Layer", "Params", "Params arithmetic", "Verdict")
-NUMERIC = {"Claimed", "Params"}
-WRAPS = {"Params arithmetic", "Verdict"}
+# When the table claims more than parameters (FLOPs, output sizes), each row says what it claims.
+HEADERS_BY_QUANTITY = ("", "Claimed row", "Claims", "Claimed", "Layer", "Computed", "Arithmetic", "Verdict")
+NUMERIC = {"Claimed", "Params", "Computed"}
+WRAPS = {"Params arithmetic", "Arithmetic", "Verdict"}
+QUANTITY = {"params": "params", "trainable": "trainable", "non_trainable": "non-trainable", "macs": "compute",
+            "output_shape": "output"}
 # What a claimed total is compared with, in the Layer column.
 TOTAL_LAYER = {"total_params": "(all layers)", "trainable_params": "(trainable)",
-               "non_trainable_params": "(non-trainable)"}
+               "non_trainable_params": "(non-trainable)", "total_macs": "(all layers)"}
+TOTAL_QUANTITY = {"total_params": "params", "trainable_params": "trainable", "non_trainable_params": "non-trainable",
+                  "total_macs": "compute"}
+_MAX_NOT_CLAIMED = 12  # a longer list is cut, with the count of the rest
 
 
 def mark(ok: bool) -> str:
     return "✓" if ok else "✗"
 
 
-def _row_cells(row: AuditRow) -> list[str]:
-    params = "" if row.params is None else f"{row.params:,}"
-    return [mark(row.ok), row.claim, f"{row.claimed:,}", row.layer or "", params, row.formula, row.verdict]
+def by_quantity(result: AuditResult) -> bool:
+    """Whether the table claims anything but parameters (then each row says what it claims)."""
+    return any(r.quantity != "params" for r in result.rows) or any(t.kind == "total_macs" for t in result.totals)
 
 
-def _total_cells(total: AuditTotal) -> list[str]:
-    return [mark(total.ok), total.claim, f"{total.claimed:,}", TOTAL_LAYER[total.kind], f"{total.computed:,}",
-            total.formula, total.verdict]
+def headers(result: AuditResult) -> tuple[str, ...]:
+    return HEADERS_BY_QUANTITY if by_quantity(result) else HEADERS
+
+
+def _claimed(text: str, value: int | None) -> str:
+    """As printed, unless it is a whole count written without separators (18494 → 18,494)."""
+    plain = text.replace(",", "")
+    return f"{value:,}" if value is not None and plain.isdigit() and int(plain) == value else text
+
+
+def _number(value: int | str | None) -> str:
+    return "" if value is None else f"{value:,}" if isinstance(value, int) else value
+
+
+def _row_cells(row: AuditRow, quantities: bool) -> list[str]:
+    cells = [mark(row.ok), row.claim, _claimed(row.claimed_text, row.claimed), row.layer or "",
+             _number(row.computed), row.formula, row.verdict]
+    return cells[:2] + [QUANTITY[row.quantity]] + cells[2:] if quantities else cells
+
+
+def _total_cells(total: AuditTotal, quantities: bool) -> list[str]:
+    cells = [mark(total.ok), total.claim, _claimed(total.claimed_text, total.claimed),
+             TOTAL_LAYER[total.kind], f"{total.computed:,}", total.formula, total.verdict]
+    return cells[:2] + [TOTAL_QUANTITY[total.kind]] + cells[2:] if quantities else cells
 
 
 def cells(result: AuditResult) -> list[list[str]]:
     """The table's rows, claimed layers then claimed totals."""
-    return [*map(_row_cells, result.rows), *map(_total_cells, result.totals)]
+    quantities = by_quantity(result)
+    return [*(_row_cells(r, quantities) for r in result.rows), *(_total_cells(t, quantities) for t in result.totals)]
 
 
 def title(result: AuditResult) -> str:
@@ -49,18 +78,29 @@ def footer(result: AuditResult) -> list[str]:
     lines = []
     if not any(t.kind == "total_params" for t in result.totals):
         lines.append(f"Total params (not claimed): {result.total_params:,}")
-    if result.not_claimed:
-        lines.append("Not claimed (not an error):")
-        lines += [f"  {layer.name} ({layer.type}): {layer.formula}" for layer in result.not_claimed]
-    else:
-        lines.append("Not claimed: none; every layer with parameters is claimed")
+    lines += _not_claimed(result)
+    if result.ignored_columns:
+        lines.append("Columns not read: " + ", ".join(f"'{c}'" for c in result.ignored_columns))
     claims = len(result.rows) + len(result.totals)
     if result.ok:
-        lines.append(f"Result: all {claims} claims agree")
+        lines.append(f"Result: all {claims} claims agree" if claims > 1 else "Result: the claim agrees")
     else:
         verb = "disagrees" if result.disagreements == 1 else "disagree"
         lines.append(f"Result: {result.disagreements} of {claims} claims {verb}")
     lines.append(f"Convention: {CONVENTION_TEXT[result.convention]}")
+    return lines
+
+
+def _not_claimed(result: AuditResult) -> list[str]:
+    layers = result.not_claimed
+    if not layers:
+        return ["Not claimed: none; every layer with parameters is claimed"]
+    if not result.rows:  # a table of totals only: one line, not a list of every layer
+        return [f"Layers: none claimed one by one ({len(layers):,} with parameters)"]
+    lines = ["Not claimed (not an error):"]
+    lines += [f"  {layer.name} ({layer.type}): {layer.formula}" for layer in layers[:_MAX_NOT_CLAIMED]]
+    if len(layers) > _MAX_NOT_CLAIMED:
+        lines.append(f"  … and {len(layers) - _MAX_NOT_CLAIMED:,} more")
     return lines
 
 
@@ -74,7 +114,7 @@ def render_table(result: AuditResult) -> str:
     from .table import plain_text
 
     table = Table(box=box.SIMPLE_HEAD, title=Text(title(result)), title_justify="left", pad_edge=False)
-    for header in HEADERS:
+    for header in headers(result):
         if header in WRAPS:
             table.add_column(header, overflow="fold")
         else:
@@ -86,7 +126,8 @@ def render_table(result: AuditResult) -> str:
 
 def render_markdown(result: AuditResult) -> str:
     lines = [f"### {markdown_cell(title(result))}", ""]
-    lines += markdown_table(HEADERS, [h in NUMERIC for h in HEADERS], cells(result))
+    columns = headers(result)
+    lines += markdown_table(columns, [h in NUMERIC for h in columns], cells(result))
     lines.append("")
     for line in footer(result):
         if line.startswith("  "):

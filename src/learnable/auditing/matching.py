@@ -1,0 +1,186 @@
+"""Which layers each claim row is about.
+
+In this order, each row by itself:
+
+- the model's name (``ResNet-50`` for a report named resnet50): the whole network;
+- a layer's name (case, separators and decorations aside: ``Conv_2 + ReLU`` → ``conv_2``,
+  ``conv2d (Conv2D)`` → ``conv2d``; a name a summary cut short with ``…``: the one layer it
+  begins);
+- a block's name: every layer inside that use of the block;
+- a stage or a prefix of layer names (``conv2_x`` → ``conv2_block1_1_conv``, ...; ``conv1`` →
+  ``conv1_conv`` + ``conv1_bn``; ``inception (3a)``; ``fire2``; a module path): every layer
+  under it, at a name boundary (``conv1`` is not ``conv10``).
+
+Then the rows left, between two rows matched by name, in order with the layers left between
+those rows' layers: the layers with parameters (and, when the table also lists layers
+without, those too). A row naming its layer type (torchsummary's ``Conv2d-1``, torchinfo's
+``Conv2d: 1-1``) pairs with the next layer of that type; a row naming no layer type that
+learnable has (a container torchinfo cut at its depth) takes the next layers whose sum is
+its count, if any. A stage row (``conv3_x``) that matched nothing is never paired with a
+single layer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..report import BlockRow, LayerRow, Report
+from .result import Claim, Target
+
+_STAGE = re.compile(r"[\s_\-]?x$", re.IGNORECASE)  # conv2_x, conv2 x
+_TYPED = re.compile(r"^[\s│├└─]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
+
+
+def normalise(name: str) -> str:
+    """``Conv_2`` → ``conv2``: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def undecorated(name: str) -> str:
+    """``Conv_2 + ReLU`` → ``Conv_2``; ``FC_2 (Output)`` → ``FC_2``."""
+    name = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", name)
+    return re.split(r"\+|→|->|\bwith\b", name)[0]
+
+
+def typed(name: str) -> str | None:
+    """The layer type a summary row names (``Conv2d-1`` → ``Conv2d``), if it names one."""
+    match = _TYPED.match(name)
+    return match["type"] if match else None
+
+
+def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]:
+    """For each claim row: what it was matched to, or None."""
+    found = [_by_name(report, claim) for claim in claims]
+    taken = {id(layer) for target in found if target for layer in target.layers}
+    index = {id(layer): j for j, layer in enumerate(report.layers)}
+    segment: list[int] = []
+    low = -1
+    for i in range(len(claims) + 1):
+        if i < len(claims):
+            if found[i] is None:
+                segment.append(i)
+            if found[i] is None or found[i].how != "name":  # a block, a stage, the model: no anchor
+                continue
+            high = index[id(found[i].layers[0])]
+        else:
+            high = len(report.layers)
+        span = [j for j in range(low + 1, high) if id(report.layers[j]) not in taken]
+        for k, target in _by_order(report.layers, [claims[c] for c in segment], span):
+            found[segment[k]] = target
+            taken.update(id(layer) for layer in target.layers)
+        segment, low = [], max(low, high)
+    return found
+
+
+def _by_name(report: Report, claim: Claim) -> Target | None:
+    full, short = normalise(claim.name), normalise(undecorated(claim.name))
+    if not short and not full:
+        return None
+    if report.name and normalise(report.name) in (full, short):
+        return Target("(the model)", "model", report.layers, "model", report.layers[-1].output_shape
+                      if report.layers else None)
+    for layer in report.layers:
+        if normalise(layer.name) in (full, short):
+            return _one(layer, "name")
+    if claim.name.rstrip().endswith("…") and short:
+        cut = [layer for layer in report.layers if normalise(layer.name).startswith(short)]
+        if len(cut) == 1:
+            return _one(cut[0], "name")
+    return _block(report, {full, short}) or _prefix(report, claim.name)
+
+
+def _one(layer: LayerRow, how: str) -> Target:
+    return Target(layer.name, how, (layer,), layer.type, layer.output_shape)
+
+
+def _block(report: Report, keys: set[str]) -> Target | None:
+    for block in report.blocks:
+        if normalise(block.name) in keys or normalise(block.name.rsplit("/", 1)[-1]) in keys:
+            inside = _inside(report, block)
+            if inside:
+                return Target(f"{block.name} ({len(inside)} layers)", "block", inside, block.type, block.output_shape)
+    return None
+
+
+def _inside(report: Report, block: BlockRow) -> tuple[LayerRow, ...]:
+    parents = {b.name: b.parent for b in report.blocks}
+
+    def within(name: str | None) -> bool:
+        while name is not None:
+            if name == block.name:
+                return True
+            name = parents.get(name)
+        return False
+
+    return tuple(layer for layer in report.layers if within(layer.block))
+
+
+def _prefix(report: Report, name: str) -> Target | None:
+    """The layers whose names begin with ``name`` at a boundary: ``conv2_x`` → ``conv2_...``."""
+    key = normalise(_STAGE.sub("", undecorated(name).strip()) or name)
+    if not key:
+        return None
+    under = tuple(layer for layer in report.layers if _starts(layer.name, key))
+    if not under:
+        return None
+    label = under[0].name if len(under) == 1 else f"{under[0].name} … {under[-1].name} ({len(under)} layers)"
+    return Target(label, "prefix", under, "", under[-1].output_shape)
+
+
+def _starts(layer_name: str, key: str) -> bool:
+    parts = [normalise(p) for p in re.split(r"[^0-9A-Za-z]+", layer_name) if p]
+    return any("".join(parts[:k]) == key for k in range(1, len(parts)))
+
+
+def _by_order(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -> list[tuple[int, Target]]:
+    if not claims or not span:
+        return []
+    if any(typed(c.name) for c in claims):
+        return _by_type(layers, claims, span)
+    free = [(k, c) for k, c in enumerate(claims) if not _STAGE.search(undecorated(c.name).strip())]
+    with_params = [j for j in span if layers[j].params]
+    nonzero = [(k, c) for k, c in free if c.claimed != 0]
+    if len(free) == len(with_params) or len(nonzero) != len(with_params):
+        return [(k, _one(layers[j], "order")) for (k, _), j in zip(free, with_params, strict=False)]
+    pairs, cursor = [], 0
+    for k, claim in free:  # the table lists layers without parameters too: pair zeros with them
+        p = next((p for p in range(cursor, len(span)) if bool(layers[span[p]].params) == bool(claim.claimed)), None)
+        if p is not None:
+            pairs.append((k, _one(layers[span[p]], "order")))
+            cursor = p + 1
+    return pairs
+
+
+def _by_type(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -> list[tuple[int, Target]]:
+    """Summary rows (``Conv2d-1``): each with the next layer of its type, or a run of layers
+    whose parameters add up to a container's count."""
+    types = {normalise(layers[j].type) for j in span}
+    pairs, cursor = [], 0
+    for k, claim in enumerate(claims):
+        kind = normalise(typed(claim.name) or "")
+        if kind in types:
+            p = next((p for p in range(cursor, len(span)) if normalise(layers[span[p]].type) == kind), None)
+            if p is not None:
+                pairs.append((k, _one(layers[span[p]], "order")))
+                cursor = p + 1
+        elif claim.claimed:
+            run = _summing(layers, span, cursor, claim.claimed)
+            if run:
+                pairs.append((k, Target(f"{layers[span[cursor]].name} … {layers[span[run - 1]].name} "
+                                        f"({run - cursor} layers)", "sum", tuple(layers[j] for j in span[cursor:run]),
+                                        typed(claim.name) or "", layers[span[run - 1]].output_shape)))
+                cursor = run
+    return pairs
+
+
+def _summing(layers: Sequence[LayerRow], span: list[int], start: int, total: int) -> int | None:
+    """The end of the run of layers from ``start`` whose parameters add up to ``total``."""
+    running = 0
+    for p in range(start, len(span)):
+        running += layers[span[p]].params
+        if running == total:
+            return p + 1
+        if running > total:
+            return None
+    return None

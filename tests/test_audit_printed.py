@@ -1,0 +1,309 @@
+"""Audits of tables as they are printed: papers' tables with units and precision, stage rows,
+FLOPs and output-size columns, Keras summaries and torchsummary / torchinfo output.
+
+The expected values are hand arithmetic or the published figures, with their sources; the
+summaries are the frameworks' own printouts (Keras's made in the test where Keras is installed)."""
+
+from __future__ import annotations
+
+import pytest
+
+import learnable
+from learnable.auditing import audit, parse_claims
+from learnable.auditing.quantities import parse
+from learnable.errors import SpecError
+from learnable.render.audit import render_audit
+
+# The keras.io "Simple MNIST convnet" model: 3×3×1×32 + 32, 3×3×32×64 + 64, 5×5×64 = 1,600
+# inputs to Dense(10): 1,600×10 + 10.
+MNIST = ("Input(28, 28, 1) | Conv2D(32, 3, activation=relu) | MaxPooling2D(2) | Conv2D(64, 3, activation=relu) "
+         "| MaxPooling2D(2) | Flatten() | Dropout(0.5) | Dense(10, activation=softmax)")
+MNIST_CONV, MNIST_CONV_1, MNIST_DENSE = 3 * 3 * 1 * 32 + 32, 3 * 3 * 32 * 64 + 64, 1600 * 10 + 10
+MNIST_TOTAL = MNIST_CONV + MNIST_CONV_1 + MNIST_DENSE  # 34,826
+
+# Keras 2.x printed the same model's summary so (keras.io, the example's output before Keras 3):
+# a name wrapped onto a second line, blank lines between rows, totals beneath.
+KERAS2_SUMMARY = """\
+Model: "sequential"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #
+=================================================================
+ conv2d (Conv2D)             (None, 26, 26, 32)        320
+
+ max_pooling2d (MaxPooling2D  (None, 13, 13, 32)       0
+ )
+
+ conv2d_1 (Conv2D)           (None, 11, 11, 64)        18496
+
+ max_pooling2d_1 (MaxPooling  (None, 5, 5, 64)         0
+ 2D)
+
+ flatten (Flatten)           (None, 1600)              0
+
+ dropout (Dropout)           (None, 1600)              0
+
+ dense (Dense)               (None, 10)                16010
+
+=================================================================
+Total params: 34,826
+Trainable params: 34,826
+Non-trainable params: 0
+_________________________________________________________________
+"""
+
+# A LeNet-style PyTorch model, pasted as code: 6×1×5×5 + 6, 16×6×5×5 + 16, 256×120 + 120,
+# 120×84 + 84, 84×10 + 10. MACs: 24×24×6×25, 8×8×16×150, then each Linear's weights.
+LENET_CODE = """\
+import torch.nn as nn
+from torchsummary import summary
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(256, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(self.conv1(x).relu())
+        x = self.pool(self.conv2(x).relu())
+        x = x.flatten(1)
+        return self.fc3(self.fc2(self.fc1(x).relu()).relu())
+
+model = Net()
+summary(model, (1, 28, 28))
+"""
+LENET = {"conv1": 6 * 1 * 5 * 5 + 6, "conv2": 16 * 6 * 5 * 5 + 16, "fc1": 256 * 120 + 120, "fc2": 120 * 84 + 84,
+         "fc3": 84 * 10 + 10}
+LENET_TOTAL = sum(LENET.values())  # 44,426
+LENET_MACS = 24 * 24 * 6 * 25 + 8 * 8 * 16 * 150 + 256 * 120 + 120 * 84 + 84 * 10  # 281,640
+
+# torchsummary's printout of it (hooks on each module it calls; F-style ops have no row).
+TORCHSUMMARY = """\
+----------------------------------------------------------------
+        Layer (type)               Output Shape         Param #
+================================================================
+            Conv2d-1            [-1, 6, 24, 24]             156
+         MaxPool2d-2            [-1, 6, 12, 12]               0
+            Conv2d-3             [-1, 16, 8, 8]           2,416
+         MaxPool2d-4             [-1, 16, 4, 4]               0
+            Linear-5                  [-1, 120]          30,840
+            Linear-6                   [-1, 84]          10,164
+            Linear-7                   [-1, 10]             850
+================================================================
+Total params: 44,426
+Trainable params: 44,426
+Non-trainable params: 0
+----------------------------------------------------------------
+Input size (MB): 0.00
+Forward/backward pass size (MB): 0.05
+Params size (MB): 0.17
+Estimated Total Size (MB): 0.22
+----------------------------------------------------------------
+"""
+
+# torchinfo's: a depth-indexed tree, "--" for no count, mult-adds of convolutions and Linear.
+TORCHINFO = """\
+==========================================================================================
+Layer (type:depth-idx)                   Output Shape              Param #
+==========================================================================================
+Net                                      [1, 10]                   --
+├─Conv2d: 1-1                            [1, 6, 24, 24]            156
+├─MaxPool2d: 1-2                         [1, 6, 12, 12]            --
+├─Conv2d: 1-3                            [1, 16, 8, 8]             2,416
+├─MaxPool2d: 1-4                         [1, 16, 4, 4]             --
+├─Linear: 1-5                            [1, 120]                  30,840
+├─Linear: 1-6                            [1, 84]                   10,164
+├─Linear: 1-7                            [1, 10]                   850
+==========================================================================================
+Total params: 44,426
+Trainable params: 44,426
+Non-trainable params: 0
+Total mult-adds (M): 0.28
+==========================================================================================
+Input size (MB): 0.00
+Forward/backward pass size (MB): 0.05
+Params size (MB): 0.18
+Estimated Total Size (MB): 0.23
+==========================================================================================
+"""
+
+# He et al. 2016, "Deep Residual Learning for Image Recognition", Table 1, the 50-layer column
+# as a reviewer pastes it: stage rows, output sizes, the building blocks (not read) and FLOPs.
+RESNET_TABLE_1 = """\
+| layer name | output size | 50-layer |
+|---|---|---|
+| conv1 | 112×112 | 7×7, 64, stride 2 |
+| conv2_x | 56×56 | [1×1, 64; 3×3, 64; 1×1, 256] ×3 |
+| conv3_x | 28×28 | [1×1, 128; 3×3, 128; 1×1, 512] ×4 |
+| conv4_x | 14×14 | [1×1, 256; 3×3, 256; 1×1, 1024] ×6 |
+| conv5_x | 7×7 | [1×1, 512; 3×3, 512; 1×1, 2048] ×3 |
+| FLOPs | | 3.8×10^9 |
+"""
+
+# Simonyan & Zisserman 2015, "Very Deep Convolutional Networks", Table 2 ("Number of parameters
+# (in millions)"): one column per configuration; D is VGG-16.
+VGG_TABLE_2 = """\
+| Network | A,A-LRN | B | C | D | E |
+|---|---|---|---|---|---|
+| Number of parameters (in millions) | 133 | 133 | 134 | 138 | 144 |
+"""
+VGG16_TOTAL = 138_357_544  # Keras applications' VGG16 (keras.io/api/applications: 138.4M)
+
+
+def rows(result):
+    return [(r.claim, r.quantity, r.layer, r.ok) for r in result.rows]
+
+
+@pytest.mark.parametrize("text, scale, computed, agrees", [
+    ("25.6M", 1, 25_557_032, True),  # torchvision ResNet-50, rounded
+    ("25.6M", 1, 25_636_712, True),  # Keras ResNet50: 25.64M, rounded
+    ("25.7M", 1, 25_636_712, False),
+    ("~25.6M", 1, 25_557_032, True),
+    ("138", 10**6, VGG16_TOTAL, True),  # under "(millions)"
+    ("139", 10**6, VGG16_TOTAL, False),
+    ("3.8×10^9", 1, 3_858_000_000, True),  # truncated, not rounded: said so
+    ("3.8e9", 1, 3_749_999_999, False),
+    ("2.7K", 1, 2_650, True),
+    ("1.2B", 1, 1_249_999_999, True),
+    ("18,494", 1, 18_496, False),  # written in full: exact
+    ("1 179 776", 1, 1_179_776, True),
+])
+def test_numbers_judged_at_the_precision_printed(text, scale, computed, agrees):
+    assert parse(text, scale).agrees(computed)[0] is agrees
+
+
+def test_the_rounding_rule_is_in_the_verdict():
+    assert parse("25.6M").agrees(25_557_032)[1] == "25,557,032 is 25.6M rounded to the printed 0.1M"
+    ok, rule = parse("3.8×10^9").agrees(3_858_000_000)
+    assert ok and "truncated" in rule and "rounded: 3.9B" in rule
+
+
+@pytest.mark.parametrize("cell", ["", "-", "—", "–", "n/a", "--"])
+def test_blanks_and_dashes_are_not_claims(cell):
+    assert parse(cell) is None
+
+
+def test_keras2_summary_as_printed():
+    result = audit(learnable.count(MNIST), KERAS2_SUMMARY)
+    assert result.ok, render_audit(result)
+    params = {r.layer: r.computed for r in result.rows if r.quantity == "params"}
+    assert params == {"conv2d": MNIST_CONV, "max_pooling2d": 0, "conv2d_1": MNIST_CONV_1, "max_pooling2d_1": 0,
+                      "flatten": 0, "dropout": 0, "dense": MNIST_DENSE}
+    assert all(r.ok for r in result.rows if r.quantity == "output_shape")
+    assert {t.kind: t.computed for t in result.totals} == {
+        "total_params": MNIST_TOTAL, "trainable_params": MNIST_TOTAL, "non_trainable_params": 0}
+
+
+def test_keras2_summary_with_one_wrong_number():
+    result = audit(learnable.count(MNIST), KERAS2_SUMMARY.replace("18496", "18494"))
+    (wrong,) = [r for r in result.rows if not r.ok]
+    assert (wrong.layer, wrong.claimed, wrong.computed) == ("conv2d_1", 18_494, MNIST_CONV_1)
+    assert wrong.formula == "3×3×32×64 + 64 = 18,496"
+    assert "the claimed rows add up to 34,824" in result.totals[0].verdict
+
+
+def test_keras3_summary_printed_by_keras():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
+                              layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                              layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+    printed: list[str] = []
+    model.summary(print_fn=lambda line, **_: printed.append(line))
+    text = "\n".join(printed)
+    assert "┃" in text  # Keras 3's box table
+    result = audit(learnable.count(MNIST), text)
+    assert result.ok and result.form == "box", render_audit(result)
+    assert len([r for r in result.rows if r.quantity == "params"]) == len(model.layers)
+    planted = audit(learnable.count(MNIST), text.replace("18,496", "18,469"))
+    assert [(r.layer, r.claimed) for r in planted.rows if not r.ok] == [("conv2d_1", 18_469)]
+
+
+def test_torchsummary_output_against_the_pasted_code():
+    report = learnable.count(LENET_CODE)
+    result = audit(report, TORCHSUMMARY)
+    assert result.ok, render_audit(result)
+    params = {r.layer: r.computed for r in result.rows if r.quantity == "params" and r.computed}
+    assert params == LENET
+    assert [r.matched_by for r in result.rows if r.quantity == "params"] == ["order"] * 7
+    assert all(r.ok for r in result.rows if r.quantity == "output_shape")
+
+
+def test_torchinfo_output_with_its_mult_adds():
+    result = audit(learnable.count(LENET_CODE), TORCHINFO)
+    assert result.ok, render_audit(result)
+    macs = next(t for t in result.totals if t.kind == "total_macs")
+    assert macs.claimed_text == "0.28" and macs.claimed == 280_000
+    assert "convolutions and fully connected" in macs.verdict  # torchinfo counts those, not pooling
+    assert LENET_MACS == 281_640
+
+
+def test_resnet_table_1_stages_output_sizes_and_flops():
+    result = audit(learnable.count("zoo:resnet50"), RESNET_TABLE_1, "resnet_table1.md")
+    shapes = {r.claim: (r.ok, r.matched_by) for r in result.rows if r.quantity == "output_shape"}
+    assert shapes == {"conv1": (True, "prefix"), "conv2_x": (True, "block"), "conv3_x": (True, "block"),
+                      "conv4_x": (True, "block"), "conv5_x": (True, "block")}
+    (flops,) = result.totals
+    assert flops.kind == "total_macs" and flops.ok, flops.verdict
+    assert "convolutions and fully connected" in flops.verdict
+    assert result.ignored_columns == ("50-layer",)
+    wrong = audit(learnable.count("zoo:resnet50"), RESNET_TABLE_1.replace("| 28×28 |", "| 27×27 |"))
+    assert [(r.claim, r.ok) for r in wrong.rows if not r.ok] == [("conv3_x", False)]
+
+
+def test_vgg_table_2_one_column_per_network():
+    with pytest.raises(SpecError, match="--column"):
+        audit(learnable.count("zoo:vgg16"), VGG_TABLE_2, "vgg_table2.md")
+    result = audit(learnable.count("zoo:vgg16"), VGG_TABLE_2, "vgg_table2.md", column="D")
+    (total,) = result.totals
+    assert (total.kind, total.claimed, total.computed, total.ok) == ("total_params", 138_000_000, VGG16_TOTAL, True)
+    wrong = audit(learnable.count("zoo:vgg16"), VGG_TABLE_2, column="E")
+    assert not wrong.ok and "144" in wrong.totals[0].verdict
+    with pytest.raises(SpecError, match="no column of that name"):
+        audit(learnable.count("zoo:vgg16"), VGG_TABLE_2, column="F")
+    unitless = audit(learnable.count("zoo:vgg16"), VGG_TABLE_2.replace(" (in millions)", ""), column="D")
+    assert not unitless.ok and "(138 million? then say so in the header" in unitless.totals[0].verdict
+
+
+def test_model_name_row_is_the_total_and_a_total_only_claim_is_one_verdict():
+    table = "| Model | Params | Top-1 err. |\n|---|---|---|\n| ResNet-50 | 25.6M | 24.7 |\n"
+    result = audit(learnable.count("zoo:resnet50"), table)
+    assert result.rows == () and [(t.kind, t.ok) for t in result.totals] == [("total_params", True)]
+    assert result.ignored_columns == ("Top-1 err.",)
+    text = render_audit(result)
+    assert "none claimed one by one" in text and "Columns not read: 'Top-1 err.'" in text
+    assert len(text.splitlines()) < 15
+
+
+def test_header_units_and_flops_columns_are_not_parameters():
+    table = ("| Layer | Params (K) | MFLOPs |\n|---|---|---|\n| conv2d | 0.32 | 0.2 |\n| conv2d_1 | 18.5 | 2.2 |\n")
+    result = audit(learnable.count(MNIST), table)
+    got = {(r.layer, r.quantity): r.ok for r in result.rows}
+    # 320 is 0.32K; 18,496 is 18.5K. MACs: 26×26×32×9 = 194,688 (0.2M); 11×11×64×288 = 2,230,272 (2.2M).
+    assert got == {("conv2d", "params"): True, ("conv2d", "macs"): True, ("conv2d_1", "params"): True,
+                   ("conv2d_1", "macs"): True}
+    assert 26 * 26 * 32 * 9 == 194_688 and 11 * 11 * 64 * 288 == 2_230_272
+
+
+def test_a_name_prefixing_several_layers():
+    result = audit(learnable.count("zoo:resnet50"), "| Layer | Params |\n|---|---|\n| conv1 | 9,472 |\n")
+    (row,) = result.rows
+    # conv1_conv: 7×7×3×64 + 64 = 9,472; conv1_bn's 4×64 = 256 are not in the claim.
+    assert not row.ok and row.matched_by == "prefix" and row.computed == 7 * 7 * 3 * 64 + 64 + 4 * 64
+
+
+def test_stage_rows_are_never_paired_with_single_layers():
+    result = audit(learnable.count(MNIST), "| Layer | Params |\n|---|---|\n| conv9_x | 320 |\n")
+    (row,) = result.rows
+    assert row.layer is None and not row.ok
+
+
+def test_summary_text_is_not_read_as_csv():
+    claims = parse_claims(TORCHSUMMARY)
+    assert [c.name for c in claims[:3]] == ["Conv2d-1", "MaxPool2d-2", "Conv2d-3"]
+    assert claims[0].shape == "[-1, 6, 24, 24]"
