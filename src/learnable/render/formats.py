@@ -80,7 +80,7 @@ def _layer_objects(layers: Iterable[LayerRow], dump) -> Iterator[str]:
         # Rows from one counted row share its tuples: their identities stand for their values.
         key = (row.type, id(row.output_shape), row.params, row.trainable, row.non_trainable, row.formula,
                row.shape_formula, row.buffers, row.buffers_formula, row.note, id(row.weights), row.macs,
-               row.macs_formula)
+               row.macs_formula, row.macs_kind, row.macs_by_kind)
         if key not in templates:
             if key not in seen:
                 seen.add(key)
