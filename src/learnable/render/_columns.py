@@ -119,8 +119,8 @@ def paper_lines(report: Report, flops_per_mac: int) -> list[str]:
              if left_out else "Left out: nothing (every MAC is a convolution's or a fully connected layer's)"]
     attention = by_kind["attention"] + by_kind["matmul"]
     if attention:
-        lines.append(f"Attention scores and weighted sums ({attention:,} MACs of attention and matmul) are left out; "
-                     "transformer papers that count them add them to the figure")
+        lines.append(f"Of those, {attention:,} are attention scores and weighted sums (attention, matmul), which "
+                     "papers on transformers often count too: add them for their figure")
     return [*lines, _flops_line("Paper-style FLOPs", report.paper_macs, flops_per_mac, partial)]
 
 
@@ -159,7 +159,8 @@ def _paper_formula(row: DisplayRow) -> str:
         return ""
     if row.paper_macs == layer.macs:
         return layer.macs_formula
-    return f"{layer.macs_formula}; of which counted: {row.paper_macs:,}"
+    counted = ", ".join(label(kind) for kind, macs in layer.macs_by_kind if kind in PAPER_KINDS and macs)
+    return f"{layer.macs_formula}; counted: {row.paper_macs:,} ({counted})"
 
 
 def memory_lines(memory: MemoryEstimate) -> list[str]:
