@@ -103,9 +103,9 @@ def compute_lines(report: Report, flops_per_mac: int) -> list[str]:
     """MACs and FLOPs for one example, and the MACs by kind; a total with unknown layers
     says it is partial."""
     partial = _partial(report)
-    return [f"Total MACs: {report.total_macs:,} per example{partial}",
-            f"MACs by kind: {_kinds_text(report.macs_by_kind, ())} (paper-style, convolutions + fully connected: "
-            f"{report.paper_macs:,})",
+    kinds = (f"MACs by kind: {_kinds_text(report.macs_by_kind, ())} (paper-style, convolutions + fully connected: "
+             f"{report.paper_macs:,})")
+    return [f"Total MACs: {report.total_macs:,} per example{partial}", kinds,
             _flops_line("Total FLOPs", report.total_macs, flops_per_mac, partial)]
 
 
@@ -113,8 +113,9 @@ def paper_lines(report: Report, flops_per_mac: int) -> list[str]:
     """--paper-macs: the multiply-adds papers count, what was left out, and the FLOPs of those."""
     partial, by_kind = _partial(report), report.macs_by_kind
     left_out = report.total_macs - report.paper_macs
-    lines = [f"Paper-style MACs: {report.paper_macs:,} per example (multiply-adds of convolutions and fully "
-             f"connected layers only, as He et al. 2016 and Howard et al. 2017 count them){partial}",
+    paper = (f"Paper-style MACs: {report.paper_macs:,} per example (multiply-adds of convolutions and fully "
+             f"connected layers only, as He et al. 2016 and Howard et al. 2017 count them){partial}")
+    lines = [paper,
              f"Left out: {left_out:,} MACs ({_kinds_text(by_kind, PAPER_KINDS)}) of {report.total_macs:,} in all"
              if left_out else "Left out: nothing (every MAC is a convolution's or a fully connected layer's)"]
     attention = by_kind["attention"] + by_kind["matmul"]
