@@ -66,6 +66,9 @@ def test_self_attention_splits_projections_from_scores():
         row = _row(spec)
         assert dict(row.macs_by_kind) == {"fully_connected": fc, "attention": scores}, spec
         assert row.macs == fc + scores and row.macs_kind == "mixed" and row.paper_macs == fc
+        # The same work whoever lists the weights (Keras's MultiHeadAttention in PyTorch's
+        # convention was "unknown" before).
+        assert learnable.count(spec, convention="pytorch").layers[-1].macs_by_kind == row.macs_by_kind, spec
 
 
 def test_cross_attention_split_by_hand():

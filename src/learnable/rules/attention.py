@@ -197,16 +197,17 @@ def _keras_mha(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     out = a["output_shape"] or (q,)
     output_shape = (*query[:-1], *out)
     note = ""
+    macs, parts = _keras_mha_macs(a, query, value, key, out, axes)  # the same in both conventions
     if ctx.pytorch:
         reason = _torch_mismatch(a, query, q, out, axes)
         if not reason:
             note = (f"listed as {_torch_call(q, a['num_heads'], k, v, a['use_bias'])} stores them, q, k and v "
                     "packed into in_proj; Keras keeps the same numbers per head (query/kernel q×H×key_dim, ...)")
-            return Inference(output_shape, torch_mha_weights("", q, k, v, a["use_bias"]), note=note)
+            return Inference(output_shape, torch_mha_weights("", q, k, v, a["use_bias"]), note=note, macs=macs,
+                             macs_split=parts)
         note = f"no exact PyTorch equivalent ({reason}); counted as Keras counts it"
     value_dim = a["value_dim"] or a["key_dim"]
     weights = keras_mha_weights(a["num_heads"], a["key_dim"], value_dim, (q, v, k), out, a["use_bias"], a["use_gate"])
-    macs, parts = _keras_mha_macs(a, query, value, key, out, axes)
     return Inference(output_shape, weights, note=note, macs=macs, macs_split=parts)
 
 
