@@ -1,7 +1,7 @@
 """The ``learnable`` command.
 
     learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
-                           [--macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O]
+                           [--macs] [--paper-macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O]
     learnable audit | explain | compare | plot | sweep | zoo | serve ...
 
 SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
@@ -170,6 +170,10 @@ def _add_cost_options(parser: argparse.ArgumentParser) -> None:
     cost = parser.add_argument_group("compute and memory (docs/compute.md says what is counted)")
     cost.add_argument("--macs", action="store_true",
                       help="add each layer's multiply-accumulates for one example, and the FLOPs")
+    cost.add_argument("--paper-macs", action="store_true",
+                      help="MACs as papers count them: convolutions and fully connected layers only (no "
+                           "normalization, pooling or attention scores); the footer says what was left out. "
+                           "Implies --macs")
     cost.add_argument("--flops-per-mac", type=int, choices=(1, 2), default=2,
                       help="FLOPs per MAC in the total: 2 (torch.utils.flop_counter, default) or 1 (fvcore, "
                            "most papers)")
@@ -210,8 +214,8 @@ def _show(args: argparse.Namespace, report):
     from .render._columns import Show
 
     memory = _memory(args, [report])
-    return Show(macs=args.macs, flops_per_mac=args.flops_per_mac, receptive_field=args.receptive_field,
-                memory=memory and memory[0])
+    return Show(macs=args.macs or args.paper_macs, flops_per_mac=args.flops_per_mac, paper_macs=args.paper_macs,
+                receptive_field=args.receptive_field, memory=memory and memory[0])
 
 
 def _depth(text: str) -> int:

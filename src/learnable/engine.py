@@ -18,6 +18,7 @@ from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
 from .rules._args import MAX_INT
 from .rules._base import shape_arithmetic
+from .rules._kinds import KINDS, kind_of, own_split
 
 
 def run(graph: Graph, counted: dict | None = None) -> Report:
@@ -100,6 +101,7 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
     around it."""
     parent = {b.name: b.parent for b in graph.blocks}
     sums = {b.name: [0, 0, 0, 0, 0] for b in graph.blocks}
+    kinds: dict[str, dict[str, int]] = {b.name: {} for b in graph.blocks}
     unknown: set[str] = set()  # blocks with a layer whose MACs are not known
     for row in layers:
         block = row.block
@@ -107,12 +109,15 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
             totals = sums[block]
             for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers, row.macs or 0)):
                 totals[i] += value
+            for kind, macs in row.macs_by_kind:
+                kinds[block][kind] = kinds[block].get(kind, 0) + macs
             if row.macs is None:
                 unknown.add(block)
             block = parent[block]
     return tuple(
         BlockRow(b.name, b.type, b.parent, shapes[b.output], *sums[b.name][:4],
-                 macs=None if b.name in unknown else sums[b.name][4])
+                 macs=None if b.name in unknown else sums[b.name][4],
+                 macs_by_kind=tuple((k, kinds[b.name][k]) for k in KINDS if k in kinds[b.name]))
         for b in graph.blocks
     )
 
@@ -149,7 +154,7 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
     note = t.note if not node.note else f"{t.note}; {node.note}" if t.note else node.note
     return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
                     t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, note, node.block,
-                    t.macs, t.macs_formula, field, sees_all)
+                    t.macs, t.macs_formula, field, sees_all, t.macs_kind, t.macs_by_kind)
 
 
 def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow, object]:
@@ -168,6 +173,7 @@ def _row(node: Node, inference: Inference) -> LayerRow:
     )
     params, buffers = inference.params, inference.buffers
     trainable = sum(w.size for w in weights if w.trainable)
+    by_kind = _macs_by_kind(node, inference)
     return LayerRow(
         name=node.name,
         type=node.display_type,
@@ -185,5 +191,17 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         block=node.block,
         macs=None if inference.macs is None else inference.macs.value,
         macs_formula="" if inference.macs is None else equation(inference.macs),
+        macs_kind=kind_of(by_kind, node.rule.macs_kind),
+        macs_by_kind=by_kind,
     )
+
+
+def _macs_by_kind(node: Node, inference: Inference) -> tuple[tuple[str, int], ...]:
+    """(kind, MACs) for the kinds of work the layer does: the rule's split, else all its
+    MACs of the rule's kind; a layer that does none is (its kind, 0)."""
+    parts = own_split(node.rule, inference)
+    if inference.macs is not None and sum(e.value for _, e in parts) != inference.macs.value:
+        raise AssertionError(f"{node.rule.name}: its MACs split by kind {parts} disagrees with its MACs")
+    known = tuple((kind, expr.value) for kind, expr in parts if expr.value)
+    return known or tuple((kind, 0) for kind, _ in parts[:1])
 

@@ -7,13 +7,22 @@ JSON keys (a contract, ``schema_version`` 1)::
      layers: [{name, type, output_shape, params, trainable, non_trainable, formula,
                shape_formula, buffers, buffers_formula, note, block, inputs,
                weights: [{name, shape, size, trainable, buffer}],
-               macs, macs_formula, receptive_field, receptive_formula, sees_whole_input}],
-     blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs}],
+               macs, macs_formula, receptive_field, receptive_formula, sees_whole_input,
+               macs_kind, macs_by_kind}],
+     blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs,
+               macs_by_kind}],
      total_params, trainable_params, non_trainable_params, total_buffers,
-     total_macs, macs_unknown, notes}
+     total_macs, macs_unknown, notes, macs_by_kind, paper_macs}
 
 ``macs`` are multiply-accumulates for one example (null: not known, and then the layer is
-in ``macs_unknown`` and ``total_macs`` is partial). ``receptive_field`` is
+in ``macs_unknown`` and ``total_macs`` is partial). ``macs_kind`` is the kind of work they
+are (rules/_kinds.py: convolution, fully_connected, attention, matmul, recurrent,
+normalization, pooling, other), or "mixed" for a layer whose MACs are of several kinds (an
+attention layer's projections are fully_connected, its scores attention);
+``macs_by_kind`` maps kinds to MACs, for a layer (null when not known), a block, and the
+whole network (every kind, 0 where none). ``paper_macs`` is convolution + fully_connected,
+the multiply-adds papers count (He et al. 2016, Howard et al. 2017); attention and
+everything else are left out. ``receptive_field`` is
 ``{size, jump, start}`` (lists per spatial axis; a fractional start is a string such as
 "1/2"), "whole input", or null (not known, or no spatial axes). Keys are only ever added
 within a schema version.
@@ -34,6 +43,7 @@ from math import prod
 from typing import Any
 
 from .receptive import Field
+from .rules._kinds import KINDS, OTHER, PAPER_KINDS
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +87,13 @@ class LayerRow:
     macs_formula: str = ""  # e.g. "(24×24×64)×(3×3×32) = 10,616,832"
     receptive_field: Field | str | None = None  # a Field, "whole input", or None (not known / not spatial)
     sees_whole_input: bool = False  # one output position's field covers the network's whole input
+    macs_kind: str = OTHER  # the kind of work its MACs are (rules/_kinds.py), or "mixed"
+    macs_by_kind: tuple[tuple[str, int], ...] = ()  # (kind, MACs), the kinds it does; () when not known
+
+    @property
+    def paper_macs(self) -> int | None:
+        """Its MACs as papers count them: the convolution and fully connected part."""
+        return None if self.macs is None else sum(m for k, m in self.macs_by_kind if k in PAPER_KINDS)
 
     @property
     def receptive_formula(self) -> str:
@@ -109,6 +126,8 @@ class LayerRow:
             "receptive_field": field_dict(self.receptive_field),
             "receptive_formula": self.receptive_formula,
             "sees_whole_input": self.sees_whole_input,
+            "macs_kind": self.macs_kind,
+            "macs_by_kind": None if self.macs is None else dict(self.macs_by_kind),
         }
 
 
@@ -129,11 +148,17 @@ class BlockRow:
     non_trainable: int
     buffers: int
     macs: int | None = None  # None when a layer inside has unknown MACs
+    macs_by_kind: tuple[tuple[str, int], ...] = ()  # of the layers inside whose MACs are known
+
+    @property
+    def paper_macs(self) -> int | None:
+        return None if self.macs is None else sum(m for k, m in self.macs_by_kind if k in PAPER_KINDS)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "parent": self.parent,
                 "output_shape": list(self.output_shape), "params": self.params, "trainable": self.trainable,
-                "non_trainable": self.non_trainable, "buffers": self.buffers, "macs": self.macs}
+                "non_trainable": self.non_trainable, "buffers": self.buffers, "macs": self.macs,
+                "macs_by_kind": dict(self.macs_by_kind)}
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,22 @@ class Report:
         return sum(layer.macs for layer in self.layers if layer.macs is not None)
 
     @property
+    def macs_by_kind(self) -> dict[str, int]:
+        """The known MACs by kind of work, every kind (0 where none), in rules/_kinds.KINDS order."""
+        sums = dict.fromkeys(KINDS, 0)
+        for layer in self.layers:
+            for kind, macs in layer.macs_by_kind:
+                sums[kind] += macs
+        return sums
+
+    @property
+    def paper_macs(self) -> int:
+        """Multiply-adds as papers count them: convolutions and fully connected layers only
+        (no normalization, pooling, attention scores, ...); partial as :attr:`total_macs` is."""
+        by_kind = self.macs_by_kind
+        return sum(by_kind[kind] for kind in PAPER_KINDS)
+
+    @property
     def macs_unknown(self) -> tuple[str, ...]:
         """The layers whose MACs are not known: when any, :attr:`total_macs` is partial."""
         return tuple(layer.name for layer in self.layers if layer.macs is None)
@@ -196,6 +237,8 @@ class Report:
             "total_macs": self.total_macs,
             "macs_unknown": list(self.macs_unknown),
             "notes": list(self.notes),
+            "macs_by_kind": self.macs_by_kind,
+            "paper_macs": self.paper_macs,
         }
 
     def __str__(self) -> str:

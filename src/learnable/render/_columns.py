@@ -10,6 +10,7 @@ from .._text import human, shape_text
 from ..errors import one_line
 from ..receptive import WHOLE, Field
 from ..report import LayerRow, Report
+from ..rules._kinds import PAPER_KINDS, label
 
 if TYPE_CHECKING:  # a count without --memory never imports memory.py
     from ..memory import MemoryEstimate
@@ -42,6 +43,9 @@ BUFFERS_ARITHMETIC = Column("Buffers arithmetic", lambda r: r.buffers_formula, w
 NOTE = Column("Note", lambda r: one_line(r.note), wraps=True)
 MACS = Column("MACs", lambda r: "unknown" if r.macs is None else f"{r.macs:,}", numeric=True)
 MACS_ARITHMETIC = Column("MACs arithmetic", lambda r: r.macs_formula if r.macs else "", wraps=True)
+# --paper-macs: convolutions and fully connected layers only; a layer of another kind is "–".
+PAPER_MACS = Column("MACs (conv + fc)", lambda r: _paper_cell(r), numeric=True)
+PAPER_ARITHMETIC = Column("MACs arithmetic", lambda r: _paper_formula(r), wraps=True)
 RECEPTIVE_FIELD = Column("Receptive field", lambda r: r.receptive_field)
 RECEPTIVE_ARITHMETIC = Column("Receptive field arithmetic", lambda r: r.receptive_formula, wraps=True)
 
@@ -53,6 +57,7 @@ class Show:
 
     macs: bool = False
     flops_per_mac: int = 2
+    paper_macs: bool = False  # MACs as papers count them: convolutions and fully connected layers only
     receptive_field: bool = False
     memory: MemoryEstimate | None = None
 
@@ -64,13 +69,15 @@ def columns(report: Report, explain: bool, show: Show = PARAMS_ONLY) -> tuple[Co
     """The basic columns, a Buffers column when there are any, those ``show`` asks for,
     and with ``explain`` the arithmetic (and the conventions' notes, when a layer has one)."""
     buffers = report.total_buffers > 0
-    chosen = [LAYER, TYPE, SHAPE, PARAMS] + [BUFFERS] * buffers + [MACS] * show.macs
+    macs = PAPER_MACS if show.paper_macs else MACS
+    chosen = [LAYER, TYPE, SHAPE, PARAMS] + [BUFFERS] * buffers + [macs] * show.macs
     chosen += [RECEPTIVE_FIELD] * show.receptive_field
     if show.memory is not None:
         chosen.append(Column(f"Activations (batch {show.memory.batch:,})", lambda r: r.activation_text, numeric=True))
     if explain:
         chosen += [PARAMS_ARITHMETIC, SHAPE_ARITHMETIC] + [BUFFERS_ARITHMETIC] * buffers
-        chosen += [MACS_ARITHMETIC] * show.macs + [RECEPTIVE_ARITHMETIC] * show.receptive_field
+        chosen += [PAPER_ARITHMETIC if show.paper_macs else MACS_ARITHMETIC] * show.macs
+        chosen += [RECEPTIVE_ARITHMETIC] * show.receptive_field
         chosen += [NOTE] * any(row.note for row in report.layers)
     return tuple(chosen)
 
@@ -84,7 +91,7 @@ def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
     if report.total_buffers:
         lines.append(f"Buffers (not params): {report.total_buffers:,}")
     if show.macs:
-        lines += compute_lines(report, show.flops_per_mac)
+        lines += (paper_lines if show.paper_macs else compute_lines)(report, show.flops_per_mac)
     if show.memory is not None:
         lines += memory_lines(show.memory)
     lines.append(f"Convention: {CONVENTION_TEXT[report.convention]}")
@@ -93,16 +100,68 @@ def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
 
 
 def compute_lines(report: Report, flops_per_mac: int) -> list[str]:
-    """MACs and FLOPs for one example; a total with unknown layers says it is partial."""
-    partial = ""
-    if report.macs_unknown:
-        names = ", ".join(report.macs_unknown[:5]) + (", ..." if len(report.macs_unknown) > 5 else "")
-        partial = f" (partial: unknown for {len(report.macs_unknown):,} layer(s): {names})"
-    flops = report.total_macs * flops_per_mac
+    """MACs and FLOPs for one example, and the MACs by kind; a total with unknown layers
+    says it is partial."""
+    partial = _partial(report)
+    kinds = (f"MACs by kind: {_kinds_text(report.macs_by_kind, ())} (paper-style, convolutions + fully connected: "
+             f"{report.paper_macs:,})")
+    return [f"Total MACs: {report.total_macs:,} per example{partial}", kinds,
+            _flops_line("Total FLOPs", report.total_macs, flops_per_mac, partial)]
+
+
+def paper_lines(report: Report, flops_per_mac: int) -> list[str]:
+    """--paper-macs: the multiply-adds papers count, what was left out, and the FLOPs of those."""
+    partial, by_kind = _partial(report), report.macs_by_kind
+    left_out = report.total_macs - report.paper_macs
+    paper = (f"Paper-style MACs: {report.paper_macs:,} per example (multiply-adds of convolutions and fully "
+             f"connected layers only, as He et al. 2016 and Howard et al. 2017 count them){partial}")
+    lines = [paper,
+             f"Left out: {left_out:,} MACs ({_kinds_text(by_kind, PAPER_KINDS)}) of {report.total_macs:,} in all"
+             if left_out else "Left out: nothing (every MAC is a convolution's or a fully connected layer's)"]
+    attention = by_kind["attention"] + by_kind["matmul"]
+    if attention:
+        lines.append(f"Of those, {attention:,} are attention scores and weighted sums (attention, matmul), which "
+                     "papers on transformers often count too: add them for their figure")
+    return [*lines, _flops_line("Paper-style FLOPs", report.paper_macs, flops_per_mac, partial)]
+
+
+def _partial(report: Report) -> str:
+    if not report.macs_unknown:
+        return ""
+    names = ", ".join(report.macs_unknown[:5]) + (", ..." if len(report.macs_unknown) > 5 else "")
+    return f" (partial: unknown for {len(report.macs_unknown):,} layer(s): {names})"
+
+
+def _flops_line(what: str, macs: int, flops_per_mac: int, partial: str) -> str:
     convention = "2 per MAC, as torch.utils.flop_counter counts" if flops_per_mac == 2 else \
         "1 per MAC, as fvcore and most papers count"
-    return [f"Total MACs: {report.total_macs:,} per example{partial}",
-            f"Total FLOPs: {flops:,} per example ({convention}){partial and ' (partial)'}"]
+    return f"{what}: {macs * flops_per_mac:,} per example ({convention}){partial and ' (partial)'}"
+
+
+def _kinds_text(by_kind: dict[str, int], leave: tuple[str, ...]) -> str:
+    """``convolution 3,855,925,248, normalization 10,587,136``: the kinds that did any work."""
+    shown = [f"{label(kind)} {macs:,}" for kind, macs in by_kind.items() if macs and kind not in leave]
+    return ", ".join(shown) or "none"
+
+
+def _paper_cell(row: DisplayRow) -> str:
+    if row.macs is None:
+        return "unknown"
+    if row.layer is not None and not any(kind in PAPER_KINDS for kind, _ in row.layer.macs_by_kind):
+        return "–"  # a layer of a kind papers leave out
+    return f"{row.paper_macs:,}"
+
+
+def _paper_formula(row: DisplayRow) -> str:
+    """A layer's arithmetic when papers count all of it; for one split by kind (attention:
+    projections and scores), the part they count."""
+    layer = row.layer
+    if layer is None or not row.paper_macs:
+        return ""
+    if row.paper_macs == layer.macs:
+        return layer.macs_formula
+    counted = ", ".join(label(kind) for kind, macs in layer.macs_by_kind if kind in PAPER_KINDS and macs)
+    return f"{layer.macs_formula}; counted: {row.paper_macs:,} ({counted})"
 
 
 def memory_lines(memory: MemoryEstimate) -> list[str]:
@@ -158,6 +217,7 @@ class DisplayRow:
     macs_formula: str = ""
     activation_text: str = ""
     layer: LayerRow | None = None  # for what is worked out only when a column shows it
+    paper_macs: int | None = 0  # the convolution and fully connected part of macs
 
     @property
     def receptive_field(self) -> str:
@@ -206,14 +266,14 @@ def _indent(path: str, parent: str | None, level: int) -> str:
 
 def _block_row(block, level: int) -> DisplayRow:
     return DisplayRow(_indent(block.name, block.parent, level), f"{block.type} (block)", block.output_shape,
-                      block.params, block.buffers, macs=block.macs)
+                      block.params, block.buffers, macs=block.macs, paper_macs=block.paper_macs)
 
 
 def _layer_row(layer: LayerRow, level: int, activation: int | None = None) -> DisplayRow:
     return DisplayRow(_indent(layer.name, layer.block, level), layer.type, layer.output_shape,
                       layer.params, layer.buffers, layer.formula, layer.shape_formula, layer.buffers_formula,
                       layer.note, layer.macs, layer.macs_formula, "" if activation is None else human(activation),
-                      layer)
+                      layer, layer.paper_macs)
 
 
 def _receptive_cell(layer: LayerRow) -> str:

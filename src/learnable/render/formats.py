@@ -21,7 +21,7 @@ from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, 
 
 CSV_COLUMNS = ("name", "type", "output_shape", "params", "trainable", "non_trainable", "buffers",
                "formula", "shape_formula", "buffers_formula", "note", "block", "macs", "macs_formula",
-               "receptive_field", "receptive_formula")
+               "receptive_field", "receptive_formula", "macs_kind")
 
 
 def render_json(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
@@ -80,7 +80,7 @@ def _layer_objects(layers: Iterable[LayerRow], dump) -> Iterator[str]:
         # Rows from one counted row share its tuples: their identities stand for their values.
         key = (row.type, id(row.output_shape), row.params, row.trainable, row.non_trainable, row.formula,
                row.shape_formula, row.buffers, row.buffers_formula, row.note, id(row.weights), row.macs,
-               row.macs_formula)
+               row.macs_formula, row.macs_kind, row.macs_by_kind)
         if key not in templates:
             if key not in seen:
                 seen.add(key)
@@ -128,7 +128,7 @@ def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: S
         writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
                          row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
                          row.note, row.block or "", "" if row.macs is None else row.macs, row.macs_formula,
-                         receptive_text(row.receptive_field), row.receptive_formula])
+                         receptive_text(row.receptive_field), row.receptive_formula, row.macs_kind])
     return out.getvalue()
 
 

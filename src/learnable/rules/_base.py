@@ -25,6 +25,7 @@ from .._text import shape_text
 from ..errors import RuleError
 from ..expr import Expr, Num, equation, product, total
 from ._args import Arg, choice, optional
+from ._kinds import FAMILY_KINDS, OTHER, Split
 
 Shape = tuple[int | None, ...]
 CHANNELS_LAST = "channels_last"
@@ -102,6 +103,9 @@ class Inference:
     count: Expr | None = None
     macs: Expr | None = None  # multiply-accumulates for one example; None: not known
     window: tuple[Window, ...] | None = None  # per spatial axis, for a rule whose field is WINDOW
+    # How ``macs`` splits by kind (_kinds.py), for a layer whose MACs are work of several
+    # kinds (attention: projections and scores); () when they are all the rule's own kind.
+    macs_split: Split = ()
 
     @property
     def params(self) -> Expr:
@@ -152,6 +156,12 @@ class Rule:
     # The network's input (Input/InputLayer). Not "takes no inputs": a Parameter takes none
     # either, but it is a weight, not where the data comes in.
     is_input: bool = False
+    kind: str = ""  # the kind of its MACs (_kinds.KINDS) when not its family's
+
+    @property
+    def macs_kind(self) -> str:
+        """The kind of work its MACs are: its own, else its family's, else "other"."""
+        return self.kind or FAMILY_KINDS.get(self.family, OTHER)
 
     @property
     def is_source(self) -> bool:

@@ -20,7 +20,9 @@ PyTorch's ``named_parameters()`` (``in_proj_weight``, ``out_proj.weight``).
 MACs, the same in both conventions: each projection's kernel once per position of its
 input; the scores ``H×L_q×L_k×key_dim`` and the weighted sum ``H×L_q×L_k×value_dim``
 (softmax and scaling not counted), as torch's flop counter counts
-scaled_dot_product_attention.
+scaled_dot_product_attention. By kind (_kinds.py), the projections are fully connected
+work and the scores and weighted sum attention: papers that count a transformer's
+multiply-adds count its linear layers, and some its attention matmuls too.
 """
 
 from __future__ import annotations
@@ -34,21 +36,25 @@ from ..errors import ArgumentError, RuleError
 from ..expr import Expr, num, product, total
 from ._args import Arg, anything, boolean, choice, fraction, integer, optional, positive
 from ._base import GLOBAL, Context, Inference, Rule, Shape, Weight, known, shape_text
+from ._kinds import ATTENTION, FULLY_CONNECTED, Split, split
 from ._registry import PYTORCH, register
 
 # ---- multiply-accumulates --------------------------------------------------------------
 
 
 def attention_macs(projections: Sequence[tuple[int | None, Expr]], heads: int, queries: int | None,
-                   keys: int | None, key_dim: int, value_dim: int) -> Expr | None:
+                   keys: int | None, key_dim: int, value_dim: int) -> tuple[Expr | None, Split]:
     """Projections ((positions, kernel elements) each), then per head the scores and the
-    weighted sum of values: ``H×L_q×L_k×d_k + H×L_q×L_k×d_v``."""
+    weighted sum of values: ``H×L_q×L_k×d_k + H×L_q×L_k×d_v``; and how they split by kind:
+    the projections are fully connected work (a Dense at every position, as papers count a
+    transformer's linear layers), the scores and weighted sum attention."""
     if queries is None or keys is None or any(n is None for n, _ in projections):
-        return None
+        return None, ()
     h, lq, lk = num(heads, "H"), num(queries, "L_q"), num(keys, "L_k")
-    terms = [product(num(n), kernel) for n, kernel in projections]
-    terms += [product(h, lq, lk, num(key_dim)), product(h, lq, lk, num(value_dim))]
-    return total(*terms)
+    linear = [product(num(n), kernel) for n, kernel in projections]
+    scores = [product(h, lq, lk, num(key_dim)), product(h, lq, lk, num(value_dim))]
+    parts = ((FULLY_CONNECTED, total(*linear)),) * bool(linear) + ((ATTENTION, total(*scores)),)
+    return total(*linear, *scores), split(*parts)
 
 
 def _count(dims: Sequence[int | None]) -> int | None:
@@ -191,20 +197,22 @@ def _keras_mha(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     out = a["output_shape"] or (q,)
     output_shape = (*query[:-1], *out)
     note = ""
+    macs, parts = _keras_mha_macs(a, query, value, key, out, axes)  # the same in both conventions
     if ctx.pytorch:
         reason = _torch_mismatch(a, query, q, out, axes)
         if not reason:
             note = (f"listed as {_torch_call(q, a['num_heads'], k, v, a['use_bias'])} stores them, q, k and v "
                     "packed into in_proj; Keras keeps the same numbers per head (query/kernel q×H×key_dim, ...)")
-            return Inference(output_shape, torch_mha_weights("", q, k, v, a["use_bias"]), note=note)
+            return Inference(output_shape, torch_mha_weights("", q, k, v, a["use_bias"]), note=note, macs=macs,
+                             macs_split=parts)
         note = f"no exact PyTorch equivalent ({reason}); counted as Keras counts it"
     value_dim = a["value_dim"] or a["key_dim"]
     weights = keras_mha_weights(a["num_heads"], a["key_dim"], value_dim, (q, v, k), out, a["use_bias"], a["use_gate"])
-    return Inference(output_shape, weights, note=note, macs=_keras_mha_macs(a, query, value, key, out, axes))
+    return Inference(output_shape, weights, note=note, macs=macs, macs_split=parts)
 
 
 def _keras_mha_macs(a: Mapping[str, Any], query: Shape, value: Shape, key: Shape, out: tuple[int, ...],
-                    axes: tuple[int, ...]) -> Expr | None:
+                    axes: tuple[int, ...]) -> tuple[Expr | None, Split]:
     """The axes that are not attention axes act as a batch: the scores pair each query
     position with the key positions along the attention axes only."""
     heads, key_dim = a["num_heads"], a["key_dim"]
@@ -262,20 +270,20 @@ def _torch_mha(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
     output_shape = (query[0], embed)
     foreign = [name for name in ("add_bias_kv", "add_zero_attn") if a[name]]
     torch_weights = torch_mha_weights("", embed, kdim, vdim, a["bias"], a["add_bias_kv"])
-    macs = torch_mha_macs(embed, heads, kdim, vdim, query[0], key[0], a["add_bias_kv"] + a["add_zero_attn"])
+    macs, parts = torch_mha_macs(embed, heads, kdim, vdim, query[0], key[0], a["add_bias_kv"] + a["add_zero_attn"])
     if ctx.pytorch:
-        return Inference(output_shape, torch_weights, macs=macs)
+        return Inference(output_shape, torch_weights, macs=macs, macs_split=parts)
     if foreign:
         note = f"Keras's MultiHeadAttention has no {' or '.join(foreign)}; counted as PyTorch counts it"
-        return Inference(output_shape, torch_weights, note=note, macs=macs)
+        return Inference(output_shape, torch_weights, note=note, macs=macs, macs_split=parts)
     weights = keras_mha_weights(heads, embed // heads, embed // heads, (embed, vdim, kdim), (embed,), a["bias"])
     keras_call = f"MultiHeadAttention({heads}, key_dim={embed // heads}{'' if a['bias'] else ', use_bias=False'})"
     note = f"listed as Keras's {keras_call} stores them, per head; PyTorch packs q, k and v into in_proj"
-    return Inference(output_shape, weights, note=note, macs=macs)
+    return Inference(output_shape, weights, note=note, macs=macs, macs_split=parts)
 
 
 def torch_mha_macs(embed: int, heads: int, kdim: int, vdim: int, queries: int | None, keys: int | None,
-                   extra_keys: int = 0) -> Expr | None:
+                   extra_keys: int = 0) -> tuple[Expr | None, Split]:
     """nn.MultiheadAttention: q, k, v projections to E, H heads of E/H, out_proj E×E;
     add_bias_kv and add_zero_attn each append one key position."""
     e = num(embed, "E")
@@ -337,10 +345,11 @@ def _dot_attention(additive: bool, a: Mapping[str, Any], shapes: Sequence[Shape]
     out = (*query[:-1], value[-1])
     # One head, no projections: a score per (query, key) pair over the features (a dot
     # product, or the sum of scale·tanh(q + k)), then the weighted sum of the values.
-    macs = attention_macs([], 1, _count(query[:-1]), key[-2] if len(key) > 1 else 1, query[-1] or 0, value[-1] or 0)
+    macs, parts = attention_macs([], 1, _count(query[:-1]), key[-2] if len(key) > 1 else 1, query[-1] or 0,
+                                 value[-1] or 0)
     if query[-1] is None or value[-1] is None:
-        macs = None
-    return Inference(out, tuple(weights), note=note, macs=macs)
+        macs, parts = None, ()
+    return Inference(out, tuple(weights), note=note, macs=macs, macs_split=parts)
 
 
 register(Rule(

@@ -43,6 +43,7 @@ from ._base import (
     output_macs,
     shape_text,
 )
+from ._kinds import MATMUL
 from ._registry import PYTORCH, register
 
 
@@ -179,7 +180,7 @@ def _reduced_macs(out: Shape, reduced: int | None, products: int = 1) -> Expr | 
 
 
 register(Rule(
-    name="Dot", family="merge", infer=_dot, arity=(2, 2),
+    name="Dot", family="merge", infer=_dot, arity=(2, 2), kind=MATMUL,
     args=(Arg("axes", _dot_axes), Arg("normalize", boolean, False)),
     doc="Keras Dot: no parameters; sums the product over one axis of each input; the output has the first "
         "input's other axes, then the second's ((1,) if none remain).",
@@ -254,7 +255,7 @@ def _matmul_macs(batch: Shape, kept: tuple, k: int | None) -> Expr | None:
 
 
 register(Rule(
-    name="MatMul", family="merge", infer=_matmul, args=(), arity=(2, 2),
+    name="MatMul", family="merge", infer=_matmul, args=(), arity=(2, 2), kind=MATMUL,
     doc="torch.matmul, a @ b, keras.ops.matmul: no parameters; (…, n, k) @ (…, k, m) → (…, n, m), the leading "
         "axes broadcast; a 1-D first input is a row and a 1-D second a column, whose axis is dropped. "
         "MACs: output values × k.",

@@ -27,6 +27,7 @@ from ..errors import RuleError
 from ..expr import Expr, num, product, total
 from ._args import Arg, NestedLayer, anything, boolean, fraction, nested_layer, optional, positive
 from ._base import GLOBAL, PYTORCH, Context, Inference, Rule, Shape, Weight, shape_text
+from ._kinds import FULLY_CONNECTED, NORMALIZATION, Split, merge, own_split, scaled, split
 from ._registry import register
 from .attention import torch_mha_macs, torch_mha_weights
 
@@ -59,17 +60,21 @@ def layer_weights(a: Mapping[str, Any], decoder: bool, prefix: str = "") -> tupl
     )
 
 
-def layer_macs(a: Mapping[str, Any], length: int | None, memory: int | None, decoder: bool) -> Expr | None:
-    """One encoder (or decoder, attending to ``memory`` positions too) layer's MACs."""
+def layer_macs(a: Mapping[str, Any], length: int | None, memory: int | None, decoder: bool) -> tuple[Expr | None, Split]:
+    """One encoder (or decoder, attending to ``memory`` positions too) layer's MACs, and
+    their split: the attentions' own, linear1 and linear2 fully connected, the LayerNorms
+    normalization."""
     if length is None or (decoder and memory is None):
-        return None
+        return None, ()
     embed, ff, heads = a["d_model"], a["dim_feedforward"], a["nhead"]
-    terms = [torch_mha_macs(embed, heads, embed, embed, length, length)]
+    attentions = [torch_mha_macs(embed, heads, embed, embed, length, length)]
     if decoder:
-        terms.append(torch_mha_macs(embed, heads, embed, embed, length, memory))
+        attentions.append(torch_mha_macs(embed, heads, embed, embed, length, memory))
     e, f, n = num(embed, "E"), num(ff, "F"), num(length, "L")
-    terms += [product(n, e, f), product(n, f, e), product(num(3 if decoder else 2), n, e)]
-    return total(*terms)
+    linears, norms = [product(n, e, f), product(n, f, e)], product(num(3 if decoder else 2), n, e)
+    parts = merge([*(p for _, p in attentions), split(*((FULLY_CONNECTED, x) for x in linears),
+                                                      (NORMALIZATION, norms))])
+    return total(*(m for m, _ in attentions), *linears, norms), parts
 
 
 def _check_sequence(x: Shape, embed: int, what: str) -> None:
@@ -98,8 +103,9 @@ def _layer(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     if decoder:
         _check_sequence(shapes[1], embed, "memory")
     name = "TransformerDecoderLayer" if decoder else "TransformerEncoderLayer"
-    macs = layer_macs(a, shapes[0][0], shapes[1][0] if decoder else None, decoder)
-    return Inference((shapes[0][0], embed), layer_weights(a, decoder), note=_foreign(name, ctx), macs=macs)
+    macs, parts = layer_macs(a, shapes[0][0], shapes[1][0] if decoder else None, decoder)
+    return Inference((shapes[0][0], embed), layer_weights(a, decoder), note=_foreign(name, ctx), macs=macs,
+                     macs_split=parts)
 
 
 def _layer_args() -> tuple[Arg, ...]:
@@ -163,6 +169,7 @@ def _stack(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
     layers = num(a["num_layers"], "num_layers")
     count = [product(layers, one.params)]
     macs = [None if one.macs is None else product(layers, one.macs)]
+    parts = [scaled(layers, one.macs_split)]
     output_shape = one.output_shape
     norm = a["norm"]
     if norm is not None:
@@ -170,8 +177,11 @@ def _stack(decoder: bool, a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Co
         weights += _prefixed("norm.", normed.weights)
         count.append(normed.params)
         macs.append(normed.macs)
+        parts.append(own_split(norm.rule, normed))
         output_shape = normed.output_shape
-    return Inference(output_shape, weights, note=_foreign(name, ctx), count=total(*count), macs=_sum(macs))
+    macs_total = _sum(macs)
+    return Inference(output_shape, weights, note=_foreign(name, ctx), count=total(*count), macs=macs_total,
+                     macs_split=merge(parts) if macs_total is not None else ())
 
 
 def _sum(terms: Sequence[Expr | None]) -> Expr | None:
@@ -210,9 +220,13 @@ def _half(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context, decoder: 
     norm = tuple(_layer_norm("norm.", a["d_model"], a["bias"]))
     count = total(product(num(layers, "layers"), total(*(w.expr for w in one))), *(w.expr for w in norm))
     length = shapes[0][0]
-    one_macs = layer_macs(a, length, shapes[1][0] if decoder else None, decoder)
-    macs = None if one_macs is None else total(product(num(layers), one_macs), product(num(length), num(a["d_model"])))
-    return Inference((length, a["d_model"]), weights + norm, count=count, macs=macs)
+    one_macs, one_parts = layer_macs(a, length, shapes[1][0] if decoder else None, decoder)
+    if one_macs is None:
+        return Inference((length, a["d_model"]), weights + norm, count=count)
+    final_norm = product(num(length), num(a["d_model"]))
+    macs = total(product(num(layers), one_macs), final_norm)
+    parts = merge([scaled(layers, one_parts), split((NORMALIZATION, final_norm))])
+    return Inference((length, a["d_model"]), weights + norm, count=count, macs=macs, macs_split=parts)
 
 
 def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
@@ -222,8 +236,10 @@ def _transformer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) ->
     encoder = _half(a, [src], ctx, decoder=False)
     decoder = _half(a, [tgt, encoder.output_shape], ctx, decoder=True)
     weights = _prefixed("encoder.", encoder.weights) + _prefixed("decoder.", decoder.weights)
+    macs = _sum([encoder.macs, decoder.macs])
+    parts = () if macs is None else merge([encoder.macs_split, decoder.macs_split])
     return Inference(decoder.output_shape, weights, note=_foreign("Transformer", ctx),
-                     count=total(encoder.params, decoder.params), macs=_sum([encoder.macs, decoder.macs]))
+                     count=total(encoder.params, decoder.params), macs=macs, macs_split=parts)
 
 
 register(Rule(
