@@ -44,32 +44,37 @@ def _dropped_weight(claimed: int | None, layer: LayerRow | None) -> str:
 
 
 def macs_conventions(layers: Sequence[LayerRow], flops: bool) -> list[tuple[str, int]]:
-    """What a compute claim may mean, each with its value over ``layers``."""
+    """What a compute claim may mean, each with its value over ``layers``: papers' convention first."""
     every = sum(layer.macs or 0 for layer in layers)
     paper = sum(layer.paper_macs or 0 for layer in layers)
-    found = [("MACs of every layer", every), ("multiply-adds of convolutions and fully connected layers", paper)]
+    found = [("multiply-adds of convolutions and fully connected layers", paper), ("MACs of every layer", every)]
     if flops:
-        found += [("FLOPs = 2 × MACs of every layer", 2 * every),
-                  ("FLOPs = 2 × multiply-adds of convolutions and fully connected layers", 2 * paper)]
+        found += [("FLOPs = 2 × multiply-adds of convolutions and fully connected layers", 2 * paper),
+                  ("FLOPs = 2 × MACs of every layer", 2 * every)]
     return found
 
 
 def check_macs(claimed: Claimed, layers: Sequence[LayerRow], flops: bool) -> tuple[bool, int, str, str]:
-    """(ok, the computed value shown, its convention, the verdict)."""
-    conventions = macs_conventions(layers, flops)
+    """(ok, the computed value shown, its convention, the verdict). Of the conventions that
+    agree, one that agrees rounded is preferred to one that agrees only truncated."""
+    conventions = _distinct(macs_conventions(layers, flops))
     unknown = [layer.name for layer in layers if layer.macs is None]
     partial = f"; the MACs of {len(unknown)} layers are not known ({', '.join(unknown[:3])})" if unknown else ""
-    for name, value in conventions:
-        ok, rule = claimed.agrees(value)
-        if ok:
-            return True, value, name, f"agrees as {name}" + (f": {rule}" if rule else "") + partial
-    tried = "; ".join(f"{name} {claimed.shown(value)}" for name, value in _distinct(conventions))
+    agreeing = [(name, value, rule) for name, value in conventions for ok, rule in [claimed.agrees(value)] if ok]
+    if agreeing:
+        name, value, rule = min(agreeing, key=lambda found: "truncated" in found[2])
+        others = "".join(f"; {other} ({v:,}) agree too" for other, v, _ in agreeing if other != name)
+        return True, value, name, f"agrees as {name}" + (f": {rule}" if rule else "") + others + partial
+    tried = "; ".join(f"{name} {claimed.shown(value)}" for name, value in conventions)
     return False, conventions[0][1], conventions[0][0], f"claimed {claimed.text}; computed {tried}{partial}"
 
 
 def _distinct(conventions: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    seen: set[int] = set()
-    return [(n, v) for n, v in conventions if not (v in seen or seen.add(v))]
+    """One name per value: ``A (= B)`` where two conventions give the same number."""
+    names: dict[int, list[str]] = {}
+    for name, value in conventions:
+        names.setdefault(value, []).append(name)
+    return [(f"{group[0]}" + "".join(f" (= {n})" for n in group[1:]), value) for value, group in names.items()]
 
 
 def check_shape(text: str, shape: tuple[int | None, ...] | None) -> tuple[bool, str]:

@@ -52,7 +52,7 @@ def typed(name: str) -> str | None:
 def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]:
     """For each claim row: what it was matched to, or None."""
     found = [_by_name(report, claim) for claim in claims]
-    taken = {id(layer) for target in found if target for layer in target.layers}
+    taken = {id(layer) for target in found if target and target.how != "model" for layer in target.layers}
     index = {id(layer): j for j, layer in enumerate(report.layers)}
     segment: list[int] = []
     low = -1
@@ -87,7 +87,8 @@ def _by_name(report: Report, claim: Claim) -> Target | None:
         cut = [layer for layer in report.layers if normalise(layer.name).startswith(short)]
         if len(cut) == 1:
             return _one(cut[0], "name")
-    return _block(report, {full, short}) or _prefix(report, claim.name)
+    stage = normalise(_STAGE.sub("", undecorated(claim.name).strip()))
+    return _block(report, {full, short, stage} - {""}) or _prefix(report, claim.name)
 
 
 def _one(layer: LayerRow, how: str) -> Target:

@@ -41,6 +41,7 @@ class Claimed:
     value: Fraction
     step: Fraction | None = None
     approximate: bool = False
+    unit: int | None = None  # the unit printed (10**6 for M, in the cell or the header), if any
 
     @property
     def exact(self) -> int | None:
@@ -66,7 +67,7 @@ class Claimed:
 
     def _written(self, value: Fraction) -> str:
         """A value in this claim's unit and precision: 25,600,000 → ``25.6M``."""
-        return _written(value, self.step or Fraction(1), max(abs(self.value), self.step or 1))
+        return _written(value, self.step or Fraction(1), max(abs(self.value), self.step or 1), self.unit)
 
 
 def unit_hint(claimed: int, computed: int) -> str:
@@ -96,7 +97,8 @@ def parse(text: str, scale: int = 1) -> Claimed | None:
     value = Fraction(digits) * Fraction(10) ** power * unit * scale
     scaled = decimals or power or unit != 1 or scale != 1
     step = Fraction(10) ** (power - decimals) * unit * scale if scaled else None
-    return Claimed(text.strip(), value, step, bool(match["approx"]))
+    printed_unit = unit * scale if unit * scale > 1 and not power else None
+    return Claimed(text.strip(), value, step, bool(match["approx"]), printed_unit)
 
 
 def _rounded(computed: int, step: Fraction) -> Fraction:
@@ -104,10 +106,11 @@ def _rounded(computed: int, step: Fraction) -> Fraction:
     return ((computed + step / 2) // step) * step
 
 
-def _written(value: Fraction, step: Fraction, reference: Fraction) -> str:
-    """``value`` at the precision ``step``, in the unit that suits ``reference``: 25,600,000
-    with a step of 100,000 → ``25.6M``; the step itself → ``0.1M``."""
-    scale = max((s for s in SCALE_LETTER if s <= step * 1000 and s <= reference), default=1)
+def _written(value: Fraction, step: Fraction, reference: Fraction, unit: int | None = None) -> str:
+    """``value`` at the precision ``step``, in the printed ``unit`` or else the one that suits
+    ``reference``: 25,600,000 with a step of 100,000 → ``25.6M``; the step itself → ``0.1M``."""
+    scale = unit if unit in SCALE_LETTER else \
+        max((s for s in SCALE_LETTER if s <= step * 1000 and s <= reference), default=1)
     decimals = 0
     while step / scale * 10**decimals < 1:
         decimals += 1

@@ -4,7 +4,7 @@ and ✓ or ✗ with the rule that judged it (:mod:`.checks`)."""
 from __future__ import annotations
 
 from .._text import shape_text
-from ..report import Report
+from ..report import LayerRow, Report
 from .checks import check_count, check_macs, check_shape
 from .matching import undecorated
 from .quantities import Claimed
@@ -32,9 +32,9 @@ def _verdict(claim: Claim, quantity: str, value: Claimed, target: Target | None,
     matched = _matched(target)
     where = {"matched_by": target.how, "layer": target.label, "type": target.type}
     if quantity == "macs":
-        ok, computed, _, verdict = check_macs(value, target.layers, flops)
+        ok, computed, convention, verdict = check_macs(value, target.layers, flops)
         return AuditRow(**base, ok=ok, verdict=f"{verdict}; {matched}", computed=computed,
-                        formula=_macs_formula(target), **where)
+                        formula=_macs_formula(target.layers, convention, computed), **where)
     computed = sum(getattr(layer, quantity) for layer in target.layers)
     one = target.layers[0] if len(target.layers) == 1 else None
     ok, verdict = check_count(value, computed, one)
@@ -61,10 +61,15 @@ def _matched(target: Target) -> str:
         target.how, f"matched by {target.how}")
 
 
-def _macs_formula(target: Target) -> str:
-    if len(target.layers) == 1:
-        return target.layers[0].macs_formula
-    return _sum_formula([layer.macs for layer in target.layers if layer.macs], None)
+def _macs_formula(layers: tuple[LayerRow, ...], convention: str, computed: int) -> str:
+    """The sum behind a compute value, in the convention it was judged by."""
+    paper = convention.startswith(("multiply-adds", "FLOPs = 2 × multiply-adds"))
+    terms = [(layer.paper_macs if paper else layer.macs) or 0 for layer in layers]
+    terms = [t for t in terms if t]
+    if len(layers) == 1 and not convention.startswith("FLOPs") and terms == [layer.macs for layer in layers]:
+        return layers[0].macs_formula
+    total = _sum_formula(terms, None)
+    return f"2 × ({total}) = {computed:,}" if convention.startswith("FLOPs") else total
 
 
 def claimed_sum(rows: list[AuditRow]) -> int | None:
@@ -76,10 +81,9 @@ def claimed_sum(rows: list[AuditRow]) -> int | None:
 def check_total(report: Report, claim: Claim, kind: str, value: Claimed, claimed_sum: int | None,
                  unclaimed: int, flops: bool) -> AuditTotal:
     if kind == "total_macs":
-        ok, computed, _, verdict = check_macs(value, report.layers, flops or "flop" in claim.name.casefold())
+        ok, computed, convention, verdict = check_macs(value, report.layers, flops or "flop" in claim.name.casefold())
         return AuditTotal(claim.name, kind, int(value.value), claim.line, computed,
-                          _sum_formula([layer.macs for layer in report.layers if layer.macs], computed), ok, verdict,
-                          value.text)
+                          _macs_formula(report.layers, convention, computed), ok, verdict, value.text)
     terms = [getattr(layer, TOTAL_PARTS[kind]) for layer in report.layers if getattr(layer, TOTAL_PARTS[kind])]
     computed = sum(terms)
     ok, rule = check_count(value, computed)
