@@ -45,9 +45,13 @@ def audit(report: Report, claims_text: str, source_name: str | None = None, colu
     rows_claimed = [c for c in claims if not _total_kind(c.name)]
     targets = match_claims(report, rows_claimed)
     rows, total_claims = [], [(c, _total_kind(c.name)) for c in claims if _total_kind(c.name)]
+    names_model = any(t is not None and t.how == "model" for t in targets)
+    other_networks = []
     for claim, target in zip(rows_claimed, targets, strict=True):
         if target is not None and target.how == "model":
             total_claims.append((claim, "total_params"))
+        elif target is None and names_model:  # a table of networks: this row is another one's
+            other_networks.append(claim.name)
         else:
             rows += row_verdicts(claim, target, flops)
     rows_sum = claimed_sum(rows)
@@ -56,7 +60,7 @@ def audit(report: Report, claims_text: str, source_name: str | None = None, colu
     totals = tuple(check_total(report, claim, kind, value, rows_sum, len(not_claimed), flops)
                    for claim, row_kind in total_claims for kind, value in _totals_of(claim, row_kind))
     return AuditResult(tuple(rows), totals, not_claimed, report.total_params, report.name, source_name,
-                       report.convention, table.form, tuple(ignored))
+                       report.convention, table.form, tuple(ignored), tuple(other_networks))
 
 
 def _totals_of(claim: Claim, kind: str) -> list[tuple[str, Claimed]]:

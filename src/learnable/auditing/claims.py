@@ -83,6 +83,8 @@ def _parses(cell: str) -> bool:
 
 def _claim(number: int, cells: list[str], columns: Columns, source_name: str | None) -> Claim | None:
     name = _plain(cells[columns.name]) if len(cells) > columns.name else ""
+    if not name and len(cells) > 1:  # nothing to match it to (a paper's unnamed last row)
+        return None
     values: dict[str, Claimed] = {}
     shape = ""
     for quantity, (index, scale) in columns.claims.items():

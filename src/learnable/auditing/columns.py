@@ -109,8 +109,9 @@ def role_of(header: str) -> str | None:
 def scale_of(header: str) -> int:
     """The unit a header states for its numbers (1 when none)."""
     match = _UNIT.search(header)
-    if not match:
-        return 1
+    if not match:  # "Million Mult-Adds", "Parameters in millions"
+        word = re.search(r"\b(thousand|million|billion|trillion)s?\b", header, re.IGNORECASE)
+        return SCALES[word[1].casefold()] if word else 1
     if match["power"]:
         return 10 ** int(match["power"])
     unit = (match["unit"] or match["prefix"]).casefold()

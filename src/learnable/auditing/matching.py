@@ -11,7 +11,8 @@ In this order, each row by itself:
   ``conv1_conv`` + ``conv1_bn``; ``inception (3a)``; ``fire2``; a module path): every layer
   under it, at a name boundary (``conv1`` is not ``conv10``).
 
-Then the rows left, between two rows matched by name, in order with the layers left between
+Then, unless a row names the model (a table of networks, whose other rows are other
+networks), the rows left, between two rows matched by name, in order with the layers left between
 those rows' layers: the layers with parameters (and, when the table also lists layers
 without, those too). A row naming its layer type (torchsummary's ``Conv2d-1``, torchinfo's
 ``Conv2d: 1-1``) pairs with the next layer of that type; a row naming no layer type that
@@ -52,6 +53,8 @@ def typed(name: str) -> str | None:
 def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]:
     """For each claim row: what it was matched to, or None."""
     found = [_by_name(report, claim) for claim in claims]
+    if any(target is not None and target.how == "model" for target in found):
+        return found  # a table of networks: its other rows are about other networks, not layers
     taken = {id(layer) for target in found if target and target.how != "model" for layer in target.layers}
     index = {id(layer): j for j, layer in enumerate(report.layers)}
     segment: list[int] = []

@@ -8,13 +8,15 @@ JSON keys (``schema_version`` 2; version 1 had one count per row, always paramet
      totals: [{claim, line, kind, claimed, claimed_text, computed, formula, ok, verdict,
                claimed_rows_sum, adds_up}],
      not_claimed: [{layer, type, params, formula}],
-     ignored_columns, total_params}
+     ignored_columns, other_networks, total_params}
 
 ``quantity`` is "params", "trainable", "non_trainable", "macs" or "output_shape";
 ``claimed`` is the number the printed text stands for (``25.6M`` → 25600000; null for a
 shape) and ``computed`` learnable's (an int, or a shape's text). A row naming a block, a
 stage or several layers is matched to all of them (``layer`` says which); ``matched_by`` is
 "name", "block", "prefix", "model", "order" or "sum".
+In a table of several networks (one row names this one), ``other_networks`` are the rows
+that name none of its layers: claims about other networks, not checked.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class AuditResult:
     convention: str = "keras"
     form: str = ""  # how the table was written: markdown, csv, tab, box (Keras 3), aligned, lines
     ignored_columns: tuple[str, ...] = ()
+    other_networks: tuple[str, ...] = ()  # rows of a table of networks that name another network
 
     @property
     def disagreements(self) -> int:
@@ -144,5 +147,6 @@ class AuditResult:
             "not_claimed": [{"layer": r.name, "type": r.type, "params": r.params, "formula": r.formula}
                             for r in self.not_claimed],
             "ignored_columns": list(self.ignored_columns),
+            "other_networks": list(self.other_networks),
             "total_params": self.total_params,
         }

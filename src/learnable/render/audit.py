@@ -79,6 +79,8 @@ def footer(result: AuditResult) -> list[str]:
     if not any(t.kind == "total_params" for t in result.totals):
         lines.append(f"Total params (not claimed): {result.total_params:,}")
     lines += _not_claimed(result)
+    if result.other_networks:
+        lines.append("Rows about other networks (not checked): " + ", ".join(result.other_networks))
     if result.ignored_columns:
         lines.append("Columns not read: " + ", ".join(f"'{c}'" for c in result.ignored_columns))
     claims = len(result.rows) + len(result.totals)
