@@ -273,7 +273,7 @@ def test_command_json_holds_what_json_cannot_as_text_and_markdown_escapes_header
     (("--vary", "conv_2.filters=16", "--vary", "conv_2.filters=32"), "--vary conv_2.filters is given twice"),
     (("--vary", "conv_2.filtres=16"), "'filtres' is not an argument of the Conv2D 'conv_2'; did you mean 'filters'"),
     (("--vary", "conv_2.filters=abc"), "the variant conv_2.filters=abc: .*must be an integer"),
-    (("--vary", "fc_1.repeat=0"), "repeat must be a whole number"),
+    (("--vary", "fc_1.repeat=-1"), "repeat must be a whole number from 0"),
     (("models.py:Net", "--vary", "fc.units=1"), "a model defined in Python has none to change"),
 ])
 def test_command_bad_input_one_line_exit_2(arguments, message):

@@ -46,6 +46,8 @@ def layer_positions(spec: ModelSpec) -> dict[str, int]:
     planned, _ = expander.plan(_keras2_inputs(list(layers), spec.blocks), "", 0)
     inputs, seen = [], set()
     for entry in planned:
+        if not entry.name:  # left out (repeat: 0) with no name of its own: nothing to call it
+            continue
         i = positions.get(id(entry.spec), by_index.get(entry.spec.index))
         if i is not None and (entry.spec.repeat == 1 or (entry.spec.name is None and i not in seen)):
             seen.add(i)
