@@ -40,9 +40,10 @@ def test_block_parameters_divide_exactly_and_raise_to_powers():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("Input(8) | Dense(7 / 2)", "line 1, column 12: '7 / 2' = 3.5, not a whole number; a size must be one "
-                                "(use // to round down)"),
-    (block_spec("$d / $heads", d=768, heads=7), "line 6: 'd / heads' is 768 / 7 = 109.714, not a whole number"),
+    ("Input(8) | Dense(7 / 2)", "Dense 'dense' (layer 2, line 1, column 12): argument 'units' must be an integer, "
+                                "got 7 / 2 = 3.5, not a whole number (// rounds down)"),
+    (block_spec("$d / $heads", d=768, heads=7),
+     "(layer 1, line 6): argument 'units' must be an integer, got d / heads = 768 / 7 = 109.714, not a whole number"),
     ("Input(8) | Dense(8 / 0)", "division by zero in '8 / 0'"),
     ("Input(8) | Dense(2 ** -1)", "has a negative exponent, so it is not a whole number"),
     ("Input(8) | Dense(2 ** 10 ** 10)", "'2 ** 10 ** 10' is too large"),  # refused before computing it
@@ -50,6 +51,12 @@ def test_block_parameters_divide_exactly_and_raise_to_powers():
 def test_arithmetic_that_is_no_size_is_refused(spec, message):
     with pytest.raises(learnable.LearnableError, match=re.escape(message)):
         learnable.count(spec)
+
+
+def test_a_quotient_that_is_no_whole_number_is_a_fraction_where_one_is_wanted():
+    assert learnable.count("Input(8) | Dropout(1 / 2) | Dense(3)").total_params == 8 * 3 + 3
+    rate = learnable.count(block_spec("1 / $n", n=4).replace("Dense", "Dropout")).layers[-1]
+    assert rate.type == "Dropout" and rate.output_shape == (8,)
 
 
 def test_a_fraction_on_the_command_line_is_one_line_and_exit_2():

@@ -1,8 +1,8 @@
 """Argument values of the compact form, read from the syntax tree without running code.
 
 Literals (numbers, strings, tuples, lists, dicts, True/False/None) and integer arithmetic such as
-``64 * 7 * 7``, ``d // heads``, ``2 ** 10`` and an exact ``d / heads`` are computed (a ``/`` whose
-result is not a whole number is refused: a size cannot be 3.5); anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
+``64 * 7 * 7``, ``d // heads``, ``2 ** 10`` and ``d / heads`` are computed (a ``/`` whose result is
+not a whole number is a fraction, which a rate takes and a size refuses, showing the arithmetic); anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
 opaque text, acceptable only where it cannot change a count (an activation).
 """
 
@@ -70,13 +70,26 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _exact_div(left: int, right: int, text: str, where: Location) -> int:
-    """``/`` on sizes: d / heads is a size only when heads divides d."""
-    if left % right:
-        values = "" if text == f"{left} / {right}" else f" is {left} / {right}"
-        raise SpecError(f"{text!r}{values} = {left / right:g}, not a whole number; a size must be one (use // "
-                        "to round down)", where)
-    return left // right
+class Quotient(float):
+    """A ``/`` whose result is no whole number: a fraction where one is wanted (``Dropout(1 / 2)``);
+    where a size is wanted the argument refuses it, and its text shows the arithmetic
+    (``got d / heads = 768 / 7 = 109.714, not a whole number``)."""
+
+    def __new__(cls, left: int, right: int, text: str) -> Quotient:
+        quotient = super().__new__(cls, left / right)
+        values = "" if text == f"{left} / {right}" else f" = {left} / {right}"
+        quotient.text = f"{text}{values} = {left / right:g}, not a whole number (// rounds down)"
+        return quotient
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _divide(left: int, right: int, text: str) -> int | Quotient:
+    """``/`` on sizes: d / heads is a size when heads divides d."""
+    return Quotient(left, right, text) if left % right else left // right
 
 
 def _power(left: int, right: int, text: str, where: Location) -> int:
@@ -98,7 +111,7 @@ def _arithmetic(node: ast.BinOp, where: Location, names: Mapping[str, Any] | Non
     if isinstance(node.op, (ast.FloorDiv, ast.Div)) and right == 0:
         raise SpecError(f"division by zero in {text!r}", where)
     if isinstance(node.op, ast.Div):
-        result = _exact_div(left, right, text, where)
+        return _divide(left, right, text)
     elif isinstance(node.op, ast.Pow):
         result = _power(left, right, text, where)
     else:
