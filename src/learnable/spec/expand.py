@@ -289,18 +289,29 @@ class Expander:
                              "there has no weights to share")
 
     def _owner(self, name: str | None) -> str | None:
-        """The layer that really owns shared weights: through b shares a, c shares b, to a."""
+        """The layer that really owns shared weights: through b shares a, c shares b, to a;
+        not past a layer tied to one of another type's tensors (it owns its other tensors)."""
         seen: set[str] = set()
-        while name is not None and name not in seen and name in self.by_name and self.by_name[name].spec.shares:
+        while (name is not None and name not in seen and name in self.by_name and self.by_name[name].spec.shares
+               and not self._ties(self.by_name[name])):
             seen.add(name)
             name = _qualified(self.by_name[name], self.by_name[name].spec.shares)
         return name
 
+    def _ties(self, entry: _Planned) -> bool:
+        """Does ``entry`` share one tensor of a layer of another type (a head tied to an
+        Embedding's table), rather than being that same layer again?"""
+        other = self.by_name.get(_qualified(entry, entry.spec.shares)) or self.by_name.get(entry.spec.shares)
+        return other is not None and other.rule is not None and not other.omitted and other.rule is not entry.rule
+
     def _shared_args(self, entry: _Planned, shares: str, kwargs: dict) -> tuple[tuple, dict]:
         """A layer that shares another's weights is that layer: its arguments are the other's."""
         other = self.by_name.get(shares)
+        if other is not None and other.rule is not None and other.rule is not entry.rule and not other.spec.shares:
+            return entry.spec.args, kwargs  # a tie: its own layer, one tensor of which is the other's
         path = [entry.name]
-        while other is not None and other.spec.shares and other.name not in path:  # b shares a, c shares b
+        # b shares a, c shares b (but a layer tied to another type's tensor is the end: c is that layer)
+        while other is not None and other.spec.shares and other.name not in path and not self._ties(other):
             path.append(other.name)
             other = self.by_name.get(other.spec.shares) or self.by_name.get(_qualified(other, other.spec.shares))
         if other is not None and other.name in path:  # a shares b, b shares a: no layer owns the weights
@@ -308,7 +319,7 @@ class Expander:
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"sharing goes round in a circle ({cycle}, each sharing the next's weights); "
                              "one of them must own its weights, without 'shares'")
-        if other is None or other.rule is None or other.spec.shares:
+        if other is None or other.rule is None or (other.spec.shares and not self._ties(other)):
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"shares '{entry.spec.shares}', which is not a layer")
         if other.rule is not entry.rule or entry.spec.args or kwargs:
