@@ -2,7 +2,8 @@
 
 A key names one argument of one layer, ``LAYER.ARGUMENT``: a top-level layer or block use
 by the name the report gives it, and one of its arguments, a block's parameter, or its
-``repeat``; ``input.shape`` is the input's shape. Every combination of the values is
+``repeat``; ``input.shape`` is the input's shape; ``params.NAME`` one of the spec's top-level
+``params:``. Every combination of the values is
 counted, the first key varying slowest (as in ``itertools.product``); or, paired, the i-th
 values of every key together (as in ``zip``: VGG A-E, GPT-2 S/M/L/XL, one row each). The spec is read
 once; each variant is built and counted as :func:`learnable.count` counts a spec, so a
@@ -25,7 +26,7 @@ from .rules._args import COMMON_IGNORED, suggest
 from .spec import ModelSpec, load
 from .spec.build import SHAPE_KEYS, build_graph, layer_positions
 from .spec.model import GRAPH_KEYS
-from .spec.vary import known_arguments, vary
+from .spec.vary import PARAMS, known_arguments, vary
 
 MAX_VARIANTS = 100_000  # a grid is a product: a few long lists are millions of counts
 MAX_COUNTED = 100_000  # distinct layers kept from one variant for the next: beyond, start afresh
@@ -146,6 +147,11 @@ def _target(key: Any, positions: Mapping[str, int], spec: ModelSpec) -> tuple[in
     if argument in GRAPH_KEYS and argument != "repeat":
         raise SpecError(f"sweep key '{key}': '{argument}' places the layer in the network; a sweep changes "
                         "arguments (and repeat)")
+    if layer == "params" and layer not in positions:  # the spec's top-level params: (d, heads)
+        if argument not in spec.params:
+            raise SpecError(f"sweep key '{key}': the spec's 'params:' has no '{argument}'"
+                            f"{suggest(argument, list(spec.params))}")
+        return PARAMS, argument
     if layer not in positions:
         raise SpecError(f"sweep key '{key}': {_no_layer(layer, positions, spec)}")
     position = positions[layer]

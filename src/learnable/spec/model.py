@@ -62,6 +62,7 @@ class ModelSpec:
     convention: str | None = None  # likewise
     source: str | None = None  # a file name, for messages
     blocks: dict[str, BlockDef] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the top-level ``params:``, for every layer and block
 
 
 def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], where: Location | None,
