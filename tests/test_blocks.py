@@ -110,7 +110,7 @@ def test_nested_blocks_and_an_explicit_output():
     ({"blocks": {"b": {"layers": [{"Dense": "$units"}]}}, "layers": [{"b": {}}]}, "has no parameter 'units'"),
     ({"blocks": {"b": {"inputs": ["x", "y"], "layers": ["Add"]}}, "layers": [{"b": {}}]}, "takes 2 input(s)"),
     ({"blocks": {"b": {"layers": []}}}, "must have a non-empty 'layers:' list"),
-    ({"layers": [{"Dense": {"units": 3, "repeat": 0}}]}, "repeat must be a whole number"),
+    ({"layers": [{"Dense": {"units": 3, "repeat": -1}}]}, "repeat must be a whole number from 0"),
     ({"layers": ["Flatten", {"Dense": {"units": 3, "name": "h"}}, {"Dense": {"shares": "h"}}]}, "needs weights of shapes"),
     ({"layers": [{"Dense": {"units": 3, "name": "h"}}, {"Dense": {"units": 4, "shares": "h"}}]}, "not arguments of its own"),
 ])
@@ -239,3 +239,78 @@ def test_a_repeated_block_with_several_inputs_chains_the_first():
     names = ["decoder/dense", "decoder_1/dense", "decoder_2/dense"]
     assert _our_rows(report, names) == _keras_rows(keras, dense)
     assert [r.params for r in report.layers if r.type == "Dense"] == [(6 + 4) * 8 + 8, (8 + 4) * 8 + 8, (8 + 4) * 8 + 8]
+
+
+# ---- repeat: 0 (an optional layer or block) and repeat: 1 (a stack of one) ------------------
+
+
+def test_repeat_zero_leaves_a_layer_out_and_passes_its_input_on():
+    spec = {"input": [8], "layers": [{"Dense": {"units": 4, "repeat": 0}}, {"Dense": 3}]}
+    report = learnable.count(spec)
+    assert [row.name for row in report.layers] == ["input", "dense"]  # named as if never written
+    assert report.total_params == 8 * 3 + 3
+    # A named one stands for its first input: a later layer that names it takes that input.
+    named = {"input": [8], "layers": [{"Dense": {"units": 4, "name": "h", "repeat": 0}},
+                                      {"Dense": {"units": 3, "inputs": ["h"], "name": "out"}}]}
+    assert learnable.count(named).layer("out").inputs == ("input",)
+
+
+def test_repeat_one_is_a_stack_of_one_named_as_written():
+    report = learnable.count({"input": [8], "layers": [{"Dense": {"units": 4, "name": "h", "repeat": 1}},
+                                                       {"Dense": {"units": 3, "inputs": ["h"]}}]})
+    assert [row.name for row in report.layers] == ["input", "h", "dense"]
+    assert report.total_params == (8 * 4 + 4) + (4 * 3 + 3)
+
+
+BASIC = {  # ResNet's basic block, its projection shortcut present or not by a parameter
+    "params": {"filters": None, "strides": 1, "project": 0},
+    "layers": [
+        {"Conv2D": {"filters": "$filters", "kernel_size": 3, "strides": "$strides", "padding": "same",
+                    "use_bias": False, "name": "a"}},
+        {"Conv2D": {"filters": "$filters", "kernel_size": 3, "padding": "same", "use_bias": False, "name": "b"}},
+        {"Conv2D": {"filters": "$filters", "kernel_size": 1, "strides": "$strides", "use_bias": False,
+                    "inputs": ["input"], "name": "shortcut", "repeat": "$project"}},
+        {"Add": {"inputs": ["b", "shortcut"]}},
+    ],
+}
+
+
+def test_an_optional_layer_in_a_block_is_there_by_a_parameter():
+    spec = {"input": [8, 8, 16], "blocks": {"basic": BASIC},
+            "layers": [{"basic": {"filters": 16, "name": "same"}},
+                       {"basic": {"filters": 32, "strides": 2, "project": 1, "name": "down"}}]}
+    report = learnable.count(spec)
+    # Without its shortcut conv the Add takes the block's input itself (an identity shortcut).
+    assert report.layer("same/add").inputs == ("same/b", "input")
+    assert "same/shortcut" not in [row.name for row in report.layers]
+    assert report.layer("down/add").inputs == ("down/b", "down/shortcut")
+    assert report.total_params == 2 * 3 * 3 * 16 * 16 + (3 * 3 * 16 * 32 + 3 * 3 * 32 * 32 + 16 * 32)
+    assert report.layers[-1].output_shape == (4, 4, 32)
+
+
+def test_repeat_zero_on_a_block_use_and_on_all_of_a_block():
+    block = {"params": {"n": 1}, "layers": [{"Dense": {"units": 4, "repeat": "$n", "name": "o"}}], "output": "o"}
+    left_out = {"input": [8], "blocks": {"b": block}, "layers": [{"b": {"repeat": 0}}, {"Dense": 3}]}
+    report = learnable.count(left_out)
+    assert report.blocks == () and report.total_params == 8 * 3 + 3
+    emptied = {"input": [8], "blocks": {"b": block}, "layers": [{"b": {"n": 0, "name": "b"}}, {"Dense": 3}]}
+    report = learnable.count(emptied)  # a block all of whose layers are left out passes its input on
+    assert report.layer("dense").inputs == ("input",) and report.blocks[0].output_shape == (8,)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"input": [8], "layers": [{"Dense": {"units": 4, "name": "h", "repeat": 0}}, {"Dense": {"shares": "h"}}]},
+     "shares 'h', which is omitted (repeat: 0)"),
+    ({"input": [8], "layers": [{"Parameter": {"shape": [8], "name": "p", "repeat": 0}},
+                               {"Add": {"inputs": ["input", "p"]}}]}, "input 'p' is not the name of any layer"),
+    ({"input": [8], "layers": [{"Dnse": {"units": 4, "repeat": 0}}]}, "unknown layer type 'Dnse'"),
+])
+def test_repeat_zero_errors(spec, message):
+    with pytest.raises(learnable.LearnableError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        learnable.count(spec)
+
+
+def test_a_sweep_of_repeat_may_start_at_zero():
+    spec = {"input": [8], "layers": [{"Dense": {"units": 8, "name": "hidden"}}, {"Dense": 2}]}
+    totals = [v.report.total_params for v in learnable.sweep(spec, {"hidden.repeat": [0, 1, 2]})]
+    assert totals == [8 * 2 + 2, (8 * 8 + 8) + 8 * 2 + 2, 2 * (8 * 8 + 8) + 8 * 2 + 2]

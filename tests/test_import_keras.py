@@ -214,7 +214,9 @@ LAYER_CASES = [
 # Rules for the operations a model's call() applies outside any layer (a learnable tensor,
 # slicing, keras.ops.mean, a @ b, ...): they have no Keras layer to import them from.
 _NOT_LAYERS = {"Parameter", "Slice", "Select", "Reduce", "MatMul", "Divide", "Elementwise", "Constant",
-               "Rearrange"}  # operations (and einops's layer), no Keras layers
+               "Rearrange",  # operations (and einops's layer), no Keras layers
+               "ChannelSlice", "ChannelPad",  # x[..., [4, 5, 0]], a padded shortcut: operations too
+               "LocalResponseNormalization"}  # TensorFlow's op: Keras 3 has no such layer
 _LIST_INPUT = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Attention",
                "AdditiveAttention"}
 

@@ -7,6 +7,7 @@ a torch module run on zeros). No expected number is read from learnable's output
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from collections.abc import Callable
@@ -83,6 +84,10 @@ ROWS = [
     ("Input(32, 32, 16) | PReLU(shared_axes=[1, 2])", "keras", (32, 32, 16), 16, 16, 0, 0),
     ("Input(16, 32, 32) | nn.PReLU()", "pytorch", (16, 32, 32), 1, 1, 0, 0),
     ("Input(16, 32, 32) | nn.PReLU(16)", "pytorch", (16, 32, 32), 16, 16, 0, 0),
+    # LocalResponseNorm (AlexNet): no weights in either framework, the input's shape
+    ("Input(96, 55, 55) | nn.LocalResponseNorm(5)", "pytorch", (96, 55, 55), 0, 0, 0, 0),
+    ("Input(96, 55, 55) | nn.LocalResponseNorm(5)", "keras", (96, 55, 55), 0, 0, 0, 0),
+    ("Input(27, 27, 256) | LocalResponseNormalization(2)", "keras", (27, 27, 256), 0, 0, 0, 0),
 ]
 
 
@@ -152,7 +157,17 @@ def test_params_do_not_depend_on_spatial_size():
             assert row(f"Input({h}, {w}, {c}) | {layer}").params == expected
 
 
+def test_local_response_norm_macs_are_the_window_sum_of_squares_and_the_scale():
+    # AlexNet's first LRN: size 5 on 96×55×55; per value 5 squares summed, then 1 multiply
+    assert row("Input(96, 55, 55) | nn.LocalResponseNorm(5)").macs == 96 * 55 * 55 * (5 + 1)
+    # TensorFlow's depth_radius r is a window of 2r + 1 channels
+    assert row("Input(27, 27, 256) | LocalResponseNormalization(depth_radius=2)").macs == 27 * 27 * 256 * (2 * 2 + 1 + 1)
+    assert row("Input(None, 8) | nn.LocalResponseNorm(3)").macs is None  # unknown, not zero
+
+
 BAD = [
+    ("Input(8) | nn.LocalResponseNorm(5)", "expects an input of channels and at least one more axis"),
+    ("Input(8, 8) | nn.LocalResponseNorm(0)", "size"),
     ("Input(8, 64) | GroupNormalization(6)", "groups=6 must divide its 64 channels"),
     ("Input(8, 64) | GroupNormalization(128)", "groups=128 must divide"),
     ("Input(8) | BatchNormalization(axis=0)", "batch axis"),
@@ -308,6 +323,21 @@ FIXED = [
 @pytest.mark.parametrize("case", FIXED, ids=str)
 def test_against_the_frameworks(case, keras, torch):
     check_case(case, keras, torch)
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("shape, size", [((96, 55, 55), 5), ((16, 9), 3), ((4, 6, 5, 5), 7)])
+def test_local_response_norm_against_torch(torch, shape, size):
+    from frameworks import assert_row_matches_torch
+
+    module = torch.nn.LocalResponseNorm(size)
+    assert sum(p.numel() for p in module.parameters()) == 0 and not list(module.buffers())
+    with torch.no_grad():
+        out = tuple(module(torch.zeros(2, *shape)).shape[1:])
+    assert_row_matches_torch(row(f"Input{shape} | nn.LocalResponseNorm({size})"), module, out)
+    imported = learnable.count(module, input_shape=shape).layers[-1]  # the importer reads size, alpha, beta, k
+    assert (imported.type, imported.output_shape, imported.params) == ("LocalResponseNorm", out, 0)
+    assert imported.macs == math.prod(shape) * (size + 1)
 
 
 # ---- the seeded sweep: random layers and options, both layouts ------------------------------

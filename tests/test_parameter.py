@@ -119,3 +119,51 @@ def test_vit_embedding_shapes_match_torch():
     rows = {row.name: row for row in learnable.count(VIT).layers}
     assert rows["embedded"].output_shape == tuple(tokens.shape[1:])
     assert rows["class_token"].output_shape == tuple(tokens[:, 0].shape[1:])
+
+
+VIT_TINY = """
+name: vit-tiny
+input: [3, 32, 32]
+data_format: channels_first
+layers:
+  - Conv2d: {in_channels: 3, out_channels: 64, kernel_size: 8, stride: 8, name: patches}
+  - Rearrange: {pattern: "b c h w -> b (h w) c", name: tokens}
+  - Parameter: {shape: [1, 1, 64], batch_axis: true, name: cls}
+  - Concatenate: {inputs: [cls, tokens], axis: 1, name: with_cls}
+  - Parameter: {shape: [1, 17, 64], batch_axis: true, name: pos}
+  - Add: {inputs: [with_cls, pos]}
+  - TransformerEncoderLayer: {d_model: 64, nhead: 4, dim_feedforward: 256, batch_first: true, repeat: 2}
+  - LayerNorm: 64
+  - Select: {axis: 1, index: 0}
+  - Linear: [64, 10]
+"""
+
+
+@pytest.mark.frameworks
+def test_a_vit_spec_matches_a_plain_torch_vit():
+    """The class token concatenated and the position embedding added, end to end, against a
+    ViT written in plain torch (Dosovitskiy et al. 2021's layout, small sizes)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class ViT(nn.Module):
+        def __init__(self, d=64, patch=8, tokens=16, depth=2, heads=4, classes=10):
+            super().__init__()
+            self.patches = nn.Conv2d(3, d, patch, stride=patch)
+            self.cls = nn.Parameter(torch.zeros(1, 1, d))
+            self.pos = nn.Parameter(torch.zeros(1, tokens + 1, d))
+            layer = nn.TransformerEncoderLayer(d, heads, 4 * d, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(d)
+            self.head = nn.Linear(d, classes)
+
+        def forward(self, x):
+            x = self.patches(x).flatten(2).transpose(1, 2)
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+            return self.head(self.norm(self.encoder(x))[:, 0])
+
+    model = ViT()
+    report = learnable.count(VIT_TINY)
+    assert report.total_params == sum(p.numel() for p in model.parameters())
+    assert report.layers[-1].output_shape == tuple(model(torch.zeros(2, 3, 32, 32)).shape[1:])
+    assert report.layer("with_cls").output_shape == (1 + 16, 64)

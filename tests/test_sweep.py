@@ -273,7 +273,7 @@ def test_command_json_holds_what_json_cannot_as_text_and_markdown_escapes_header
     (("--vary", "conv_2.filters=16", "--vary", "conv_2.filters=32"), "--vary conv_2.filters is given twice"),
     (("--vary", "conv_2.filtres=16"), "'filtres' is not an argument of the Conv2D 'conv_2'; did you mean 'filters'"),
     (("--vary", "conv_2.filters=abc"), "the variant conv_2.filters=abc: .*must be an integer"),
-    (("--vary", "fc_1.repeat=0"), "repeat must be a whole number"),
+    (("--vary", "fc_1.repeat=-1"), "repeat must be a whole number from 0"),
     (("models.py:Net", "--vary", "fc.units=1"), "a model defined in Python has none to change"),
 ])
 def test_command_bad_input_one_line_exit_2(arguments, message):
@@ -282,3 +282,37 @@ def test_command_bad_input_one_line_exit_2(arguments, message):
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert re.search(message, result.stderr), result.stderr
+
+
+# ---- paired sweeps (--zip): the i-th values of every key together ---------------------------
+
+PAIR = {"input": [8], "layers": [{"Dense": {"units": 4, "name": "h"}}, {"Dense": {"units": 2, "name": "o"}}]}
+
+
+def test_a_paired_sweep_is_one_row_per_position_not_the_grid():
+    widths, outputs = [4, 16, 64, 256], [2, 3, 5, 7]
+    variants = list(learnable.sweep(PAIR, {"h.units": widths, "o.units": outputs}, paired=True))
+    assert len(variants) == 4  # not 4 × 4
+    assert [v.values for v in variants] == [{"h.units": a, "o.units": b} for a, b in zip(widths, outputs)]
+    assert [v.report.total_params for v in variants] == [8 * a + a + a * b + b for a, b in zip(widths, outputs)]
+
+
+def test_a_paired_sweep_with_unequal_lists_is_refused():
+    with pytest.raises(learnable.LearnableError, match="each needs as many values: h.units has 4, o.units has 3"):
+        list(learnable.sweep(PAIR, {"h.units": [1, 2, 3, 4], "o.units": [1, 2, 3]}, paired=True))
+
+
+def test_zip_on_the_command_line_resnet_50_101_152():
+    # torchvision's published totals (ResNet*_Weights meta num_params; CONVENTIONS.md §3.2)
+    result = run_cli("sweep", "zoo:resnet50_torch", "--zip", "--vary", "layer2.blocks=4,4,8",
+                     "--vary", "layer3.blocks=6,23,36", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.strip().splitlines()[1:]
+    assert [row.split(",")[:3] for row in rows] == [["4", "6", "25557032"], ["4", "23", "44549160"],
+                                                    ["8", "36", "60192808"]]
+
+
+def test_zip_with_unequal_lists_is_one_line_and_exit_2():
+    result = run_cli("sweep", SEED, "--zip", "--vary", "conv_2.filters=16,32", "--vary", "fc_1.units=8")
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("each needs as many values: conv_2.filters has 2, fc_1.units has 1")

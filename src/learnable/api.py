@@ -105,7 +105,7 @@ def audit(source: Any, claims: Any, *, column: str | None = None, **options: Any
 
 
 def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | None = None,
-          convention: str | None = None, **code_options: Any) -> Iterator[Variant]:
+          convention: str | None = None, paired: bool = False, **code_options: Any) -> Iterator[Variant]:
     """Count a spec over a grid of argument values: every combination, one
     :class:`~learnable.sweeping.Variant` (its ``values`` and ``report``) at a time.
 
@@ -120,7 +120,9 @@ def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | 
     and ``code_options`` are :func:`count`'s (``input_shape``, ``model``, ``values``,
     ``integer_input``).
 
-    The first key varies slowest. Keys and values are checked at once, each variant when it
+    The first key varies slowest. With ``paired=True`` the i-th values of all keys make the
+    i-th variant instead (``zip``, not the grid: GPT-2 S/M/L/XL's widths, depths and heads, one
+    row each), and every key needs as many values. Keys and values are checked at once, each variant when it
     is counted: one that cannot exist raises :class:`~learnable.sweeping.VariantError` (a
     :class:`LearnableError`) naming its values.
     """
@@ -128,4 +130,4 @@ def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | 
     _check_option("convention", convention, CONVENTIONS)
     from .sweeping import variants
 
-    return variants(source, grid, data_format, convention, **code_options)
+    return variants(source, grid, data_format, convention, paired, **code_options)

@@ -43,6 +43,7 @@ SWEEP_EXAMPLES = """\
 examples:
   learnable sweep examples/simple_cnn.yaml --vary conv_2.filters=16,32,64 --vary fc_1.units=64,128
   learnable sweep zoo:resnet50 --vary conv4.blocks=6,23          # ResNet-50 and ResNet-101
+  learnable sweep zoo:resnet50_torch --zip --vary layer2.blocks=4,4,8 --vary layer3.blocks=6,23,36   # 50, 101, 152
   learnable sweep model.yaml --vary input.shape=[224,224,3],[160,160,3] --format csv
 """
 SWEEP_FORMATS = ("table", "markdown", "csv", "json")  # render/sweep.py's (kept here so --help imports nothing more)
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an argument of a top-level layer or block use (by its name in the report), or its "
                             "repeat, and the values to count it with, as YAML: 16,32,64 or [28,28,1],[32,32,3]; "
                             "input.shape is the input's shape; repeat --vary for a grid")
+    sweep.add_argument("--zip", action="store_true", help="pair the values instead of taking every combination: "
+                                                          "the i-th value of each --vary makes the i-th row (each "
+                                                          "--vary needs as many values)")
     sweep.add_argument("--format", "-f", choices=SWEEP_FORMATS, default="table", help="output format (default: table)")
     sweep.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     sweep.add_argument("--data-format", choices=DATA_FORMATS, help="layout of the shapes")
@@ -326,7 +330,7 @@ def _sweep(args: argparse.Namespace) -> int:
                         "Python has none to change: sweep a spec of the network (YAML, JSON or the compact form)")
     if source == "-":
         source = _stdin()
-    variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention,
+    variants = list(sweep(source, grid, data_format=args.data_format, convention=args.convention, paired=args.zip,
                           **_model_options(args)))
     memory = _memory(args, [variant.report for variant in variants])
     sys.stdout.write(render_sweep(list(grid), variants, args.format, memory=memory))

@@ -12,7 +12,7 @@ from dataclasses import replace
 from . import receptive
 from ._text import shape_text
 from .errors import LayerError, RuleError
-from .expr import equation
+from .expr import equation, total
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
@@ -29,6 +29,7 @@ def run(graph: Graph, counted: dict | None = None) -> Report:
     shapes: dict[str, Shape] = {}
     fields: dict[str, receptive.State] = {}
     rows: dict[str, LayerRow] = {}
+    tied: dict[str, Inference] = {}  # layers that share another's weights: their own tensors
     network_input, data_format = _network_input(graph), graph.data_format
     # The same layer on the same input, counted once (a deep stack repeats itself), per
     # data format and convention: the rules read them.
@@ -44,11 +45,13 @@ def run(graph: Graph, counted: dict | None = None) -> Report:
         if counted_row is None:
             counted_row = counted[key] = _count(node, inputs, context)
         inference, template, _ = counted_row
+        if node.shares is not None:
+            tied[node.name] = inference
         shapes[node.name] = inference.output_shape
         fields[node.name] = field = _field(node, inference, inputs, fields, data_format)
         sees_all = field is not None and receptive.sees_whole(field, network_input, data_format)
         rows[node.name] = _placed(template, node, field, sees_all)
-    _count_shared_once(graph, rows)
+    _count_shared_once(graph, rows, tied)
     layers = tuple(rows[node.name] for node in graph.nodes)
     return Report(
         layers=layers,
@@ -75,15 +78,24 @@ def _field(node: Node, inference: Inference, inputs: list[Shape], fields: dict[s
     return receptive.propagate(node.rule, inference, [fields[n] for n in node.inputs], inputs, data_format)
 
 
-def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
-    """A layer used at several places owns its weights once: where it is first defined."""
+def _count_shared_once(graph: Graph, rows: dict[str, LayerRow], tied: dict[str, Inference]) -> None:
+    """A layer used at several places owns its weights once: where it is first defined. A
+    layer of another type that shares them (a head tied to an Embedding) holds one of its
+    tensors there, and its others (a bias) are its own."""
     users: dict[str, list[str]] = {}
+    rules = {node.name: node.rule for node in graph.nodes}
+    counted = {node.shares: rows[node.shares] for node in graph.nodes if node.shares is not None}  # (before ties)
     for node in graph.nodes:
         if node.shares is None:
             continue
-        row, owner = rows[node.name], rows[node.shares]
+        row, owner = rows[node.name], counted[node.shares]
+        same = sorted(w.size for w in row.weights) == sorted(w.size for w in owner.weights)
+        if not same and rules[node.shares] is not node.rule:
+            rows[node.name] = _tied(node, row, owner, tied[node.name])
+            users.setdefault(node.shares, []).append(node.name)
+            continue
         # Sizes, not shapes: Keras stores a tied Linear kernel transposed from its Embedding.
-        if sorted(w.size for w in row.weights) != sorted(w.size for w in owner.weights):
+        if not same:
             raise LayerError(node.describe(), f"shares the weights of '{node.shares}', but its input needs weights "
                              f"of shapes {[w.shape for w in row.weights]}, not {[w.shape for w in owner.weights]}")
         rows[node.name] = replace(row, params=0, trainable=0, non_trainable=0, buffers=0, weights=(),
@@ -94,6 +106,32 @@ def _count_shared_once(graph: Graph, rows: dict[str, LayerRow]) -> None:
         reuse = "its weights are also used by " + ", ".join(f"'{n}'" for n in names)
         note = rows[owner].note
         rows[owner] = replace(rows[owner], note=f"{note}; {reuse}" if note else reuse)
+
+
+def _tied(node: Node, row: LayerRow, owner: LayerRow, inference: Inference) -> LayerRow:
+    """``row`` with the one tensor it shares with ``owner`` counted there: the first of its
+    tensors whose shape is one of the owner's, or that shape transposed (Keras stores a Dense
+    kernel (d, V), its Embedding (V, d); PyTorch both as (V, d))."""
+    shapes = {w.shape: w for w in owner.weights if not w.buffer}
+    for i, weight in enumerate(inference.weights):
+        transposed = shapes.get(weight.shape[::-1]) if len(weight.shape) == 2 else None
+        match = None if weight.buffer else shapes.get(weight.shape) or transposed
+        if match is not None:
+            break
+    else:
+        mine = ", ".join(f"{w.name} {shape_text(w.shape)}" for w in inference.weights) or "no tensors"
+        theirs = ", ".join(f"{w.name} {shape_text(w.shape)}" for w in owner.weights) or "no tensors"
+        raise LayerError(node.describe(), f"shares a tensor of '{node.shares}', but none of its tensors ({mine}) "
+                         f"has the shape of one of that layer's ({theirs}), or that shape transposed")
+    rest = inference.weights[:i] + inference.weights[i + 1:]
+    params = total(*(w.expr for w in rest if not w.buffer))
+    trainable = sum(w.count for w in rest if w.trainable and not w.buffer) if node.trainable else 0
+    how = "" if weight.shape == match.shape else ", transposed"
+    note = (f"its {weight.name} {shape_text(weight.shape)} is '{node.shares}''s {match.name} "
+            f"{shape_text(match.shape)}{how} (counted there, once)")
+    return replace(row, params=params.value, trainable=trainable, non_trainable=params.value - trainable,
+                   formula=equation(params), weights=tuple(w for w in row.weights if w.name != weight.name),
+                   note=f"{row.note}; {note}" if row.note else note)
 
 
 def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Shape]) -> tuple[BlockRow, ...]:

@@ -2,8 +2,10 @@
 
 A key names one argument of one layer, ``LAYER.ARGUMENT``: a top-level layer or block use
 by the name the report gives it, and one of its arguments, a block's parameter, or its
-``repeat``; ``input.shape`` is the input's shape. Every combination of the values is
-counted, the first key varying slowest (as in ``itertools.product``). The spec is read
+``repeat``; ``input.shape`` is the input's shape; ``params.NAME`` one of the spec's top-level
+``params:``. Every combination of the values is
+counted, the first key varying slowest (as in ``itertools.product``); or, paired, the i-th
+values of every key together (as in ``zip``: VGG A-E, GPT-2 S/M/L/XL, one row each). The spec is read
 once; each variant is built and counted as :func:`learnable.count` counts a spec, so a
 variant that cannot exist (a kernel larger than its input) fails as that spec would.
 """
@@ -24,7 +26,7 @@ from .rules._args import COMMON_IGNORED, suggest
 from .spec import ModelSpec, load
 from .spec.build import SHAPE_KEYS, build_graph, layer_positions
 from .spec.model import GRAPH_KEYS
-from .spec.vary import known_arguments, vary
+from .spec.vary import PARAMS, known_arguments, vary
 
 MAX_VARIANTS = 100_000  # a grid is a product: a few long lists are millions of counts
 MAX_COUNTED = 100_000  # distinct layers kept from one variant for the next: beyond, start afresh
@@ -76,7 +78,7 @@ def short_repr(value: Any) -> str:
 
 
 def variants(source: Any, grid: Mapping[str, Iterable[Any]], data_format: str | None = None,
-             convention: str | None = None, **code_options: Any) -> Iterator[Variant]:
+             convention: str | None = None, paired: bool = False, **code_options: Any) -> Iterator[Variant]:
     """The variants of ``source`` over ``grid``, counted one at a time as they are asked for.
     The keys and values are checked before anything is counted. For model code, a key is a
     name its top level sets or leaves to the user (``num_classes``), and ``code_options``
@@ -85,12 +87,25 @@ def variants(source: Any, grid: Mapping[str, Iterable[Any]], data_format: str | 
 
     code = code_source(source)
     if code is not None:
-        return _code_variants(code, grid, data_format, convention, code_options)
+        return _code_variants(code, grid, data_format, convention, code_options, paired)
     if code_options:
         raise SpecError("input_shape, model and values are for model code (a .py file or Python text)")
     spec = _spec(source)
-    axes = _axes(spec, grid)
-    return _counted(spec, axes, data_format, convention)
+    axes = _axes(spec, grid, paired)
+    return _counted(spec, axes, data_format, convention, paired)
+
+
+def _combinations(columns: list[tuple[Any, ...]], paired: bool) -> Iterable[tuple[Any, ...]]:
+    return zip(*columns) if paired else product(*columns)
+
+
+def _check_paired(axes: list[tuple]) -> None:
+    """Paired values need as many of each: a value left over would be silently dropped."""
+    lengths = {key: len(values) for key, *_, values in axes}
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{key} has {n}" for key, n in lengths.items())
+        raise SpecError(f"a paired sweep (--zip) takes the i-th value of every key together, so each needs as "
+                        f"many values: {counts}")
 
 
 def _spec(source: Any) -> ModelSpec:
@@ -102,7 +117,8 @@ def _spec(source: Any) -> ModelSpec:
     return load(source)
 
 
-def _axes(spec: ModelSpec, grid: Mapping[str, Iterable[Any]]) -> list[tuple[str, int, str, tuple[Any, ...]]]:
+def _axes(spec: ModelSpec, grid: Mapping[str, Iterable[Any]],
+          paired: bool = False) -> list[tuple[str, int, str, tuple[Any, ...]]]:
     """(key, the layer's position in spec.layers, the argument, the values) for each key."""
     if not isinstance(grid, Mapping) or not grid:
         raise SpecError("a sweep needs at least one LAYER.ARGUMENT and its values, "
@@ -115,7 +131,9 @@ def _axes(spec: ModelSpec, grid: Mapping[str, Iterable[Any]]) -> list[tuple[str,
             raise SpecError(f"sweep keys '{seen[position, argument]}' and '{key}' name the same argument")
         seen[position, argument] = key
         axes.append((key, position, argument, _values(key, values)))
-    size = prod(len(values) for *_, values in axes)
+    if paired:
+        _check_paired(axes)
+    size = len(axes[0][-1]) if paired else prod(len(values) for *_, values in axes)
     if size > MAX_VARIANTS:
         raise SpecError(f"the sweep has {size:,} variants; at most {MAX_VARIANTS:,} are counted: give fewer values")
     return axes
@@ -129,6 +147,11 @@ def _target(key: Any, positions: Mapping[str, int], spec: ModelSpec) -> tuple[in
     if argument in GRAPH_KEYS and argument != "repeat":
         raise SpecError(f"sweep key '{key}': '{argument}' places the layer in the network; a sweep changes "
                         "arguments (and repeat)")
+    if layer == "params" and layer not in positions:  # the spec's top-level params: (d, heads)
+        if argument not in spec.params:
+            raise SpecError(f"sweep key '{key}': the spec's 'params:' has no '{argument}'"
+                            f"{suggest(argument, list(spec.params))}")
+        return PARAMS, argument
     if layer not in positions:
         raise SpecError(f"sweep key '{key}': {_no_layer(layer, positions, spec)}")
     position = positions[layer]
@@ -165,10 +188,11 @@ def _values(key: str, values: Any) -> tuple[Any, ...]:
     return values
 
 
-def _counted(spec: ModelSpec, axes: list, data_format: str | None, convention: str | None) -> Iterator[Variant]:
+def _counted(spec: ModelSpec, axes: list, data_format: str | None, convention: str | None,
+             paired: bool) -> Iterator[Variant]:
     keys = [key for key, *_ in axes]
     counted: dict = {}  # the layers counted so far: variants share most of theirs
-    for combination in product(*(values for *_, values in axes)):
+    for combination in _combinations([values for *_, values in axes], paired):
         values = dict(zip(keys, combination))
         changes = [(position, argument, value) for (_, position, argument, _), value in zip(axes, combination)]
         if sum(map(len, counted.values())) > MAX_COUNTED:
@@ -189,7 +213,7 @@ def _count(spec: ModelSpec, data_format: str | None, convention: str | None, cou
 
 
 def _code_variants(code: tuple[str, str | None], grid: Mapping[str, Iterable[Any]], data_format: str | None,
-                   convention: str | None, options: dict[str, Any]) -> Iterator[Variant]:
+                   convention: str | None, options: dict[str, Any], paired: bool) -> Iterator[Variant]:
     from .code import settable_names
 
     text, source = code
@@ -204,18 +228,20 @@ def _code_variants(code: tuple[str, str | None], grid: Mapping[str, Iterable[Any
                             f"{suggest(head, sorted(names))} (a sweep of code changes such names, e.g. "
                             "num_classes; not a function's own parameters)")
         axes.append((str(key), _values(str(key), values)))
-    if prod(len(values) for _, values in axes) > MAX_VARIANTS:
+    if paired:
+        _check_paired(axes)
+    elif prod(len(values) for _, values in axes) > MAX_VARIANTS:
         raise SpecError(f"the sweep has more than {MAX_VARIANTS:,} variants: give fewer values")
-    return _code_counted(text, source, axes, data_format, convention, options)
+    return _code_counted(text, source, axes, data_format, convention, options, paired)
 
 
 def _code_counted(text: str, source: str | None, axes: list, data_format: str | None, convention: str | None,
-                  options: dict[str, Any]) -> Iterator[Variant]:
+                  options: dict[str, Any], paired: bool) -> Iterator[Variant]:
     from .api import _code_graph
 
     counted: dict = {}
     fixed = dict(options.pop("values", None) or {})
-    for combination in product(*(values for _, values in axes)):
+    for combination in _combinations([values for _, values in axes], paired):
         values = dict(zip((key for key, _ in axes), combination))
         if sum(map(len, counted.values())) > MAX_COUNTED:
             counted.clear()

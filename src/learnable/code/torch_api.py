@@ -33,7 +33,7 @@ _WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel
              "torch.nn.parallel.DataParallel")
 # torch.nn classes without parameters that have no rule: a row of their own, counted as nothing
 _PARAM_FREE_SUFFIXES = ("Loss",)
-_PARAM_FREE = {"LocalResponseNorm", "CrossMapLRN2d", "CosineEmbeddingLoss"}
+_PARAM_FREE = {"CrossMapLRN2d", "CosineEmbeddingLoss"}
 # module methods that return the module and change nothing a count reads
 _SELF_METHODS = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "type",
                  "share_memory", "to_empty", "compile"}

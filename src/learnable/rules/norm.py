@@ -1,5 +1,5 @@
 """Normalization: BatchNormalization, GroupNormalization (Keras); BatchNorm, InstanceNorm,
-GroupNorm (PyTorch); and the helpers the family shares (the feature-axis normalizations
+GroupNorm (PyTorch); LocalResponseNorm (AlexNet's, no weights); and the helpers the family shares (the feature-axis normalizations
 are in ``layer_norm.py``). Each keeps its input's shape.
 
 What each convention lists (CONVENTIONS.md §1, checked against keras 3.15 and torch 2.13):
@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, num
+from ..expr import Expr, num, total
 from ._args import Arg, anything, boolean, integer, number, optional, positive
 from ._base import (
     CHANNELS_LAST,
@@ -40,6 +40,7 @@ from ._base import (
     Weight,
     known,
     layout_desc,
+    output_macs,
     per_value_macs,
     shape_text,
     split_channels,
@@ -288,4 +289,47 @@ register(Rule(
     args=(Arg("num_groups", positive), Arg("num_channels", positive), Arg("eps", number, 1e-5),
           Arg("affine", boolean, True), *DEVICE_ARGS, Arg("bias", boolean, True)),
     doc="PyTorch nn.GroupNorm: weight (C) + bias (C) when affine, whatever num_groups is; no buffers.",
+))
+
+
+# ---- LocalResponseNorm (AlexNet, GoogLeNet) ----------------------------------------------
+#
+# b_c = a_c · (k + α/n · Σ a_c'²)^(−β), the sum over the n = size channels around c (zeros
+# beyond the edges, as torch pads them). No weights in either framework. MACs, per value:
+# the n multiply-accumulates of the windowed sum of squares, plus 1 for a_c times its
+# normaliser; the power and the α/n scaling are the elementwise nonlinearity, which rules
+# do not count (as activations are not).
+
+
+def _lrn(window: int, x: Shape) -> Inference:
+    if len(x) < 2:
+        raise RuleError(f"expects an input of channels and at least one more axis (batch excluded), got shape "
+                        f"{shape_text(x)}")
+    dims = None if None in x else tuple(num(d) for d in x)
+    macs = None if dims is None else output_macs(dims, (total(num(window, "size"), num(1)),))
+    return Inference(x, macs=macs)
+
+
+def _torch_lrn(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return _lrn(a["size"], shapes[0])
+
+
+def _keras_lrn(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return _lrn(2 * a["depth_radius"] + 1, shapes[0])
+
+
+register(Rule(
+    name="LocalResponseNorm", family="norm", field=POINTWISE, infer=_torch_lrn, framework=PYTORCH,
+    args=(Arg("size", positive), Arg("alpha", number, 1e-4), Arg("beta", number, 0.75), Arg("k", number, 1.0)),
+    doc="PyTorch nn.LocalResponseNorm(size): no parameters; the output has the input's shape. Each value is "
+        "divided by (k + α/size · the sum of squares over the size channels around it)^β. MACs: size + 1 per "
+        "value (the windowed sum of squares, then the value times its normaliser; the power is not counted).",
+))
+register(Rule(
+    name="LocalResponseNormalization", family="norm", field=POINTWISE, infer=_keras_lrn,
+    args=(Arg("depth_radius", integer, 5), Arg("bias", number, 1.0), Arg("alpha", number, 1.0),
+          Arg("beta", number, 0.5)),
+    doc="TensorFlow's tf.nn.local_response_normalization (Keras 3 has no such layer; Keras code wraps the TF "
+        "op in a Lambda): no parameters; the window is 2·depth_radius + 1 channels, on the last axis. MACs: "
+        "window + 1 per value, as PyTorch's LocalResponseNorm.",
 ))

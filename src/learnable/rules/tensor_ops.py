@@ -1,5 +1,6 @@
 """Tensor operations a model's forward()/call() applies outside any layer: Slice, Select,
-Reduce, and the Constant a forward makes from sizes. No parameters.
+Reduce, the Constant a forward makes from sizes, and ChannelSlice and ChannelPad on the
+channel axis of the data format. No parameters.
 
 Axes count the batch as axis 0, as Keras ``axis`` and PyTorch ``dim`` do (``x[:, 1:5]`` is
 ``Slice(axis=1, start=1, stop=5)``); negative axes count from the end of the batched rank;
@@ -34,10 +35,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ArgumentError, RuleError
-from ..expr import Expr, Num, ceil_div, minus, num
+from .._text import shape_text
+from ..expr import Expr, Num, ceil_div, minus, num, total
 from ._args import Arg, anything, boolean, choice, integer, optional, positive, shape
-from ._base import NO_MACS, POINTWISE, Context, Inference, Rule, Shape, ShapeNote, per_value_macs
-from ._registry import register
+from ._base import (
+    DATA_FORMAT,
+    NO_MACS,
+    POINTWISE,
+    WINDOW,
+    Context,
+    Inference,
+    Rule,
+    Shape,
+    ShapeNote,
+    Window,
+    join_channels,
+    layout_of,
+    per_value_macs,
+    spatial_notes,
+    split_channels,
+)
+from ._spatial import sizes_of
+from ._registry import KERAS, PYTORCH, register
 from .merge import torch_dim
 
 # ---- Slice -----------------------------------------------------------------------------------
@@ -171,3 +190,94 @@ register(Rule(
     doc="A tensor the network makes from sizes alone (torch.arange(n), torch.zeros(1, 1, d)): one example's "
         "shape; no parameters, no input, no multiply-accumulates.",
 ))
+
+
+# ---- ChannelSlice and ChannelPad --------------------------------------------------------------
+#
+# Layers on the channel axis, wherever the data format puts it (last, or first after the batch):
+# LeNet-5's C3 feeds each map a few of S2's (x[:, 0:3], x[:, [4, 5, 0]]), and ResNet's option-A
+# shortcut (He et al. 2016, CIFAR) subsamples and pads channels with zeros,
+# F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p)), where option B has a 1×1 convolution.
+
+
+def _channel_list(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    channels = tuple(integer(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    if not channels:
+        raise ArgumentError(None, f"must be a non-empty list of channel indices, got {value!r}")
+    return channels
+
+
+def _picked(channels: tuple[int, ...], n: int | None) -> Expr:
+    if n is not None:
+        bad = [c for c in channels if not -n <= c < n]
+        if bad:
+            raise RuleError(f"channel {bad[0]} is out of range for {n} channels; use an index from {-n} to {n - 1}")
+    return num(len(channels))
+
+
+def _channel_slice(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    fmt = layout_of(a, ctx)
+    n, rest = split_channels(_feature_map(shapes[0]), fmt)
+    if a["channels"] is not None:
+        if (a["start"], a["stop"], a["step"]) != (None, None, 1):
+            raise RuleError("give either channels: [indices] or start/stop/step, not both")
+        size = _picked(a["channels"], n)
+    else:
+        size = _sliced(n, a["start"], a["stop"], a["step"])
+        if size is not None and size.value < 1:
+            raise RuleError(f"the slice {_written(a)} of {_size_text(n)} channels leaves nothing")
+    notes = (ShapeNote("channels", size),) if size is not None and not isinstance(size, Num) else ()
+    return Inference(join_channels(None if size is None else size.value, rest, fmt), shape_notes=notes,
+                     macs=NO_MACS)
+
+
+def _feature_map(x: Shape) -> Shape:
+    if len(x) < 2:
+        raise RuleError(f"expects channels and at least one spatial axis (batch excluded), got shape {shape_text(x)}")
+    return x
+
+
+# Each is registered under both frameworks' names, as Parameter is: a ChannelSlice says nothing of
+# whose names a spec uses, and in a PyTorch spec it reads channels first, as its convolutions do.
+for _framework in (KERAS, PYTORCH):
+    register(Rule(
+        name="ChannelSlice", family="structure", infer=_channel_slice, field=POINTWISE, layout=True,
+        framework=_framework,
+        args=(Arg("start", optional(integer), None), Arg("stop", optional(integer), None), Arg("step", positive, 1),
+              Arg("channels", _channel_list, None), DATA_FORMAT),
+        doc="Some of the input's channels, on the channel axis of the data format: start:stop:step as Python "
+            "slices (x[:, 0:3] channels first), or a list of indices in that order (x[:, [4, 5, 0]], "
+            "torch.index_select). No parameters; the positions are kept.",
+    ))
+
+
+def _pads(value: Any) -> tuple[int, int]:
+    pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+    if len(pair) != 2:
+        raise ArgumentError(None, f"must be an integer or a (before, after) pair, got {value!r}")
+    return integer(pair[0], 0), integer(pair[1], 0)
+
+
+def _channel_pad(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    fmt = layout_of(a, ctx)
+    n, spatial = split_channels(_feature_map(shapes[0]), fmt)
+    before, after = a["pad"]
+    channels = None if n is None else total(num(n, "C"), *(num(p, "p") for p in (before, after) if p))
+    stride = a["strides"]
+    sizes = tuple(None if d is None else ceil_div(num(d, "n"), num(stride, "s")) for d in spatial)
+    notes = ((ShapeNote("channels", channels),) if channels is not None and not isinstance(channels, Num) else ())
+    out = join_channels(None if channels is None else channels.value, sizes_of(sizes), fmt)
+    return Inference(out, shape_notes=notes + spatial_notes(sizes), macs=NO_MACS,
+                     window=tuple(Window(1, stride) for _ in spatial))
+
+
+for _framework in (KERAS, PYTORCH):
+    register(Rule(
+        name="ChannelPad", family="structure", infer=_channel_pad, field=WINDOW, layout=True, framework=_framework,
+        args=(Arg("pad", _pads), Arg("strides", positive, 1), DATA_FORMAT),
+        doc="Zeros added on the channel axis, pad channels before and after (or a (before, after) pair), after "
+            "keeping every strides-th position of each spatial axis (⌈n/strides⌉): ResNet's option-A shortcut, "
+            "F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p)). No parameters, no multiply-accumulates.",
+    ))

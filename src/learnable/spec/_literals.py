@@ -1,7 +1,8 @@
 """Argument values of the compact form, read from the syntax tree without running code.
 
 Literals (numbers, strings, tuples, lists, dicts, True/False/None) and integer arithmetic such as
-``64 * 7 * 7`` are computed; anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
+``64 * 7 * 7``, ``d // heads``, ``2 ** 10`` and ``d / heads`` are computed (a ``/`` whose result is
+not a whole number is a fraction, which a rate takes and a size refuses, showing the arithmetic); anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
 opaque text, acceptable only where it cannot change a count (an activation).
 """
 
@@ -43,7 +44,7 @@ def literal(node: ast.expr, where: Location, names: Mapping[str, Any] | None = N
         operand = literal(node.operand, where, names)
         if _is_number(operand):
             return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
         return _arithmetic(node, where, names)
     if isinstance(node, ast.Starred):
         raise SpecError("*args cannot be read in the compact form; write the arguments out", where)
@@ -69,16 +70,55 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class Quotient(float):
+    """A ``/`` whose result is no whole number: a fraction where one is wanted (``Dropout(1 / 2)``);
+    where a size is wanted the argument refuses it, and its text shows the arithmetic
+    (``got d / heads = 768 / 7 = 109.714, not a whole number``)."""
+
+    def __new__(cls, left: int, right: int, text: str) -> Quotient:
+        quotient = super().__new__(cls, left / right)
+        values = "" if text == f"{left} / {right}" else f" = {left} / {right}"
+        quotient.text = f"{text}{values} = {left / right:g}, not a whole number (// rounds down)"
+        return quotient
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _divide(left: int, right: int, text: str) -> int | Quotient:
+    """``/`` on sizes: d / heads is a size when heads divides d."""
+    return Quotient(left, right, text) if left % right else left // right
+
+
+def _power(left: int, right: int, text: str, where: Location) -> int:
+    if right < 0:
+        raise SpecError(f"{text!r} has a negative exponent, so it is not a whole number", where)
+    if abs(left) > 1 and right * (abs(left).bit_length() - 1) > _MAX_INT.bit_length():  # before computing it
+        raise SpecError(f"{text!r} is too large", where)
+    return left**right
+
+
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div, ast.Pow)
+
+
 def _arithmetic(node: ast.BinOp, where: Location, names: Mapping[str, Any] | None) -> Any:
     left, right = literal(node.left, where, names), literal(node.right, where, names)
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
         return Opaque(ast.unparse(node))
-    if isinstance(node.op, ast.FloorDiv) and right == 0:
-        raise SpecError(f"division by zero in {ast.unparse(node)!r}", where)
-    result = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-              ast.FloorDiv: int.__floordiv__}[type(node.op)](left, right)
+    text = ast.unparse(node)
+    if isinstance(node.op, (ast.FloorDiv, ast.Div)) and right == 0:
+        raise SpecError(f"division by zero in {text!r}", where)
+    if isinstance(node.op, ast.Div):
+        return _divide(left, right, text)
+    elif isinstance(node.op, ast.Pow):
+        result = _power(left, right, text, where)
+    else:
+        result = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
+                  ast.FloorDiv: int.__floordiv__}[type(node.op)](left, right)
     if abs(result) > _MAX_INT:
-        raise SpecError(f"{ast.unparse(node)!r} is too large", where)
+        raise SpecError(f"{text!r} is too large", where)
     return result
 
 

@@ -113,7 +113,8 @@ class _Filler:
     def _text(self, text: str) -> Any:
         for name in _REFERENCE.findall(text):
             if name not in self.params:
-                raise SpecError(f"block '{self.block}' has no parameter '{name}' (in {text!r})", self.where)
+                owner = f"block '{self.block}'" if self.block else "the spec's 'params:'"
+                raise SpecError(f"{owner} has no parameter '{name}' (in {text!r})", self.where)
         whole = _REFERENCE.fullmatch(text.strip())
         if whole:  # "$filters": the value itself, whatever its type
             return self.params[whole.group(1)]

@@ -8,19 +8,22 @@ the data format and the counting convention are settled.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from ..errors import GraphError, LayerError, RuleError
 from ..graph import Graph, Node, check_references, describe
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Rule, lookup
 from ..rules._registry import frameworks_of
+from .blocks import substitute
 from .expand import Expander
-from .model import LayerSpec, ModelSpec
+from .model import BlockDef, LayerSpec, ModelSpec
 
 
 def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str | None = None) -> Graph:
     """Expand blocks and repeats, resolve every layer's rule and arguments, wire the inputs."""
-    expander = Expander(spec.blocks, flavour(spec))
-    expander.run(_keras2_inputs(list(spec.layers), spec.blocks))
+    layers, blocks = with_params(spec)
+    expander = Expander(blocks, flavour(spec))
+    expander.run(_keras2_inputs(layers, blocks))
     nodes = expander.nodes
     check_references(nodes)
     rules = list({id(node.rule): node.rule for node in nodes}.values())  # each rule once
@@ -30,22 +33,35 @@ def build_graph(spec: ModelSpec, data_format: str | None = None, convention: str
                  blocks=tuple(expander.block_infos))
 
 
+def with_params(spec: ModelSpec) -> tuple[list[LayerSpec], Mapping[str, BlockDef]]:
+    """The top-level layers with the spec's ``params:`` filled in, and the blocks with them as
+    defaults beneath their own (a block's parameter of the same name wins, and a use may
+    give another value)."""
+    if not spec.params:
+        return list(spec.layers), spec.blocks
+    layers = [substitute(layer, spec.params, "") for layer in spec.layers]
+    blocks = {name: replace(block, params={**spec.params, **block.params}) for name, block in spec.blocks.items()}
+    return layers, blocks
+
+
 def layer_positions(spec: ModelSpec) -> dict[str, int]:
     """Where each top-level layer and block use stands in ``spec.layers``, by the name the
     report gives it: as written, or as Keras names it (``conv2d_1``). The copies of a repeated
     layer are one entry, known by its written name, or by its first copy's when it has none
     (``dense`` for dense, dense_1, dense_2). A network's one input is also ``input``, whatever
     its name (Keras names ``Input(28, 28, 1)`` input_layer)."""
-    layers = list(spec.layers)
+    layers, blocks = with_params(spec)
     positions = {id(layer): i for i, layer in enumerate(layers)}
     # The first layer is rewritten when it states its input_shape=: found by its index then
     # (the input made for it is in no spec entry, and has none).
     by_index = {layer.index: i for i, layer in enumerate(layers) if layer.index}
     names = {layer.name: i for i, layer in enumerate(layers) if layer.name}
-    expander = Expander(spec.blocks, flavour(spec))
-    planned, _ = expander.plan(_keras2_inputs(list(layers), spec.blocks), "", 0)
+    expander = Expander(blocks, flavour(spec))
+    planned, _ = expander.plan(_keras2_inputs(list(layers), blocks), "", 0)
     inputs, seen = [], set()
     for entry in planned:
+        if not entry.name:  # left out (repeat: 0) with no name of its own: nothing to call it
+            continue
         i = positions.get(id(entry.spec), by_index.get(entry.spec.index))
         if i is not None and (entry.spec.repeat == 1 or (entry.spec.name is None and i not in seen)):
             seen.add(i)

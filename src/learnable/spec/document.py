@@ -25,7 +25,7 @@ from ._yaml import load_yaml
 from .blocks import parse_blocks
 from .model import GRAPH_KEYS, LayerSpec, ModelSpec, layer_spec
 
-TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "blocks", "layers")
+TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "params", "blocks", "layers")
 
 
 def parse_yaml(text: str, source: str | None) -> ModelSpec:
@@ -88,7 +88,19 @@ def spec_from_mapping(data: Any, source: str | None = None, lines: Mapping | Non
         convention=_choice(data, "convention", CONVENTIONS, where),
         source=source,
         blocks=parse_blocks(data.get("blocks"), source, parse_items),
+        params=_params(data, where),
     )
+
+
+def _params(data: Mapping, where: Location) -> dict[str, Any]:
+    """``params: {d: 768, heads: 12}``: names every layer and block may use, as ``$d``."""
+    params = data.get("params") or {}
+    if not isinstance(params, Mapping) or not all(isinstance(k, str) and k.isidentifier() for k in params):
+        raise SpecError("'params:' must map each name to its value, e.g. {d: 768, heads: 12}", where)
+    missing = [k for k, v in params.items() if v is None]
+    if missing:
+        raise SpecError(f"'params:' gives no value for '{missing[0]}'", where)
+    return dict(params)
 
 
 def _kind(value: Any) -> str:

@@ -40,9 +40,11 @@ class _Planned:
     # has neither (no empty list and dict for each of 100,000 layers).
     children: list[_Planned] | None = None
     names: dict[str, str] | None = None
-    output: str = ""  # the global name of what comes out
+    output: str = ""  # the global name of what comes out ("": known only once emitted, see _omitted)
     trainable: bool = True
     chained: bool = False  # a later copy of a repeat: its first input is the copy before it
+    omitted: bool = False  # written with repeat: 0, a stack of no copies
+    local: tuple[str, ...] = ()  # the names its scope knows its output by
 
 
 class Expander:
@@ -113,13 +115,25 @@ class Expander:
         names: dict[str, str] = {}
         planned = []
         for item in items:
-            entry = self._plan_one(item, prefix, depth)
+            entry = self._omitted(item, prefix) if item.omitted else self._plan_one(item, prefix, depth)
             entry.chained = item.chained
+            # "enc" also names the last of the copies "enc_1" ... "enc_12"
+            entry.local = tuple(n for n in (item.name or entry.name[len(prefix):], item.repeat_of) if n)
             planned.append(entry)
-            names[item.name or entry.name[len(prefix):]] = entry.output
-            if item.repeat_of:  # "enc" names the last of the copies "enc_1" ... "enc_12"
-                names[item.repeat_of] = entry.output
+            for local in entry.local if entry.output else ():  # (an omitted one's is known once emitted)
+                names[local] = entry.output
         return planned, names
+
+    def _omitted(self, item: _Copy, prefix: str) -> _Planned:
+        """A layer or block use written with repeat: 0. Its type is still checked (a typo is
+        a typo), but it takes no name of Keras's: the layers after it are named as if it were
+        not written."""
+        spec = item.spec
+        rule = None if spec.type in self.blocks else _resolve(spec, self.prefer)
+        entry = _Planned(spec, prefix + (item.name or ""), rule=rule, omitted=True)
+        if item.name:
+            self.by_name[entry.name] = entry
+        return entry
 
     def _plan_one(self, item: _Copy, prefix: str, depth: int) -> _Planned:
         spec = item.spec
@@ -176,9 +190,11 @@ class Expander:
         clash = set(block.inputs) & set(names)
         if clash:
             raise GraphError(f"block '{block.name}' names a layer '{sorted(clash)[0]}', which is one of its inputs")
-        output = names.get(block.output, "") if block.output else children[-1].output
-        if not output:
+        omitted = {local for child in children if child.omitted for local in child.local}
+        if block.output and block.output not in names and block.output not in omitted:
             raise GraphError(f"block '{block.name}': its output '{block.output}' is not one of its layers")
+        # An omitted layer's output is its input's, known only once emitted ("": then).
+        output = names.get(block.output, "") if block.output else (children[-1].output if children else "")
         return _Planned(spec, path, block=block, children=children, names=names, output=output,
                         trainable=trainable)
 
@@ -203,12 +219,28 @@ class Expander:
     def emit(self, planned: list[_Planned], names: Mapping[str, str], previous: str | None,
              block: str | None, trainable: bool) -> str | None:
         for entry in planned:
-            if entry.block is not None:
+            if entry.omitted:
+                previous = self._pass_through(entry, names, previous)
+            elif entry.block is not None:
                 previous = self._emit_block(entry, names, previous, block, trainable)
+                for local in entry.local if not entry.output else ():
+                    names[local] = previous
             else:
                 self.nodes.append(self._node(entry, names, previous, block, trainable))
                 previous = entry.output
         return previous
+
+    @staticmethod
+    def _pass_through(entry: _Planned, names: dict[str, str], previous: str | None) -> str | None:
+        """A stack of no copies: what comes out is what would have gone in, its first stated
+        input or the previous output (as the copies of a repeat chain through their first
+        input). A Parameter has no input to pass on: a later use of its name finds no layer."""
+        if entry.rule is not None and entry.rule.is_source:
+            return previous
+        through = _stated(entry, names, previous)[0] if entry.spec.inputs else previous
+        for local in entry.local if through is not None else ():
+            names[local] = through
+        return through
 
     def _emit_block(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
                     parent: str | None, trainable: bool) -> str:
@@ -218,9 +250,19 @@ class Expander:
             raise GraphError(f"{describe(block.name, entry.name, spec.index, spec.location)} takes "
                              f"{len(block.inputs)} input(s) ({', '.join(block.inputs)}), got {len(inputs)}")
         scope = {**entry.names, **dict(zip(block.inputs, inputs))}
+        at = len(self.block_infos)  # (parents before children, for the report's tree)
         self.block_infos.append(BlockInfo(entry.name, block.name, parent, entry.output))
-        self.emit(entry.children, scope, inputs[0], entry.name, trainable and entry.trainable)
-        return entry.output
+        last = self.emit(entry.children, scope, inputs[0] if inputs else None, entry.name,
+                         trainable and entry.trainable)
+        if entry.output:
+            return entry.output
+        # Its output is an omitted layer's (repeat: 0), known now: what that layer passed on.
+        output = scope.get(block.output, "") if block.output else last
+        if not output:
+            raise GraphError(f"{describe(block.name, entry.name, spec.index, spec.location)}: every layer that "
+                             "could be its output is omitted (repeat: 0) and no input passes through")
+        self.block_infos[at] = BlockInfo(entry.name, block.name, parent, output)
+        return output
 
     def _node(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
               block: str | None, trainable: bool) -> Node:
@@ -231,6 +273,7 @@ class Expander:
             own = kwargs.pop("trainable")
         args, shares = spec.args, None
         if spec.shares:
+            self._check_not_omitted(entry)
             shares = names.get(spec.shares, spec.shares)
             args, kwargs = self._shared_args(entry, shares, kwargs)
             shares = self._owner(shares)
@@ -238,19 +281,37 @@ class Expander:
                          trainable=own if own is not True else trainable, location=spec.location,
                          index=spec.index, block=block, shares=shares)
 
+    def _check_not_omitted(self, entry: _Planned) -> None:
+        written = self.by_name.get(_qualified(entry, entry.spec.shares))
+        if written is not None and written.omitted:  # (its name now stands for its input)
+            raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
+                             f"shares '{entry.spec.shares}', which is omitted (repeat: 0); a layer that is not "
+                             "there has no weights to share")
+
     def _owner(self, name: str | None) -> str | None:
-        """The layer that really owns shared weights: through b shares a, c shares b, to a."""
+        """The layer that really owns shared weights: through b shares a, c shares b, to a;
+        not past a layer tied to one of another type's tensors (it owns its other tensors)."""
         seen: set[str] = set()
-        while name is not None and name not in seen and name in self.by_name and self.by_name[name].spec.shares:
+        while (name is not None and name not in seen and name in self.by_name and self.by_name[name].spec.shares
+               and not self._ties(self.by_name[name])):
             seen.add(name)
             name = _qualified(self.by_name[name], self.by_name[name].spec.shares)
         return name
 
+    def _ties(self, entry: _Planned) -> bool:
+        """Does ``entry`` share one tensor of a layer of another type (a head tied to an
+        Embedding's table), rather than being that same layer again?"""
+        other = self.by_name.get(_qualified(entry, entry.spec.shares)) or self.by_name.get(entry.spec.shares)
+        return other is not None and other.rule is not None and not other.omitted and other.rule is not entry.rule
+
     def _shared_args(self, entry: _Planned, shares: str, kwargs: dict) -> tuple[tuple, dict]:
         """A layer that shares another's weights is that layer: its arguments are the other's."""
         other = self.by_name.get(shares)
+        if other is not None and other.rule is not None and other.rule is not entry.rule and not other.spec.shares:
+            return entry.spec.args, kwargs  # a tie: its own layer, one tensor of which is the other's
         path = [entry.name]
-        while other is not None and other.spec.shares and other.name not in path:  # b shares a, c shares b
+        # b shares a, c shares b (but a layer tied to another type's tensor is the end: c is that layer)
+        while other is not None and other.spec.shares and other.name not in path and not self._ties(other):
             path.append(other.name)
             other = self.by_name.get(other.spec.shares) or self.by_name.get(_qualified(other, other.spec.shares))
         if other is not None and other.name in path:  # a shares b, b shares a: no layer owns the weights
@@ -258,7 +319,7 @@ class Expander:
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"sharing goes round in a circle ({cycle}, each sharing the next's weights); "
                              "one of them must own its weights, without 'shares'")
-        if other is None or other.rule is None or other.spec.shares:
+        if other is None or other.rule is None or (other.spec.shares and not self._ties(other)):
             raise GraphError(f"{describe(entry.rule.name, entry.name, entry.spec.index, entry.spec.location)}: "
                              f"shares '{entry.spec.shares}', which is not a layer")
         if other.rule is not entry.rule or entry.spec.args or kwargs:
@@ -276,6 +337,7 @@ class _Copy:
     name: str | None
     repeat_of: str | None = None
     chained: bool = False
+    omitted: bool = False
 
 
 def _repeated(layer: LayerSpec) -> list[_Copy]:
@@ -284,6 +346,8 @@ def _repeated(layer: LayerSpec) -> list[_Copy]:
     stated input (a decoder stack's layers each take the last one's output and the same memory)."""
     if not isinstance(layer.repeat, int):  # "$n" outside any block
         raise SpecError(f"repeat {layer.repeat!r} refers to a block parameter outside a block", layer.location)
+    if layer.repeat == 0:
+        return [_Copy(layer, layer.name, omitted=True)]
     return [_Copy(layer, f"{layer.name}_{i}" if layer.name else None, layer.name, chained=i > 1)
             for i in range(1, layer.repeat + 1)]
 

@@ -31,7 +31,7 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None  # None: the previous layer's output
     location: Location | None = None
     index: int = 0  # 1-based position in the source's layer list
-    repeat: Any = 1  # this many copies, one after the other (in a block, maybe "$n" until filled in)
+    repeat: Any = 1  # this many copies, one after the other, 0 for none (in a block, maybe "$n" until filled in)
     shares: str | None = None  # the name of a layer whose weights this one reuses
 
     def replace(self, **changes: Any) -> LayerSpec:
@@ -62,6 +62,7 @@ class ModelSpec:
     convention: str | None = None  # likewise
     source: str | None = None  # a file name, for messages
     blocks: dict[str, BlockDef] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the top-level ``params:``, for every layer and block
 
 
 def layer_spec(type_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], where: Location | None,
@@ -102,6 +103,7 @@ def _repeat(value: Any, where: Location | None) -> Any:
 
 
 def checked_repeat(value: Any, where: Location | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
-        raise SpecError(f"repeat must be a whole number from 1 to 100,000, got {value!r}", where)
+    # 0 leaves the layer or block out (an optional one, such as a block parameter turns off)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+        raise SpecError(f"repeat must be a whole number from 0 to 100,000, got {value!r}", where)
     return value

@@ -18,14 +18,18 @@ from .build import flavour
 from .model import LayerSpec, ModelSpec, checked_repeat
 
 _ALL = -1  # the argument is made of every positional value, as Input(28, 28, 1)'s shape
+PARAMS = -1  # the position of a change to the spec's top-level params: (params.d)
 
 
 def vary(spec: ModelSpec, changes: Sequence[tuple[int, str, Any]]) -> ModelSpec:
     """``spec`` with each (position in ``spec.layers``, argument, value) applied."""
-    layers = list(spec.layers)
+    layers, params = list(spec.layers), dict(spec.params)
     for position, argument, value in changes:
-        layers[position] = _with_argument(layers[position], argument, value, spec)
-    return replace(spec, layers=tuple(layers))
+        if position == PARAMS:
+            params[argument] = value
+        else:
+            layers[position] = _with_argument(layers[position], argument, value, spec)
+    return replace(spec, layers=tuple(layers), params=params)
 
 
 def _with_argument(layer: LayerSpec, argument: str, value: Any, spec: ModelSpec) -> LayerSpec:
