@@ -40,8 +40,8 @@ def test_block_parameters_divide_exactly_and_raise_to_powers():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("Input(8) | Dense(7 / 2)", "Dense 'dense' (layer 2, line 1, column 12): argument 'units' must be an integer, "
-                                "got 7 / 2 = 3.5, not a whole number (// rounds down)"),
+    ("Input(8) | Dense(7 / 2)", ("Dense 'dense' (layer 2, line 1, column 12): argument 'units' must be an integer, "
+                                 "got 7 / 2 = 3.5, not a whole number (// rounds down)")),
     (block_spec("$d / $heads", d=768, heads=7),
      "(layer 1, line 6): argument 'units' must be an integer, got d / heads = 768 / 7 = 109.714, not a whole number"),
     ("Input(8) | Dense(8 / 0)", "division by zero in '8 / 0'"),

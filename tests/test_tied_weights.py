@@ -52,8 +52,8 @@ def test_the_same_head_called_again_is_that_head():
 
 
 @pytest.mark.parametrize("head, message", [
-    ("Dense: {units: 10, shares: emb}", "shares a tensor of 'emb', but none of its tensors (kernel (64, 10), bias "
-                                        "(10,)) has the shape of one of that layer's (embeddings (1000, 64))"),
+    ("Dense: {units: 10, shares: emb}", ("shares a tensor of 'emb', but none of its tensors (kernel (64, 10), bias "
+                                         "(10,)) has the shape of one of that layer's (embeddings (1000, 64))")),
     ("Dense: {units: 1000, shares: norm}", "none of its tensors"),
 ])
 def test_a_tie_whose_shapes_differ_is_refused(head, message):

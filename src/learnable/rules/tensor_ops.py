@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ArgumentError, RuleError
 from .._text import shape_text
+from ..errors import ArgumentError, RuleError
 from ..expr import Expr, Num, ceil_div, minus, num, total
 from ._args import Arg, anything, boolean, choice, integer, optional, positive, shape
 from ._base import (
@@ -55,8 +55,8 @@ from ._base import (
     spatial_notes,
     split_channels,
 )
-from ._spatial import sizes_of
 from ._registry import KERAS, PYTORCH, register
+from ._spatial import sizes_of
 from .merge import torch_dim
 
 # ---- Slice -----------------------------------------------------------------------------------

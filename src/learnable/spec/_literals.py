@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from ..errors import Location, SpecError
 from ..rules._args import LayerCall, Opaque
@@ -75,7 +75,7 @@ class Quotient(float):
     where a size is wanted the argument refuses it, and its text shows the arithmetic
     (``got d / heads = 768 / 7 = 109.714, not a whole number``)."""
 
-    def __new__(cls, left: int, right: int, text: str) -> Quotient:
+    def __new__(cls, left: int, right: int, text: str) -> Self:
         quotient = super().__new__(cls, left / right)
         values = "" if text == f"{left} / {right}" else f" = {left} / {right}"
         quotient.text = f"{text}{values} = {left / right:g}, not a whole number (// rounds down)"
