@@ -1,9 +1,11 @@
 """Write the seed corpus of ``fuzz_spec.py``: the examples, the zoo, and a few hand-written
 specs that reach the corners (blocks, repeats, shared layers, graphs, pasted code); with
-``--code``, that of ``fuzz_code.py``: the code corpus of the tests, each with every input.
+``--code``, that of ``fuzz_code.py``: the code corpus of the tests, each with every input;
+with ``--audit``, that of ``fuzz_audit.py``: claims tables and printed summaries.
 
     python fuzz/corpus.py fuzz/corpus
     python fuzz/corpus.py fuzz/corpus-code --code
+    python fuzz/corpus.py fuzz/corpus-audit --audit
 
 Each seed is the first byte (reader and format, see ``target.split``; input shape and
 format for code, ``target.split_code``) and the text.
@@ -76,6 +78,25 @@ def write_code(folder: Path) -> int:
     return written
 
 
+def write_audit(folder: Path) -> int:
+    """Claims tables for ``fuzz_audit.py``: the examples' and papers', and the printed
+    summaries of the audit tests, each after two bytes that pick the network and column."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_audit_printed as printed
+
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "examples").rglob("*.md"))]
+    texts += [value for name, value in vars(printed).items() if name.isupper() and isinstance(value, str)]
+    written = 0
+    for text in texts:
+        for head in (b"\0\0", b"\1\0", b"\2\1"):
+            data = head + text.encode("utf-8")
+            (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+            written += 1
+    return written
+
+
 if __name__ == "__main__":
-    target, code = Path(sys.argv[1]), "--code" in sys.argv[2:]
-    print(f"{(write_code if code else write)(target)} seeds written to {target}")
+    target = Path(sys.argv[1])
+    writer = write_code if "--code" in sys.argv[2:] else write_audit if "--audit" in sys.argv[2:] else write
+    print(f"{writer(target)} seeds written to {target}")

@@ -341,3 +341,23 @@ def test_the_example_paper_tables_audit_clean(model, claims, column):
 
     result = learnable.audit(model, EXAMPLES / claims.removeprefix("examples/"), column=column)
     assert result.ok, render_audit(result)
+
+
+@pytest.mark.parametrize("text", [
+    "| a | 1e999999999 |",  # an exponent no count has: refused, not computed
+    "| a | 3×10^99999999 |",
+    "| " + "(" * 50_000 + " | 1 |",  # a name longer than any layer's
+    "Total" + " " * 50_000 + "params" + " " * 50_000 + "x",  # no colon: no total, at once
+    "Total params: 1" + "(" * 50_000 + ")",
+    "Layer (type)  Param #\n" + "x  1\n" * 2_000,  # rows narrower than their header
+    # Found by fuzzing: a quantity row with its number beyond the header's last column.
+    "| Network | A |\n|---|---|\n| Number of parameters (in millions) | | | | 138 |\n",
+])
+def test_hostile_claims_get_a_verdict_or_one_line(text):
+    try:
+        result = audit(learnable.count(MNIST), text, "claims.md")
+    except SpecError as err:
+        assert "\n" not in str(err) and str(err).startswith("claims.md")
+    else:
+        for fmt in ("table", "markdown", "json"):
+            render_audit(result, fmt)

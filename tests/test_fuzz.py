@@ -1,5 +1,6 @@
-"""The fuzz targets: bounded runs in CI (20 s of atheris on specs, 10 s on sweeps), and every
-input that ever crashed replayed, with the behaviour each fix gave written out by hand."""
+"""The fuzz targets: bounded runs in CI (20 s of atheris on specs, 10 s on sweeps and audits,
+15 s on pasted code), and every input that ever crashed replayed, with the behaviour each fix
+gave written out by hand."""
 
 from __future__ import annotations
 
@@ -100,6 +101,15 @@ def test_fifteen_seconds_of_fuzzing_the_code_reader_find_no_crash(tmp_path):
 
     write_code(tmp_path / "corpus")
     assert_fuzzing_finds_no_crash("fuzz_code.py", tmp_path, seconds=15, timeout=20)
+
+
+@needs_atheris
+def test_ten_seconds_of_fuzzing_audits_find_no_crash(tmp_path):
+    sys.path.insert(0, str(FUZZ))
+    from corpus import write_audit
+
+    write_audit(tmp_path / "corpus")
+    assert_fuzzing_finds_no_crash("fuzz_audit.py", tmp_path, seconds=10, timeout=20)
 
 
 def assert_fuzzing_finds_no_crash(script: str, tmp_path, seconds: int, timeout: int) -> None:

@@ -16,12 +16,17 @@ from .quantities import Claimed, parse
 from .result import Claim
 from .tables import Table, read_table
 
+MAX_TEXT = 10_000_000  # characters: a torchinfo printout of a 100,000-layer network fits
+MAX_NAME = 1_000
 USAGE = ("expected a table of layer and claimed count, such as '| Layer | Parameters |' or 'Layer,Parameters', "
          "or a Keras, torchsummary or torchinfo summary")
 
 
 def read(text: str, source_name: str | None, column: str | None = None) -> tuple[Table, list[Claim], bool, list[str]]:
     """The table, its claims, whether compute is claimed as FLOPs, and the columns left out."""
+    if len(text) > MAX_TEXT:
+        raise SpecError(f"the claims are {len(text):,} characters long, more than the {MAX_TEXT:,} read",
+                        Location(source_name))
     table = read_table(text)
     if table is None:
         raise SpecError(f"no table found; {USAGE}", Location(source_name))
@@ -38,7 +43,7 @@ def read(text: str, source_name: str | None, column: str | None = None) -> tuple
             where = Location(source_name, number)
             claim = _quantity_row(cells, columns, header, where, used) or _claim(number, cells, columns, source_name)
             claims += [claim] if claim is not None else []
-        ignored = [name for name in ignored if not any(header[i].strip() == name for i in used)]
+        ignored = [name for name in ignored if not any(i < len(header) and header[i].strip() == name for i in used)]
     elif column is not None:
         raise SpecError(f"--column {column}: the text has no table with columns, only total lines",
                         Location(source_name))
@@ -83,6 +88,8 @@ def _parses(cell: str) -> bool:
 
 def _claim(number: int, cells: list[str], columns: Columns, source_name: str | None) -> Claim | None:
     name = _plain(cells[columns.name]) if len(cells) > columns.name else ""
+    if len(name) > MAX_NAME:
+        raise SpecError(f"a row's name is {len(name):,} characters long; no layer's name is", Location(source_name, number))
     if not name and len(cells) > 1:  # nothing to match it to (a paper's unnamed last row)
         return None
     values: dict[str, Claimed] = {}

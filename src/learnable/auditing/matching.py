@@ -50,9 +50,29 @@ def typed(name: str) -> str | None:
     return match["type"] if match else None
 
 
+class _Names:
+    """The report's names, indexed once: by normalised name, by block, and by every proper
+    prefix at a name boundary, so matching N rows to L layers is not N × L work."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.layers: dict[str, LayerRow] = {}
+        self.prefixes: dict[str, list[LayerRow]] = {}
+        for layer in report.layers:
+            self.layers.setdefault(normalise(layer.name), layer)
+            parts = [normalise(p) for p in re.split(r"[^0-9A-Za-z]+", layer.name) if p]
+            for key in {"".join(parts[:k]) for k in range(1, len(parts))}:
+                self.prefixes.setdefault(key, []).append(layer)
+        self.blocks: dict[str, BlockRow] = {}
+        for block in report.blocks:
+            self.blocks.setdefault(normalise(block.name), block)
+            self.blocks.setdefault(normalise(block.name.rsplit("/", 1)[-1]), block)
+
+
 def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]:
     """For each claim row: what it was matched to, or None."""
-    found = [_by_name(report, claim) for claim in claims]
+    names = _Names(report)
+    found = [_by_name(names, claim) for claim in claims]
     if any(target is not None and target.how == "model" for target in found):
         return found  # a table of networks: its other rows are about other networks, not layers
     taken = {id(layer) for target in found if target and target.how != "model" for layer in target.layers}
@@ -76,35 +96,39 @@ def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]
     return found
 
 
-def _by_name(report: Report, claim: Claim) -> Target | None:
+def _by_name(names: _Names, claim: Claim) -> Target | None:
+    report = names.report
     full, short = normalise(claim.name), normalise(undecorated(claim.name))
     if not short and not full:
         return None
     if report.name and normalise(report.name) in (full, short):
         return Target("(the model)", "model", report.layers, "model", report.layers[-1].output_shape
                       if report.layers else None)
-    for layer in report.layers:
-        if normalise(layer.name) in (full, short):
-            return _one(layer, "name")
+    layer = names.layers.get(full) or names.layers.get(short)
+    if layer is not None:
+        return _one(layer, "name")
     if claim.name.rstrip().endswith("…") and short:
-        cut = [layer for layer in report.layers if normalise(layer.name).startswith(short)]
+        cut = [layer for key, layer in names.layers.items() if key.startswith(short)]
         if len(cut) == 1:
             return _one(cut[0], "name")
     stage = normalise(_STAGE.sub("", undecorated(claim.name).strip()))
-    return _block(report, {full, short, stage} - {""}) or _prefix(report, claim.name)
+    for key in (full, short, stage):
+        if key and key in names.blocks:
+            target = _block(report, names.blocks[key])
+            if target is not None:
+                return target
+    return _prefix(names, stage or short)
 
 
 def _one(layer: LayerRow, how: str) -> Target:
     return Target(layer.name, how, (layer,), layer.type, layer.output_shape)
 
 
-def _block(report: Report, keys: set[str]) -> Target | None:
-    for block in report.blocks:
-        if normalise(block.name) in keys or normalise(block.name.rsplit("/", 1)[-1]) in keys:
-            inside = _inside(report, block)
-            if inside:
-                return Target(f"{block.name} ({len(inside)} layers)", "block", inside, block.type, block.output_shape)
-    return None
+def _block(report: Report, block: BlockRow) -> Target | None:
+    inside = _inside(report, block)
+    if not inside:
+        return None
+    return Target(f"{block.name} ({len(inside)} layers)", "block", inside, block.type, block.output_shape)
 
 
 def _inside(report: Report, block: BlockRow) -> tuple[LayerRow, ...]:
@@ -120,21 +144,13 @@ def _inside(report: Report, block: BlockRow) -> tuple[LayerRow, ...]:
     return tuple(layer for layer in report.layers if within(layer.block))
 
 
-def _prefix(report: Report, name: str) -> Target | None:
-    """The layers whose names begin with ``name`` at a boundary: ``conv2_x`` → ``conv2_...``."""
-    key = normalise(_STAGE.sub("", undecorated(name).strip()) or name)
-    if not key:
-        return None
-    under = tuple(layer for layer in report.layers if _starts(layer.name, key))
+def _prefix(names: _Names, key: str) -> Target | None:
+    """The layers whose names begin with ``key`` at a boundary: ``conv2`` → ``conv2_...``."""
+    under = tuple(names.prefixes.get(key, ()))
     if not under:
         return None
     label = under[0].name if len(under) == 1 else f"{under[0].name} … {under[-1].name} ({len(under)} layers)"
     return Target(label, "prefix", under, "", under[-1].output_shape)
-
-
-def _starts(layer_name: str, key: str) -> bool:
-    parts = [normalise(p) for p in re.split(r"[^0-9A-Za-z]+", layer_name) if p]
-    return any("".join(parts[:k]) == key for k in range(1, len(parts)))
 
 
 def _by_order(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -> list[tuple[int, Target]]:

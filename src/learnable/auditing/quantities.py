@@ -20,6 +20,7 @@ SCALES = {"k": 10**3, "thousand": 10**3, "thousands": 10**3, "m": 10**6, "mil": 
           "millions": 10**6, "b": 10**9, "g": 10**9, "billion": 10**9, "billions": 10**9, "t": 10**12,
           "trillion": 10**12}
 SCALE_LETTER = {10**3: "K", 10**6: "M", 10**9: "B", 10**12: "T"}
+MAX_POWER = 30  # 10^30 is more than any network's count; a larger exponent is no count
 NO_CLAIM = {"", "-", "--", "—", "–", "n/a", "na", "?", "…", "(recursive)"}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _NUMBER = re.compile(
@@ -92,6 +93,8 @@ def parse(text: str, scale: int = 1) -> Claimed | None:
         raise ValueError(text)
     digits = match["digits"].replace(match["sep"] or "\0", "")
     power = int(match["power"] or match["exp"] or 0)
+    if abs(power) > MAX_POWER:
+        raise ValueError(text)
     unit = SCALES[match["unit"].casefold()] if match["unit"] else 1
     decimals = len(digits.partition(".")[2])
     value = Fraction(digits) * Fraction(10) ** power * unit * scale

@@ -20,8 +20,9 @@ _RULE = re.compile(r"^\s*[-=_─━┄╌]{3,}\s*$")
 _BOX = "│┃"
 _BOX_TEXT = re.compile(r"[^\s┏┡├└┗╇┳┻┼┴┬─━┃│┓┩┤┘┛╭╮╯╰]")
 _CELL = re.compile(r"\S+(?: \S+)*")  # text between runs of two or more spaces
-_TOTAL_LINE = re.compile(r"^\s*(?P<label>(?:total|trainable|non-trainable)[\w\s#()\-]*?)\s*:\s*(?P<value>[^\s(][^()]*)"
-                         r"(?:\([^()]*\))?\s*$", re.IGNORECASE)
+# The label is bounded and possessive, so a long line without a colon fails at once.
+_TOTAL_LINE = re.compile(r"\s*(?P<label>(?:total|trainable|non-trainable)[\w #()\-]{0,80}+):(?P<value>[^:]*)",
+                         re.IGNORECASE)
 _HEADER_WORDS = re.compile(r"layer|name|module|param|output|shape|flop|mac|mult", re.IGNORECASE)
 
 
@@ -154,9 +155,13 @@ def _is_header(line: str) -> bool:
 
 
 def _under(line: str, columns: list[tuple[int, int]]) -> list[str]:
-    """Each cell of ``line`` under the header column it overlaps most (else the nearest)."""
+    """Each cell of ``line`` under the header column it overlaps most (else the nearest); as
+    many cells as columns go one to each, in order (a row narrower than its header)."""
+    found = list(_CELL.finditer(line))
+    if len(found) == len(columns):
+        return [match.group() for match in found]
     cells = [""] * len(columns)
-    for match in _CELL.finditer(line):
+    for match in found:
         a, b = match.span()
         overlaps = [min(b, end) - max(a, begin) for begin, end in columns]
         best = max(range(len(columns)), key=lambda i: (overlaps[i], -abs((a + b) / 2 - sum(columns[i]) / 2)))
@@ -168,7 +173,11 @@ def _total_lines(lines: list[str]) -> list[tuple[int, str, str]]:
     """``Total params: 54,410 (212.54 KB)`` → (line, "Total params", "54,410")."""
     found = []
     for number, line in enumerate(lines, 1):
-        match = _TOTAL_LINE.match(line)
-        if match and "|" not in line and "," not in match["label"]:
-            found.append((number, match["label"].strip(), match["value"].strip()))
+        match = _TOTAL_LINE.fullmatch(line)
+        if match and "|" not in line:
+            value = match["value"].strip()
+            if value.endswith(")"):  # "54,410 (212.54 KB)": the size in memory follows the count
+                value = value[:value.rfind("(")].strip()
+            if value:
+                found.append((number, match["label"].strip(), value))
     return found
