@@ -230,7 +230,7 @@ def test_missing_claims_file(tmp_path):
 def test_json_keys_and_exact_integers():
     data = json.loads(render_audit(seed_audit(), "json"))
     assert set(data) == {"schema_version", "name", "claims_source", "form", "convention", "ok", "disagreements",
-                         "rows", "totals", "not_claimed", "ignored_columns", "other_networks", "total_params"}
+                         "rows", "totals", "not_claimed", "ignored_columns", "other_networks", "containers", "total_params"}
     assert data["schema_version"] == 2 and data["form"] == "markdown"
     assert set(data["rows"][0]) == {"claim", "line", "quantity", "claimed", "claimed_text", "layer", "type",
                                     "computed", "formula", "matched_by", "ok", "verdict"}

@@ -361,3 +361,36 @@ def test_hostile_claims_get_a_verdict_or_one_line(text):
     else:
         for fmt in ("table", "markdown", "json"):
             render_audit(result, fmt)
+
+
+@pytest.mark.parametrize("block, layers, zoo", [("basic", (2, 2, 2, 2), "zoo:resnet18"),
+                                                ("bottleneck", (3, 4, 6, 3), "zoo:resnet50_torch")])
+def test_what_torchinfo_and_torchsummary_print_for_torchvisions_resnets(block, layers, zoo):
+    # The printouts are the tools' own, of torchvision's ResNet written in plain torch: nested
+    # containers, a downsample Sequential cut at torchinfo's depth 3 (its count recursive), a
+    # ReLU module called several times, branches listed in the tools' order.
+    import contextlib
+    import io
+
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    torchsummary = pytest.importorskip("torchsummary")
+    from reference_models import torchvision_resnet
+
+    model = torchvision_resnet(block, layers)
+    expected_total = sum(p.numel() for p in model.parameters())
+    info = str(torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), torch.no_grad():
+        torchsummary.summary(model, (3, 224, 224), device="cpu")
+    report = learnable.count(zoo)
+    for text in (info, printed.getvalue()):
+        result = audit(report, text)
+        assert result.ok, render_audit(result)
+        assert {t.kind: t.computed for t in result.totals}["total_params"] == expected_total
+        assert not result.not_claimed  # every layer with parameters was a row
+    mult_adds = next(t for t in audit(report, info).totals if t.kind == "total_macs")
+    assert "convolutions and fully connected" in mult_adds.verdict
+    planted = audit(report, info.replace("9,408", "9,048", 1))  # conv1: 64×3×7×7 = 9,408
+    (wrong,) = [r for r in planted.rows if not r.ok]
+    assert (wrong.layer, wrong.claimed, wrong.computed) == ("conv1", 9_048, 64 * 3 * 7 * 7)

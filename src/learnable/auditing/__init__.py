@@ -22,7 +22,7 @@ from ..errors import Location, SpecError
 from ..report import Report
 from .claims import read
 from .columns import quantity_named
-from .matching import match_claims, normalise, undecorated
+from .matching import match_claims, normalise, typed, undecorated
 from .quantities import Claimed
 from .result import SCHEMA_VERSION, AuditResult, AuditRow, AuditTotal, Claim
 from .verdicts import check_total, claimed_sum, row_verdicts
@@ -46,12 +46,16 @@ def audit(report: Report, claims_text: str, source_name: str | None = None, colu
     targets = match_claims(report, rows_claimed)
     rows, total_claims = [], [(c, _total_kind(c.name)) for c in claims if _total_kind(c.name)]
     names_model = any(t is not None and t.how == "model" for t in targets)
-    other_networks = []
+    summary = any(typed(c.name) for c in rows_claimed)
+    other_networks, containers = [], []
     for claim, target in zip(rows_claimed, targets, strict=True):
         if target is not None and target.how == "model":
             total_claims.append((claim, "total_params"))
         elif target is None and names_model:  # a table of networks: this row is another one's
             other_networks.append(claim.name)
+        elif target is None and summary and not any(v.value for v in claim.values.values()):
+            # a summary's row for a container (Sequential, BasicBlock): its layers are rows
+            containers.append(claim.name)
         else:
             rows += row_verdicts(claim, target, flops)
     rows_sum = claimed_sum(rows)
@@ -60,7 +64,7 @@ def audit(report: Report, claims_text: str, source_name: str | None = None, colu
     totals = tuple(check_total(report, claim, kind, value, rows_sum, len(not_claimed), flops)
                    for claim, row_kind in total_claims for kind, value in _totals_of(claim, row_kind))
     return AuditResult(tuple(rows), totals, not_claimed, report.total_params, report.name, source_name,
-                       report.convention, table.form, tuple(ignored), tuple(other_networks))
+                       report.convention, table.form, tuple(ignored), tuple(other_networks), tuple(containers))
 
 
 def _totals_of(claim: Claim, kind: str) -> list[tuple[str, Claimed]]:

@@ -31,6 +31,9 @@ _UNIT = re.compile(r"[(\[]\s*(?:in\s+)?(?P<unit>k|m|mil|b|g|t|thousands?|million
                    r"|\b(?P<prefix>[KMGT])(?:flops?|macs?|mult-adds|params)\b", re.IGNORECASE)
 
 
+_PREFIXES = {"kilo": 10**3, "mega": 10**6, "giga": 10**9, "tera": 10**12}
+
+
 @dataclass
 class Columns:
     """Which cell holds what: ``name`` is an index; ``claims`` maps a quantity to
@@ -109,9 +112,11 @@ def role_of(header: str) -> str | None:
 def scale_of(header: str) -> int:
     """The unit a header states for its numbers (1 when none)."""
     match = _UNIT.search(header)
-    if not match:  # "Million Mult-Adds", "Parameters in millions"
-        word = re.search(r"\b(thousand|million|billion|trillion)s?\b", header, re.IGNORECASE)
-        return SCALES[word[1].casefold()] if word else 1
+    if not match:  # "Million Mult-Adds", "Parameters in millions", torchinfo's "(Units.GIGABYTES)"
+        word = re.search(r"\b(thousand|million|billion|trillion)s?\b|\b(kilo|mega|giga|tera)", header, re.IGNORECASE)
+        if word is None:
+            return 1
+        return SCALES[word[1].casefold()] if word[1] else _PREFIXES[word[2].casefold()]
     if match["power"]:
         return 10 ** int(match["power"])
     unit = (match["unit"] or match["prefix"]).casefold()

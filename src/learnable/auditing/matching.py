@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from ..report import BlockRow, LayerRow, Report
 from .result import Claim, Target
 
+_WINDOW = 8  # how far ahead a summary row may pair, past layers another tool lists later
 _STAGE = re.compile(r"[\s_\-]?x$", re.IGNORECASE)  # conv2_x, conv2 x
 _TYPED = re.compile(r"^[\s│├└─]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
 
@@ -173,34 +174,58 @@ def _by_order(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) 
 
 
 def _by_type(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -> list[tuple[int, Target]]:
-    """Summary rows (``Conv2d-1``): each with the next layer of its type, or a run of layers
-    whose parameters add up to a container's count."""
-    types = {normalise(layers[j].type) for j in span}
-    pairs, cursor = [], 0
+    """Summary rows (``Conv2d-1``): each with a next layer of its type, or a run of layers
+    whose parameters add up to a container's count. Tools list parallel branches in their
+    own order (a shortcut before or after the residual path), so among the next few layers
+    of the type the one with the claimed count and output is preferred."""
+    by_type: dict[str, list[int]] = {}
+    for j in span:
+        by_type.setdefault(normalise(layers[j].type), []).append(j)
+    position = {j: i for i, j in enumerate(span)}
+    used: set[int] = set()
+    pairs, last = [], 0
     for k, claim in enumerate(claims):
         kind = normalise(typed(claim.name) or "")
-        if kind in types:
-            p = next((p for p in range(cursor, len(span)) if normalise(layers[span[p]].type) == kind), None)
-            if p is not None:
-                pairs.append((k, _one(layers[span[p]], "order")))
-                cursor = p + 1
+        horizon = last - _WINDOW  # layers left behind further back than this are not looked at again
+        if kind in by_type:
+            ahead = [j for j in by_type[kind] if j not in used and position[j] >= horizon][:_WINDOW]
+            found = _likeliest(layers, ahead, claim)
+            run = None if found is None else [found]
         elif claim.claimed:
-            run = _summing(layers, span, cursor, claim.claimed)
-            if run:
-                pairs.append((k, Target(f"{layers[span[cursor]].name} … {layers[span[run - 1]].name} "
-                                        f"({run - cursor} layers)", "sum", tuple(layers[j] for j in span[cursor:run]),
-                                        typed(claim.name) or "", layers[span[run - 1]].output_shape)))
-                cursor = run
+            run = _summing(layers, [j for j in span if j not in used and position[j] >= horizon], claim.claimed)
+        else:
+            continue
+        if run:
+            used.update(run)
+            last = max(last, *(position[j] for j in run))
+            pairs.append((k, _one(layers[run[0]], "order") if kind in by_type else Target(
+                f"{layers[run[0]].name} … {layers[run[-1]].name} ({len(run)} layers)", "sum",
+                tuple(layers[j] for j in run), typed(claim.name) or "", layers[run[-1]].output_shape)))
     return pairs
 
 
-def _summing(layers: Sequence[LayerRow], span: list[int], start: int, total: int) -> int | None:
-    """The end of the run of layers from ``start`` whose parameters add up to ``total``."""
-    running = 0
-    for p in range(start, len(span)):
-        running += layers[span[p]].params
-        if running == total:
-            return p + 1
-        if running > total:
-            return None
+def _likeliest(layers: Sequence[LayerRow], candidates: list[int], claim: Claim) -> int | None:
+    """The first candidate with the claimed count (and output size, when claimed), else the first."""
+    def fits(j: int) -> bool:
+        count = claim.claimed is None or layers[j].params == claim.claimed
+        return count and (not claim.shape or _dims(claim.shape)[-3:] == tuple(layers[j].output_shape)[-3:])
+
+    return next((j for j in candidates if fits(j)), candidates[0] if candidates else None)
+
+
+def _dims(text: str) -> tuple[int, ...]:
+    return tuple(int(t) for t in re.findall(r"\d+", text))
+
+
+def _summing(layers: Sequence[LayerRow], free: list[int], total: int) -> list[int] | None:
+    """A run of consecutive free layers, starting at one of the first few, whose parameters
+    add up to ``total``."""
+    for start in [i for i, j in enumerate(free) if layers[j].params][:_WINDOW]:
+        running = 0
+        for end in range(start, len(free)):
+            running += layers[free[end]].params
+            if running == total:
+                return free[start:end + 1]
+            if running > total:
+                break
     return None

@@ -8,7 +8,7 @@ JSON keys (``schema_version`` 2; version 1 had one count per row, always paramet
      totals: [{claim, line, kind, claimed, claimed_text, computed, formula, ok, verdict,
                claimed_rows_sum, adds_up}],
      not_claimed: [{layer, type, params, formula}],
-     ignored_columns, other_networks, total_params}
+     ignored_columns, other_networks, containers, total_params}
 
 ``quantity`` is "params", "trainable", "non_trainable", "macs" or "output_shape";
 ``claimed`` is the number the printed text stands for (``25.6M`` → 25600000; null for a
@@ -16,7 +16,9 @@ shape) and ``computed`` learnable's (an int, or a shape's text). A row naming a 
 stage or several layers is matched to all of them (``layer`` says which); ``matched_by`` is
 "name", "block", "prefix", "model", "order" or "sum".
 In a table of several networks (one row names this one), ``other_networks`` are the rows
-that name none of its layers: claims about other networks, not checked.
+that name none of its layers: claims about other networks, not checked. ``containers`` are
+a summary's rows for modules that hold layers (torchinfo's ``Sequential: 1-5 ... --``): they
+claim no count, and the layers inside are rows of their own.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class AuditResult:
     form: str = ""  # how the table was written: markdown, csv, tab, box (Keras 3), aligned, lines
     ignored_columns: tuple[str, ...] = ()
     other_networks: tuple[str, ...] = ()  # rows of a table of networks that name another network
+    containers: tuple[str, ...] = ()  # a summary's rows for modules holding layers, claiming no count
 
     @property
     def disagreements(self) -> int:
@@ -148,5 +151,6 @@ class AuditResult:
                             for r in self.not_claimed],
             "ignored_columns": list(self.ignored_columns),
             "other_networks": list(self.other_networks),
+            "containers": list(self.containers),
             "total_params": self.total_params,
         }

@@ -21,7 +21,7 @@ _BOX = "│┃"
 _BOX_TEXT = re.compile(r"[^\s┏┡├└┗╇┳┻┼┴┬─━┃│┓┩┤┘┛╭╮╯╰]")
 _CELL = re.compile(r"\S+(?: \S+)*")  # text between runs of two or more spaces
 # The label is bounded and possessive, so a long line without a colon fails at once.
-_TOTAL_LINE = re.compile(r"\s*(?P<label>(?:total|trainable|non-trainable)[\w #()\-]{0,80}+):(?P<value>[^:]*)",
+_TOTAL_LINE = re.compile(r"\s*(?P<label>(?:total|trainable|non-trainable)[\w #().\-]{0,80}+):(?P<value>[^:]*)",
                          re.IGNORECASE)
 _HEADER_WORDS = re.compile(r"layer|name|module|param|output|shape|flop|mac|mult", re.IGNORECASE)
 

@@ -79,6 +79,8 @@ def footer(result: AuditResult) -> list[str]:
     if not any(t.kind == "total_params" for t in result.totals):
         lines.append(f"Total params (not claimed): {result.total_params:,}")
     lines += _not_claimed(result)
+    if result.containers:
+        lines.append(f"Container rows: {len(result.containers):,}, claiming no count (the layers inside are rows)")
     if result.other_networks:
         lines.append("Rows about other networks (not checked): " + ", ".join(result.other_networks))
     if result.ignored_columns:
