@@ -394,3 +394,20 @@ def test_what_torchinfo_and_torchsummary_print_for_torchvisions_resnets(block, l
     planted = audit(report, info.replace("9,408", "9,048", 1))  # conv1: 64×3×7×7 = 9,408
     (wrong,) = [r for r in planted.rows if not r.ok]
     assert (wrong.layer, wrong.claimed, wrong.computed) == ("conv1", 9_048, 64 * 3 * 7 * 7)
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("name", ["MobileNetV2", "MobileNetV3Small", "ConvNeXtTiny"])
+def test_keras_summaries_of_keras_applications(name):
+    # Keras 3's own box table: names and types cut short with "…", a nested Sequential per
+    # ConvNeXt downsampling stage, layers listed in Keras's order rather than learnable's.
+    keras = pytest.importorskip("keras")
+    model = getattr(keras.applications, name)(weights=None)
+    printed: list[str] = []
+    model.summary(print_fn=lambda line, **_: printed.append(line))
+    text = "\n".join(printed)
+    report = learnable.count(model)
+    result = audit(report, text)
+    assert result.ok, "\n".join(line for line in render_audit(result).splitlines() if "✗" in line)
+    assert not result.not_claimed
+    assert {t.kind: t.computed for t in result.totals}["total_params"] == model.count_params()

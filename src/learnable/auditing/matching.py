@@ -40,8 +40,10 @@ def normalise(name: str) -> str:
 
 
 def undecorated(name: str) -> str:
-    """``Conv_2 + ReLU`` → ``Conv_2``; ``FC_2 (Output)`` → ``FC_2``."""
+    """``Conv_2 + ReLU`` → ``Conv_2``; ``FC_2 (Output)`` → ``FC_2``; ``bn (BatchNormalizatio…``
+    (a type a summary cut short) → ``bn``."""
     name = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", name)
+    name = re.sub(r"\s\([^)]*$", " ", name)
     return re.split(r"\+|→|->|\bwith\b", name)[0]
 
 
@@ -57,6 +59,7 @@ class _Names:
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        self.exact = {layer.name: layer for layer in reversed(report.layers)}
         self.layers: dict[str, LayerRow] = {}
         self.prefixes: dict[str, list[LayerRow]] = {}
         for layer in report.layers:
@@ -77,6 +80,7 @@ def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]
     if any(target is not None and target.how == "model" for target in found):
         return found  # a table of networks: its other rows are about other networks, not layers
     taken = {id(layer) for target in found if target and target.how != "model" for layer in target.layers}
+    _cut_short(report, claims, found, taken)
     index = {id(layer): j for j, layer in enumerate(report.layers)}
     segment: list[int] = []
     low = -1
@@ -97,6 +101,42 @@ def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]
     return found
 
 
+def _cut_short(report: Report, claims: Sequence[Claim], found: list[Target | None], taken: set[int]) -> None:
+    """Names a summary cut short (``expanded_conv_dept…``): each is, among the next few layers
+    not yet matched whose names it begins, the likeliest (its type, count and output as
+    claimed), or the run of them its count adds up to (a nested model's row)."""
+    layers, last = report.layers, 0
+    for i, claim in enumerate(claims):
+        written = undecorated(claim.name).strip()
+        if found[i] is not None or not written.endswith("…"):
+            continue
+        key = normalise(written)
+        ahead = [j for j in range(max(0, last - _WINDOW), len(layers))
+                 if id(layers[j]) not in taken and normalise(layers[j].name).startswith(key)][:4 * _WINDOW]
+        if not ahead:
+            continue
+        kind = re.search(r"\(([^()]*)\)?\s*$", claim.name.strip())
+        run = _fitting(layers, ahead, claim, normalise(kind[1]) if kind else "")
+        found[i] = _one(layers[run[0]], "name") if len(run) == 1 else Target(
+            f"{layers[run[0]].name} … {layers[run[-1]].name} ({len(run)} layers)", "prefix",
+            tuple(layers[j] for j in run), "", layers[run[-1]].output_shape)
+        taken.update(id(layers[j]) for j in run)
+        last = max(last, run[-1])
+
+
+def _fitting(layers: Sequence[LayerRow], ahead: list[int], claim: Claim, kind: str) -> list[int]:
+    """The layer of ``ahead`` with the claimed type and count, else a run adding up to the
+    count, else the likeliest by count and output."""
+    typed_alike = [j for j in ahead if kind and normalise(layers[j].type).startswith(kind)]
+    if typed_alike:
+        return [_likeliest(layers, typed_alike, claim)]
+    if claim.claimed:
+        run = _summing(layers, ahead, claim.claimed)
+        if run:
+            return run
+    return [_likeliest(layers, ahead, claim)]
+
+
 def _by_name(names: _Names, claim: Claim) -> Target | None:
     report = names.report
     full, short = normalise(claim.name), normalise(undecorated(claim.name))
@@ -105,13 +145,13 @@ def _by_name(names: _Names, claim: Claim) -> Target | None:
     if report.name and normalise(report.name) in (full, short):
         return Target("(the model)", "model", report.layers, "model", report.layers[-1].output_shape
                       if report.layers else None)
-    layer = names.layers.get(full) or names.layers.get(short)
+    written = undecorated(claim.name).strip()
+    if written.endswith("…"):  # cut short by a summary: matched in order among the layers it begins
+        return None
+    layer = names.exact.get(claim.name.strip()) or names.exact.get(written) or names.layers.get(full) \
+        or names.layers.get(short)
     if layer is not None:
         return _one(layer, "name")
-    if claim.name.rstrip().endswith("…") and short:
-        cut = [layer for key, layer in names.layers.items() if key.startswith(short)]
-        if len(cut) == 1:
-            return _one(cut[0], "name")
     stage = normalise(_STAGE.sub("", undecorated(claim.name).strip()))
     for key in (full, short, stage):
         if key and key in names.blocks:
