@@ -26,7 +26,7 @@ def check_count(claimed: Claimed, computed: int, layer: LayerRow | None = None) 
     if claimed.step is None:
         hint = _dropped_weight(claimed.exact, layer) or unit_hint(claimed.exact or 0, computed)
         return False, difference(claimed.exact or 0, computed) + hint
-    return False, f"claimed {claimed.text}; {rule}"
+    return False, f"claimed {claimed.written}; {rule}"
 
 
 def difference(claimed: int, computed: int) -> str:
@@ -66,7 +66,7 @@ def check_macs(claimed: Claimed, layers: Sequence[LayerRow], flops: bool) -> tup
         others = "".join(f"; {other} ({v:,}) agree too" for other, v, _ in agreeing if other != name)
         return True, value, name, f"agrees as {name}" + (f": {rule}" if rule else "") + others + partial
     tried = "; ".join(f"{name} {claimed.shown(value)}" for name, value in conventions)
-    return False, conventions[0][1], conventions[0][0], f"claimed {claimed.text}; computed {tried}{partial}"
+    return False, conventions[0][1], conventions[0][0], f"claimed {claimed.written}; computed {tried}{partial}"
 
 
 def _distinct(conventions: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -62,6 +62,12 @@ class Claimed:
                           f"(rounded: {self._written(rounded)})")
         return False, f"{computed:,} is {self._written(rounded)} rounded {precision}"
 
+    @property
+    def written(self) -> str:
+        """The claim with its unit, wherever it was printed: ``15300`` under "Million
+        Mult-Adds" → ``15,300M``."""
+        return self.text if self.step is None or self.unit is None else self._written(self.value)
+
     def shown(self, computed: int) -> str:
         """``computed`` written at this claim's precision, for a verdict."""
         return f"{computed:,}" if self.step is None else self._written(_rounded(computed, self.step))
