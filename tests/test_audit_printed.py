@@ -412,3 +412,33 @@ def test_keras_summaries_of_keras_applications(name):
     assert result.ok, "\n".join(line for line in render_audit(result).splitlines() if "✗" in line)
     assert not result.not_claimed
     assert {t.kind: t.computed for t in result.totals}["total_params"] == model.count_params()
+
+
+FIRE = """\
+input: [32, 32, 96]
+blocks:
+  fire:
+    params: {s: 16, e: 64}
+    layers:
+      - Conv2D: {filters: $s, kernel_size: 1, name: squeeze1x1}
+      - Conv2D: {filters: $e, kernel_size: 1, name: expand1x1, inputs: [squeeze1x1]}
+      - Conv2D: {filters: $e, kernel_size: 3, padding: same, name: expand3x3, inputs: [squeeze1x1]}
+      - Concatenate: {inputs: [expand1x1, expand3x3]}
+layers:
+  - fire: {s: 16, e: 64, name: fire2}
+  - fire: {s: 32, e: 128, name: inception_3a}
+"""
+
+
+def test_rows_naming_blocks_as_papers_write_them():
+    # fire2: 96×16 + 16, 16×64 + 64, 3×3×16×64 + 64; the second block on 128 channels:
+    # 128×32 + 32, 32×128 + 128, 3×3×32×128 + 128.
+    fire2 = (96 * 16 + 16) + (16 * 64 + 64) + (3 * 3 * 16 * 64 + 64)
+    second = (128 * 32 + 32) + (32 * 128 + 128) + (3 * 3 * 32 * 128 + 128)
+    table = f"| Layer | Output | Params |\n|---|---|---|\n| fire2 | 32×32×128 | {fire2:,} |\n" \
+            f"| inception (3a) | 32×32×256 | {second:,} |\n"
+    result = audit(learnable.count(FIRE), table)
+    assert sorted((r.claim, r.quantity, r.matched_by, r.ok, r.computed) for r in result.rows) == sorted([
+        ("fire2", "params", "block", True, fire2), ("fire2", "output_shape", "block", True, "(32, 32, 128)"),
+        ("inception (3a)", "params", "block", True, second),
+        ("inception (3a)", "output_shape", "block", True, "(32, 32, 256)")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._text import shape_text
 from ..report import LayerRow, Report
 from .checks import check_count, check_macs, check_shape
-from .matching import undecorated
+from .matching import normalise, undecorated
 from .quantities import Claimed
 from .result import AuditRow, AuditTotal, Claim, Target
 
@@ -26,8 +26,8 @@ def _verdict(claim: Claim, quantity: str, value: Claimed, target: Target | None,
     base = {"claim": claim.name, "line": claim.line, "quantity": quantity, "claimed_text": value.text, "claimed": value.exact}
     if target is None:
         ok = value.value == 0 and quantity == "params"
-        verdict = "not matched to a layer; it claims no parameters" if ok else "no layer named " \
-            f"'{undecorated(claim.name).strip()}', and no layer with parameters left to match by order"
+        verdict = "not matched to a layer; it claims no parameters" if ok else \
+            f"{_unmatched(claim)}, and no layer with parameters left to match by order"
         return AuditRow(**base, ok=ok, verdict=verdict)
     matched = _matched(target)
     where = {"matched_by": target.how, "layer": target.label, "type": target.type}
@@ -48,11 +48,17 @@ def _verdict(claim: Claim, quantity: str, value: Claimed, target: Target | None,
 def _shape_verdict(claim: Claim, target: Target | None) -> AuditRow:
     base = {"claim": claim.name, "line": claim.line, "quantity": "output_shape", "claimed_text": claim.shape, "claimed": None}
     if target is None:
-        return AuditRow(**base, ok=False, verdict=f"no layer named '{undecorated(claim.name).strip()}'")
+        return AuditRow(**base, ok=False, verdict=_unmatched(claim))
     ok, verdict = check_shape(claim.shape, target.output_shape)
     computed = shape_text(target.output_shape) if target.output_shape is not None else None
     return AuditRow(**base, ok=ok, verdict=f"{verdict}; {_matched(target)}" if verdict else _matched(target),
                     matched_by=target.how, layer=target.label, type=target.type, computed=computed)
+
+
+def _unmatched(claim: Claim) -> str:
+    written = undecorated(claim.name).strip()
+    name = written if normalise(written) == normalise(claim.name) or "+" in claim.name else claim.name.strip()
+    return f"no layer named '{name}', nor a block or a stage"
 
 
 def _matched(target: Target) -> str:
