@@ -14,15 +14,14 @@ row naming the model) are checked against the totals. The result is plain data
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 from ..errors import Location, SpecError
 from ..report import Report
 from .claims import read
-from .columns import quantity_named
-from .matching import match_claims, normalise, typed, undecorated
+from .columns import total_kind
+from .matching import match_claims, networks_table, stated_type
 from .quantities import Claimed
 from .result import SCHEMA_VERSION, AuditResult, AuditRow, AuditTotal, Claim
 from .verdicts import check_total, claimed_sum, row_verdicts
@@ -42,11 +41,11 @@ def audit(report: Report, claims_text: str, source_name: str | None = None, colu
     (the claims file's name) places errors. Raises :class:`~learnable.errors.SpecError` for
     a text without a table, a column not in it, or a cell that is not a number."""
     table, claims, flops, ignored = read(claims_text, source_name, column)
-    rows_claimed = [c for c in claims if not _total_kind(c.name)]
+    rows_claimed = [c for c in claims if not total_kind(c.name)]
     targets = match_claims(report, rows_claimed)
-    rows, total_claims = [], [(c, _total_kind(c.name)) for c in claims if _total_kind(c.name)]
-    names_model = any(t is not None and t.how == "model" for t in targets)
-    summary = any(typed(c.name) for c in rows_claimed)
+    rows, total_claims = [], [(c, total_kind(c.name)) for c in claims if total_kind(c.name)]
+    names_model = networks_table(rows_claimed, targets)
+    summary = any(stated_type(c.name) for c in rows_claimed)
     other_networks, containers = [], []
     for claim, target in zip(rows_claimed, targets, strict=True):
         if target is not None and target.how == "model":
@@ -100,19 +99,6 @@ def audit_file(report: Report, path: str | Path, column: str | None = None) -> A
 def parse_claims(text: str, source_name: str | None = None) -> list[Claim]:
     """The claim rows of the first table in ``text`` (totals among them)."""
     return read(text, source_name)[1]
-
-
-def _total_kind(name: str) -> str | None:
-    key = normalise(undecorated(name))
-    named = quantity_named(name)  # a row named after what it claims: "FLOPs", "Number of parameters"
-    if named:
-        return "total_macs" if named == "macs" else "total_params"
-    if re.fullmatch(r"total(multadds|macs|flops|multiplyadds|madds|operations)", key):
-        return "total_macs"
-    key = re.sub(r"(params|parameters|weights|count)$", "", key).removeprefix("learnable")
-    key = key.removeprefix("total") if key in ("totaltrainable", "totalnontrainable") else key
-    kinds = {"total": "total_params", "trainable": "trainable_params", "nontrainable": "non_trainable_params"}
-    return kinds.get(key) or ("total_params" if key in ("totals", "sum", "totalnumber") else None)
 
 
 def _part(kind: str) -> str:

@@ -2,9 +2,9 @@
 
 Parameters are compared at the precision printed (:mod:`.quantities`). Compute claims are
 compared in every convention a table may mean, and the verdict says which one it matches:
-MACs of every layer; multiply-adds of convolutions and fully connected layers only, as
-papers count them (He et al. 2016's "FLOPs", MobileNet's "mult-adds"); and, under a FLOPs
-header, twice either (a multiply and an add counted apart). An output size agrees in either
+multiply-adds of convolutions and fully connected layers, as papers count them (He et al.
+2016's "FLOPs", MobileNet's "mult-adds"); MACs of every layer; the convolutions' alone (a
+figure that leaves the classifier out); and, under a FLOPs header, twice the first two (a multiply and an add counted apart). An output size agrees in either
 data format, with or without its batch axis, or as its spatial size alone (papers print
 ``56×56``).
 """
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from .._text import shape_text
 from ..report import LayerRow
+from ..rules._kinds import CONVOLUTION
 from .quantities import Claimed, unit_hint
 
 
@@ -47,7 +48,9 @@ def macs_conventions(layers: Sequence[LayerRow], flops: bool) -> list[tuple[str,
     """What a compute claim may mean, each with its value over ``layers``: papers' convention first."""
     every = sum(layer.macs or 0 for layer in layers)
     paper = sum(layer.paper_macs or 0 for layer in layers)
-    found = [("multiply-adds of convolutions and fully connected layers", paper), ("MACs of every layer", every)]
+    convolutions = sum(m for layer in layers for kind, m in layer.macs_by_kind if kind == CONVOLUTION)
+    found = [("multiply-adds of convolutions and fully connected layers", paper), ("MACs of every layer", every),
+             ("multiply-adds of convolutions only", convolutions)]
     if flops:
         found += [("FLOPs = 2 × multiply-adds of convolutions and fully connected layers", 2 * paper),
                   ("FLOPs = 2 × MACs of every layer", 2 * every)]

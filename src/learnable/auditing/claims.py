@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..errors import Location, SpecError
-from .columns import Columns, choose, quantity_named, read_columns, role_of, scale_of
+from .columns import Columns, choose, quantity_named, read_columns, role_of, scale_of, total_kind
 from .quantities import Claimed, parse
 from .result import Claim
 from .tables import Table, read_table
@@ -39,7 +39,10 @@ def read(text: str, source_name: str | None, column: str | None = None) -> tuple
         flops = bool(header and "macs" in columns.claims and "flop" in header[columns.claims["macs"][0]].casefold())
         ignored = columns.ignored
         used: set[int] = set()
+        repeated = [cell.casefold() for cell in header] if header else None
         for number, cells in table.rows[has_header:]:
+            if [cell.casefold() for cell in cells] == repeated:  # a long table's header printed again
+                continue
             where = Location(source_name, number)
             claim = _quantity_row(cells, columns, header, where, used) or _claim(number, cells, columns, source_name)
             claims += [claim] if claim is not None else []
@@ -47,7 +50,8 @@ def read(text: str, source_name: str | None, column: str | None = None) -> tuple
     elif column is not None:
         raise SpecError(f"--column {column}: the text has no table with columns, only total lines",
                         Location(source_name))
-    claims += [_total_line(number, label, value, source_name) for number, label, value in table.totals]
+    claims += [_total_line(number, label, value, source_name) for number, label, value in table.totals
+               if total_kind(label)]  # not "Params size (MB): 46.76"
     if not claims:
         raise SpecError(f"the table has no rows; {USAGE}", Location(source_name))
     return table, claims, flops, ignored
@@ -111,15 +115,15 @@ def _claim(number: int, cells: list[str], columns: Columns, source_name: str | N
 
 
 def _number(name: str, cell: str, quantity: str, scale: int, where: Location) -> Claimed | None:
-    row = f"the row '{name}'" if name else "a row"
+    row = f"the row '{_cut(name)}'" if name else "a row"
     try:
         claimed = parse(cell, scale)
     except ValueError:
         what = {"macs": "a number of operations"}.get(quantity, "a number of parameters")
-        raise SpecError(f"{row} claims '{cell}', which is not {what}; write it as 18494, 18,494, 25.6M or 3.8e9 "
+        raise SpecError(f"{row} claims '{_cut(cell)}', which is not {what}; write it as 18494, 18,494, 25.6M or 3.8e9 "
                         "(a blank or - for no claim)", where) from None
     if claimed is not None and claimed.step is not None and claimed.step < 1:
-        raise SpecError(f"{row} claims '{cell}', which is not a whole number; give its unit (25.6M), or the "
+        raise SpecError(f"{row} claims '{_cut(cell)}', which is not a whole number; give its unit (25.6M), or the "
                         "column's in its header (Parameters (millions))", where)
     return claimed
 
@@ -129,6 +133,11 @@ def _total_line(number: int, label: str, value: str, source_name: str | None) ->
     quantity = "macs" if role_of(label) == "macs" else "params"
     claimed = _number(label, value, quantity, scale_of(label), Location(source_name, number))
     return Claim(label, number, {quantity: claimed} if claimed else {})
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """A cell quoted in a message, cut short: an error is one line, not the cell's 200 KB."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _plain(cell: str) -> str:

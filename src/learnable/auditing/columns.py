@@ -14,20 +14,23 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import Location, SpecError
+from .matching import normalise, undecorated
 from .quantities import SCALES, parse
 
 # Most specific first: "Non-trainable params" is not "params", "Output size" is not a count.
 _ROLES = (
+    ("ignored", re.compile(r"%|percent|share|fraction|ratio|relative", re.IGNORECASE)),  # "% of params"
     ("non_trainable", re.compile(r"non[-\s_]?trainable|frozen", re.IGNORECASE)),
     ("trainable", re.compile(r"trainable", re.IGNORECASE)),
     ("macs", re.compile(r"flop|mac|mult|madd|multiply|\bops\b|operations", re.IGNORECASE)),
-    ("output_shape", re.compile(r"output|shape|feature\s*map|activation", re.IGNORECASE)),
-    ("params", re.compile(r"param|weight|count|#|number|learnable", re.IGNORECASE)),
+    # "Output Shape", "output size", "Shape"; not "Filter Shape", "Activation" or "Feature maps" (a count)
+    ("output_shape", re.compile(r"output|^\s*(shape|size)\s*$|feature\s*map\s*size", re.IGNORECASE)),
+    ("params", re.compile(r"param|weight|\bcount\b|number\s+of|learnable|^\s*#\s*$", re.IGNORECASE)),
     ("name", re.compile(r"layer|name|module|model|network|stage|block|type|architecture|method|operator",
                         re.IGNORECASE)),
 )
 _UNIT = re.compile(r"[(\[]\s*(?:in\s+)?(?P<unit>k|m|mil|b|g|t|thousands?|millions?|billions?|trillions?)\s*[)\]]"
-                   r"|[(\[]\s*[×x]\s*10\s*\^?\s*(?P<power>\d+)\s*[)\]]"
+                   r"|[(\[]\s*(?:[×x]\s*)?10\s*\^?\s*(?P<power>\d+|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)\s*[)\]]"
                    r"|\b(?P<prefix>[KMGT])(?:flops?|macs?|mult-adds|params)\b", re.IGNORECASE)
 
 
@@ -51,10 +54,11 @@ def choose(columns: Columns, header: list[str] | None, wanted: str, where: Locat
     names = [cell.strip() for cell in header or []]
     keys = [re.sub(r"[^0-9a-z]", "", name.casefold()) for name in names]
     key = re.sub(r"[^0-9a-z]", "", wanted.casefold())
-    if key not in keys:
+    starting = [i for i, k in enumerate(keys) if k.startswith(key)] if key not in keys else [keys.index(key)]
+    if len(starting) != 1:  # "FLOPs" finds "FLOPs (G)"; two such columns are not one
         shown = ", ".join(f"'{n}'" for n in names if n) or "none: the table has no header row"
         raise SpecError(f"--column {wanted}: no column of that name; the columns are {shown}", where)
-    index = keys.index(key)
+    index = starting[0]
     role = role_of(names[index]) or "params"
     columns.claims = {q: c for q, c in columns.claims.items() if c[0] != index and q != role}
     columns.claims[role if role != "name" else "params"] = (index, scale_of(names[index]))
@@ -105,7 +109,7 @@ def quantity_named(name: str) -> str | None:
 def role_of(header: str) -> str | None:
     for role, pattern in _ROLES:
         if pattern.search(header):
-            return role
+            return None if role == "ignored" else role
     return None
 
 
@@ -118,7 +122,7 @@ def scale_of(header: str) -> int:
             return 1
         return SCALES[word[1].casefold()] if word[1] else _PREFIXES[word[2].casefold()]
     if match["power"]:
-        return 10 ** int(match["power"])
+        return 10 ** int(match["power"].translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")))
     unit = (match["unit"] or match["prefix"]).casefold()
     return SCALES.get(unit, SCALES.get(unit.rstrip("s"), 1))
 
@@ -139,3 +143,18 @@ def _from_header(header: list[str]) -> Columns:
         if header[columns.name].strip() in columns.ignored:
             columns.ignored.remove(header[columns.name].strip())
     return columns
+
+
+def total_kind(name: str) -> str | None:
+    """The total a row named ``name`` claims (``Total params``, ``Trainable params``, ``Total
+    mult-adds (G)``, ``FLOPs``, ``Number of parameters``), or None for a row of layers."""
+    key = normalise(undecorated(name))
+    named = quantity_named(name)  # a row named after what it claims: "FLOPs", "Number of parameters"
+    if named:
+        return "total_macs" if named == "macs" else "total_params"
+    if re.fullmatch(r"total(multadds|macs|flops|multiplyadds|madds|operations)", key):
+        return "total_macs"
+    key = re.sub(r"(params|parameters|weights|count)$", "", key).removeprefix("learnable")
+    key = key.removeprefix("total") if key in ("totaltrainable", "totalnontrainable") else key
+    kinds = {"total": "total_params", "trainable": "trainable_params", "nontrainable": "non_trainable_params"}
+    return kinds.get(key) or ("total_params" if key in ("totals", "sum", "totalnumber") else None)

@@ -31,7 +31,8 @@ from .result import Claim, Target
 
 _WINDOW = 8  # how far ahead a summary row may pair, past layers another tool lists later
 _STAGE = re.compile(r"[\s_\-]?x$", re.IGNORECASE)  # conv2_x, conv2 x
-_TYPED = re.compile(r"^[\s│├└─]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
+_KERAS_TYPED = re.compile(r"\((?P<type>[A-Z][A-Za-z0-9]*)…?\)\s*$")  # conv2d (Conv2D)
+_TYPED = re.compile(r"^[\s│├└─┃]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
 
 
 def normalise(name: str) -> str:
@@ -53,6 +54,21 @@ def typed(name: str) -> str | None:
     return match["type"] if match else None
 
 
+def stated_type(name: str) -> str | None:
+    """The type a row states, as a summary prints it: ``Conv2d-1``, ``├─Conv2d: 1-1``, or
+    Keras's ``conv2d (Conv2D)``."""
+    match = _TYPED.match(name) or _KERAS_TYPED.search(name)
+    return match["type"] if match else None
+
+
+def _kind(claim: Claim, types: set[str]) -> str:
+    """The normalised type a row pairs by: a summary's, or a Keras row's that the report has."""
+    if typed(claim.name):
+        return normalise(typed(claim.name))
+    keras = _KERAS_TYPED.search(claim.name)
+    return normalise(keras["type"]) if keras and normalise(keras["type"]) in types else ""
+
+
 class _Names:
     """The report's names, indexed once: by normalised name, by block, and by every proper
     prefix at a name boundary, so matching N rows to L layers is not N × L work."""
@@ -67,6 +83,11 @@ class _Names:
             parts = [normalise(p) for p in re.split(r"[^0-9A-Za-z]+", layer.name) if p]
             for key in {"".join(parts[:k]) for k in range(1, len(parts))}:
                 self.prefixes.setdefault(key, []).append(layer)
+        self.tails: dict[str, list[int]] = {}  # the last part of a path: resnet50/conv1_conv → conv1conv
+        for j, layer in enumerate(report.layers):
+            tail = re.split(r"[/.]", layer.name)[-1]
+            if tail != layer.name:
+                self.tails.setdefault(normalise(tail), []).append(j)
         self.blocks: dict[str, BlockRow] = {}
         for block in report.blocks:
             self.blocks.setdefault(normalise(block.name), block)
@@ -77,10 +98,11 @@ def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]
     """For each claim row: what it was matched to, or None."""
     names = _Names(report)
     found = [_by_name(names, claim) for claim in claims]
-    if any(target is not None and target.how == "model" for target in found):
-        return found  # a table of networks: its other rows are about other networks, not layers
+    if networks_table(claims, found):
+        return found  # its other rows are about other networks, not layers
     taken = {id(layer) for target in found if target and target.how != "model" for layer in target.layers}
     _cut_short(report, claims, found, taken)
+    _nested(names, claims, found, taken)
     index = {id(layer): j for j, layer in enumerate(report.layers)}
     segment: list[int] = []
     low = -1
@@ -99,6 +121,34 @@ def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]
             taken.update(id(layer) for layer in target.layers)
         segment, low = [], max(low, high)
     return found
+
+
+def networks_table(claims: Sequence[Claim], found: Sequence[Target | None]) -> bool:
+    """A table of networks: one row names this model, and no other names a layer or a type."""
+    if not any(target is not None and target.how == "model" for target in found):
+        return False
+    return all(target is None and not stated_type(claim.name) for claim, target in zip(claims, found, strict=True)
+               if target is None or target.how != "model")
+
+
+def _nested(names: _Names, claims: Sequence[Claim], found: list[Target | None], taken: set[int]) -> None:
+    """Rows a summary prints inside a nested model (Keras's ``expand_nested``: ``└ conv1_conv``)
+    whose layers the report names by path (``resnet50/conv1_conv``): each is the next layer
+    whose last name part it is."""
+    # A nested model's own row took all its layers as a block: its rows may still name them one by one.
+    single = {id(t.layers[0]) for t in found if t is not None and t.how == "name"}
+    last = 0
+    for i, claim in enumerate(claims):
+        if found[i] is not None:
+            continue
+        under = [j for j in names.tails.get(normalise(undecorated(claim.name)), ()) if id(names.report.layers[j])
+                 not in single]
+        if under:
+            j = next((j for j in under if j >= last), under[0])
+            found[i] = _one(names.report.layers[j], "name")
+            taken.add(id(names.report.layers[j]))
+            single.add(id(names.report.layers[j]))
+            last = j
 
 
 def _cut_short(report: Report, claims: Sequence[Claim], found: list[Target | None], taken: set[int]) -> None:
@@ -142,7 +192,8 @@ def _by_name(names: _Names, claim: Claim) -> Target | None:
     full, short = normalise(claim.name), normalise(undecorated(claim.name))
     if not short and not full:
         return None
-    if report.name and normalise(report.name) in (full, short):
+    whole = normalise(re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", claim.name))  # "ResNet-50 + SE" is not ResNet-50
+    if report.name and normalise(report.name) in (full, whole):
         return Target("(the model)", "model", report.layers, "model", report.layers[-1].output_shape
                       if report.layers else None)
     written = undecorated(claim.name).strip()
@@ -197,7 +248,8 @@ def _prefix(names: _Names, key: str) -> Target | None:
 def _by_order(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -> list[tuple[int, Target]]:
     if not claims or not span:
         return []
-    if any(typed(c.name) for c in claims):
+    types = {normalise(layers[j].type) for j in span}
+    if any(_kind(c, types) for c in claims):
         return _by_type(layers, claims, span)
     free = [(k, c) for k, c in enumerate(claims) if not _STAGE.search(undecorated(c.name).strip())]
     with_params = [j for j in span if layers[j].params]
@@ -225,7 +277,7 @@ def _by_type(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -
     used: set[int] = set()
     pairs, last = [], 0
     for k, claim in enumerate(claims):
-        kind = normalise(typed(claim.name) or "")
+        kind = _kind(claim, set(by_type))
         horizon = last - _WINDOW  # layers left behind further back than this are not looked at again
         if kind in by_type:
             ahead = [j for j in by_type[kind] if j not in used and position[j] >= horizon][:_WINDOW]
@@ -240,7 +292,7 @@ def _by_type(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -
             last = max(last, *(position[j] for j in run))
             pairs.append((k, _one(layers[run[0]], "order") if kind in by_type else Target(
                 f"{layers[run[0]].name} … {layers[run[-1]].name} ({len(run)} layers)", "sum",
-                tuple(layers[j] for j in run), typed(claim.name) or "", layers[run[-1]].output_shape)))
+                tuple(layers[j] for j in run), stated_type(claim.name) or "", layers[run[-1]].output_shape)))
     return pairs
 
 

@@ -31,6 +31,8 @@ _NUMBER = re.compile(
     r"\s*(?:flops?|macs?|mult-adds|multiply-adds|madds|params|parameters|weights)?",
     re.IGNORECASE,
 )
+# A superscript after a number is a footnote (138²), unless it is a power of ten (10⁹).
+_SUPERSCRIPT_NOTE = re.compile(r"(?<!10)(?<!\^)[⁰¹²³⁴⁵⁶⁷⁸⁹]+$")
 _FOOTNOTE = re.compile(r"[*†‡§]+$|\[\d+\]$")
 
 
@@ -43,6 +45,7 @@ class Claimed:
     step: Fraction | None = None
     approximate: bool = False
     unit: int | None = None  # the unit printed (10**6 for M, in the cell or the header), if any
+    figures: int | None = None  # significant figures, when a scaled whole number ends in zeros (15300M: 3)
 
     @property
     def exact(self) -> int | None:
@@ -60,7 +63,17 @@ class Claimed:
         if truncated == self.value:
             return True, (f"{computed:,} is {self._written(truncated)} truncated {precision} "
                           f"(rounded: {self._written(rounded)})")
+        if self.figures is not None:  # 15300 (million): perhaps rounded to 3 significant figures
+            coarse = self.step * 10 ** (len(str(self.exact_digits)) - self.figures)
+            if _rounded(computed, coarse) == self.value:
+                return True, (f"{computed:,} is {self._written(self.value)} rounded to {self.figures} significant "
+                              f"figures (the trailing zeros of {self.text} read as rounding)")
         return False, f"{computed:,} is {self._written(rounded)} rounded {precision}"
+
+    @property
+    def exact_digits(self) -> int:
+        """The printed number in steps: 15300 for 15300 (million)."""
+        return int(self.value / self.step) if self.step else int(self.value)
 
     @property
     def written(self) -> str:
@@ -91,7 +104,7 @@ def parse(text: str, scale: int = 1) -> Claimed | None:
 
     ``scale`` is the column's unit (10**6 under "Parameters (millions)"). Raises ValueError
     for a cell that is neither."""
-    cell = _FOOTNOTE.sub("", text.strip().translate(_SUPERSCRIPTS)).strip()
+    cell = _FOOTNOTE.sub("", _SUPERSCRIPT_NOTE.sub("", text.strip())).translate(_SUPERSCRIPTS).strip()
     if cell.casefold() in NO_CLAIM:
         return None
     match = _NUMBER.fullmatch(cell)
@@ -107,7 +120,10 @@ def parse(text: str, scale: int = 1) -> Claimed | None:
     scaled = decimals or power or unit != 1 or scale != 1
     step = Fraction(10) ** (power - decimals) * unit * scale if scaled else None
     printed_unit = unit * scale if unit * scale > 1 and not power else None
-    return Claimed(text.strip(), value, step, bool(match["approx"]), printed_unit)
+    figures = None
+    if printed_unit and not decimals and digits.rstrip("0") != digits and digits.strip("0"):
+        figures = len(digits.rstrip("0"))
+    return Claimed(text.strip(), value, step, bool(match["approx"]), printed_unit, figures)
 
 
 def _rounded(computed: int, step: Fraction) -> Fraction:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 _SEPARATOR_ROW = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$")
 _RULE = re.compile(r"^\s*[-=_─━┄╌]{3,}\s*$")
@@ -21,8 +22,8 @@ _BOX = "│┃"
 _BOX_TEXT = re.compile(r"[^\s┏┡├└┗╇┳┻┼┴┬─━┃│┓┩┤┘┛╭╮╯╰]")
 _CELL = re.compile(r"\S+(?: \S+)*")  # text between runs of two or more spaces
 # The label is bounded and possessive, so a long line without a colon fails at once.
-_TOTAL_LINE = re.compile(r"\s*(?P<label>(?:total|trainable|non-trainable)[\w #().\-]{0,80}+):(?P<value>[^:]*)",
-                         re.IGNORECASE)
+_TOTAL_LINE = re.compile(r"\s*(?P<label>(?:total|trainable|non-trainable|#?\s?params|parameters|[gm]?flops|[gm]?macs|"
+                         r"mult-adds)[\w #().\-]{0,80}+):(?P<value>[^:]*)", re.IGNORECASE)
 _HEADER_WORDS = re.compile(r"layer|name|module|param|output|shape|flop|mac|mult", re.IGNORECASE)
 
 
@@ -43,6 +44,9 @@ def read_table(text: str) -> Table | None:
     table = (_box(lines) if any(c in text for c in _BOX) else None) or _markdown(lines) \
         or (None if tabs else _aligned(lines)) or _delimited(lines)
     totals = _total_lines(lines)
+    total_lines = {t[0] for t in totals}
+    if table is not None and all(number in total_lines for number, _ in table.rows):
+        table = None  # "Total params: 25,636,712" lines alone: totals, not a CSV of "Total params: 25" and "636,712"
     if table is None:
         return Table("lines", [], None, totals) if totals else None
     in_table = {number for number, _ in table.rows}
@@ -134,19 +138,42 @@ def _aligned(lines: list[str]) -> Table | None:
     columns = [(m.start(), m.end()) for m in _CELL.finditer(lines[start])]
     header = [lines[start][a:b] for a, b in columns]
     rows: list[tuple[int, list[str]]] = []
+    spaced = _blank_separated(lines[start + 1:])
+    follows = False  # the line above was a row (no blank line between)
     for number, line in enumerate(lines[start + 1:], start + 2):
         if not line.strip() or _RULE.match(line):
+            follows = False
             continue
         if _TOTAL_LINE.match(line) or not _CELL.search(line):
             break
         cells = _under(line, columns)
         if not any(cells[1:]) and _CELL.search(line).end() > columns[1][0]:
             break  # prose after the table
-        if rows and not any(cells[1:]) and cells[0]:  # a name wrapped onto the next line
-            rows[-1][1][0] = f"{rows[-1][1][0]} {cells[0]}"
-            continue
-        rows.append((number, cells))
+        if rows and (follows and spaced or not any(cells[1:]) and cells[0]):  # a row wrapped onto this line
+            rows[-1] = (rows[-1][0], [_rejoined(a, b) for a, b in zip(rows[-1][1], cells, strict=True)])
+        elif [c.casefold() for c in cells] != [h.casefold() for h in header]:  # a header repeated: not a row
+            rows.append((number, cells))
+        follows = True
     return Table("aligned", rows, header) if rows else None
+
+
+def _blank_separated(lines: list[str]) -> bool:
+    """Whether rows are set apart by blank lines (Keras 2's summary), so that a line right
+    under a row continues it (Keras 2 wraps a long name or shape onto the next line)."""
+    body = []
+    for line in lines:
+        if _TOTAL_LINE.match(line):
+            break
+        body.append(bool(line.strip()) and not _RULE.match(line))
+    return any(not a and b for a, b in pairwise(body[1:])) and body.count(False) * 3 >= body.count(True)
+
+
+def _rejoined(above: str, below: str) -> str:
+    """A cell wrapped mid-word joins without a space (``BatchNormal`` + ``ization)``)."""
+    if not below:
+        return above
+    glue = "" if above[-1:].isalnum() and below[:1].isalnum() or below[:1] in ")]" else " "
+    return f"{above}{glue}{below}"
 
 
 def _is_header(line: str) -> bool:

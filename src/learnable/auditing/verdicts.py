@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._text import shape_text
 from ..report import LayerRow, Report
+from ..rules._kinds import CONVOLUTION
 from .checks import check_count, check_macs, check_shape
 from .matching import normalise, undecorated
 from .quantities import Claimed
@@ -69,13 +70,17 @@ def _matched(target: Target) -> str:
 
 def _macs_formula(layers: tuple[LayerRow, ...], convention: str, computed: int) -> str:
     """The sum behind a compute value, in the convention it was judged by."""
-    paper = convention.startswith(("multiply-adds", "FLOPs = 2 × multiply-adds"))
-    terms = [(layer.paper_macs if paper else layer.macs) or 0 for layer in layers]
-    terms = [t for t in terms if t]
+    terms = [t for t in (_layer_macs(layer, convention) for layer in layers) if t]
     if len(layers) == 1 and not convention.startswith("FLOPs") and terms == [layer.macs for layer in layers]:
         return layers[0].macs_formula
     total = _sum_formula(terms, None)
     return f"2 × ({total}) = {computed:,}" if convention.startswith("FLOPs") else total
+
+
+def _layer_macs(layer: LayerRow, convention: str) -> int:
+    if "convolutions only" in convention:
+        return sum(m for kind, m in layer.macs_by_kind if kind == CONVOLUTION)
+    return (layer.paper_macs if "fully connected" in convention else layer.macs) or 0
 
 
 def claimed_sum(rows: list[AuditRow]) -> int | None:

@@ -26,6 +26,7 @@ TOTAL_LAYER = {"total_params": "(all layers)", "trainable_params": "(trainable)"
 TOTAL_QUANTITY = {"total_params": "params", "trainable_params": "trainable", "non_trainable_params": "non-trainable",
                   "total_macs": "compute"}
 _MAX_NOT_CLAIMED = 12  # a longer list is cut, with the count of the rest
+MAX_ROWS_SHOWN = 2_000  # a longer audit shows its disagreements only: a table of 100,000 ✓ helps no one
 
 
 def mark(ok: bool) -> str:
@@ -44,7 +45,7 @@ def headers(result: AuditResult) -> tuple[str, ...]:
 def _claimed(text: str, value: int | None) -> str:
     """As printed, unless it is a whole count written without separators (18494 → 18,494)."""
     plain = text.replace(",", "")
-    return f"{value:,}" if value is not None and plain.isdigit() and int(plain) == value else text
+    return f"{value:,}" if value is not None and plain.isdecimal() and int(plain) == value else text
 
 
 def _number(value: int | str | None) -> str:
@@ -63,10 +64,18 @@ def _total_cells(total: AuditTotal, quantities: bool) -> list[str]:
     return cells[:2] + [TOTAL_QUANTITY[total.kind]] + cells[2:] if quantities else cells
 
 
+def shown_rows(result: AuditResult) -> tuple[AuditRow, ...]:
+    """Every row, or in a long audit only those that disagree (JSON keeps them all)."""
+    if len(result.rows) <= MAX_ROWS_SHOWN:
+        return result.rows
+    return tuple(r for r in result.rows if not r.ok)
+
+
 def cells(result: AuditResult) -> list[list[str]]:
     """The table's rows, claimed layers then claimed totals."""
     quantities = by_quantity(result)
-    return [*(_row_cells(r, quantities) for r in result.rows), *(_total_cells(t, quantities) for t in result.totals)]
+    return [*(_row_cells(r, quantities) for r in shown_rows(result)),
+            *(_total_cells(t, quantities) for t in result.totals)]
 
 
 def title(result: AuditResult) -> str:
@@ -86,6 +95,9 @@ def footer(result: AuditResult) -> list[str]:
     if result.ignored_columns:
         lines.append("Columns not read: " + ", ".join(f"'{c}'" for c in result.ignored_columns))
     claims = len(result.rows) + len(result.totals)
+    hidden = len(result.rows) - len(shown_rows(result))
+    if hidden:
+        lines.append(f"Rows that agree: {hidden:,}, not listed (--format json lists every claim)")
     if result.ok:
         lines.append(f"Result: all {claims} claims agree" if claims > 1 else "Result: the claim agrees")
     else:
