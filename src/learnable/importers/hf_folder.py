@@ -35,9 +35,9 @@ _BUFFER_NAMES = (
     ("rotary_emb.inv_freq", "rotary embedding frequencies, computed from rope_theta: a buffer"),
     ("attn.bias", "GPT-2's causal mask: a buffer"),
     ("attn.masked_bias", "GPT-2's masking constant: a buffer"),
-    ("e_score_correction_bias", "the router's score correction (DeepSeek-V3): not a parameter if the model "
-                                "registers it as a buffer, as transformers does; updated by load balancing, "
-                                "not by gradients"),
+    ("e_score_correction_bias", ("the router's score correction (DeepSeek-V3): not a parameter if the model "
+                                 "registers it as a buffer, as transformers does; updated by load balancing, "
+                                 "not by gradients")),
 )
 
 
@@ -51,11 +51,12 @@ def file_graph(path: Path, input_shape: Any = None, **options: Any) -> Graph:
         if not is_hf_config(config):
             return _spec_graph(path)
         return config_graph(config, str(path), input_shape)
-    shards = _shards(path, folder)
-    if not config_path.is_file():
+    has_config = config_path.is_file()
+    shards = _shards(path, folder, required=not has_config)
+    if not has_config:
         return checkpoint.tensor_graph(_tensors(shards), name=folder.name if path.is_dir() else path.name)
-    config = read_config(config_path)
-    return reconcile(config_graph(config, str(config_path), input_shape), _tensors(shards), shards, str(folder))
+    graph = config_graph(read_config(config_path), str(config_path), input_shape)
+    return reconcile(graph, _tensors(shards), shards, str(folder)) if shards else graph
 
 
 def _spec_graph(path: Path) -> Graph:
@@ -66,14 +67,14 @@ def _spec_graph(path: Path) -> Graph:
     return build_graph(load(path), None, None)
 
 
-def _shards(path: Path, folder: Path) -> list[Path]:
+def _shards(path: Path, folder: Path, required: bool) -> list[Path]:
     index = path if path.name.lower().endswith(INDEX_SUFFIX) else _index_in(folder)
     if index is not None:
         return _indexed_shards(index, folder)
     if path.is_file():
         return [path]
     shards = sorted(folder.glob("*.safetensors"))
-    if not shards:
+    if not shards and required:
         raise SpecError("holds neither config.json nor any .safetensors file; not a Hugging Face model folder",
                         Location(str(folder)))
     return shards
