@@ -17,6 +17,7 @@ import sys
 import pytest
 
 import learnable
+from conftest import assert_formulas_hold
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -71,6 +72,7 @@ def test_every_row_explains_itself(tmp_path):
     scores = [row for row in report.layers if row.name.endswith("scores")]
     # q·kᵀ: heads × tokens × tokens dot products of head_dim values each
     assert scores[0].macs == config.num_attention_heads * 32 * 32 * config.head_dim
+    assert_formulas_hold(report)  # every rendered formula evaluates to its row's number
 
 
 # Published sizes, from the models' real config.json files (fields that change the count).
