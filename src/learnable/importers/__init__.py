@@ -25,10 +25,12 @@ _FRAMEWORKS = {
 # model files → (importer module, the extra that reads them)
 _FILES = {
     ".onnx": ("onnx_model", "onnx"),
-    ".safetensors": ("checkpoint", None),
+    ".safetensors": ("hf_folder", None),  # a lone file, or one shard of a Hugging Face folder
     ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
     ".ckpt": ("checkpoint", "torch"),
 }
+# Hugging Face: a model folder, its config.json, its model.safetensors.index.json
+_HF_FOLDER = ("hf_folder", None)
 
 
 def framework_of(source: Any) -> str | None:
@@ -46,14 +48,28 @@ def framework_of(source: Any) -> str | None:
 
 def model_file(source: Any) -> Path | None:
     path = Path(source) if isinstance(source, (str, Path)) else None
-    return path if path is not None and path.suffix.lower() in _FILES else None
+    if path is None:
+        return None
+    return path if path.suffix.lower() in _FILES or _hf_path(path) else None
+
+
+def _hf_path(path: Path) -> bool:
+    name = path.name.lower()
+    return name == "config.json" or name.endswith(".safetensors.index.json") or _is_folder(path)
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # spec text is no path: a name too long, a NUL byte
+        return False
 
 
 def import_graph(source: Any, **options: Any) -> Graph | None:
     """The Graph of a framework object or model file, or None when ``source`` is neither."""
     path = model_file(source)
     if path is not None:
-        module, extra = _FILES[path.suffix.lower()]
+        module, extra = _FILES.get(path.suffix.lower()) or _HF_FOLDER
         return _importer(module, extra).file_graph(path, **options)
     framework = framework_of(source)
     if framework is None:

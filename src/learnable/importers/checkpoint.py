@@ -37,11 +37,11 @@ Tensor = tuple[str, tuple[int, ...], str, int]
 def file_graph(path: Path, **options) -> Graph:
     if not path.is_file():
         raise SpecError("no such file", Location(str(path)))
-    tensors = _safetensors(path) if path.suffix.lower() == ".safetensors" else _torch_file(path)
+    tensors = safetensors_tensors(path) if path.suffix.lower() == ".safetensors" else _torch_file(path)
     return tensor_graph(tensors, name=path.name)
 
 
-def _safetensors(path: Path) -> list[Tensor]:
+def safetensors_tensors(path: Path) -> list[Tensor]:
     where = Location(str(path))
     size = path.stat().st_size
     with path.open("rb") as file:

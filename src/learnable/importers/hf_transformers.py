@@ -1,0 +1,47 @@
+"""A config.json of a family learnable has no spec for: built by transformers, imported.
+
+transformers builds the model from the config on the meta device (shapes only: no memory
+for weights, nothing downloaded, no remote code: ``trust_remote_code`` stays off), and the
+PyTorch importer reads it as it reads any nn.Module. Needs the ``hf`` extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..errors import Location, SpecError
+from ..graph import Graph
+
+
+def transformers_graph(config: dict[str, Any], source: str, input_shape: Any = None) -> Graph:
+    where = Location(source)
+    model_type = config["model_type"]
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise SpecError(f"model_type '{model_type}' has no spec in learnable; counting it needs transformers: "
+                        "pip install 'learnable[hf]'", where) from None
+    model = _meta_model(transformers, torch, config, where)
+    from .torch_module import to_graph
+
+    graph = to_graph(model)
+    note = (f"{source}: model_type '{model_type}' has no spec in learnable: built by transformers "
+            f"{transformers.__version__} as {type(model).__name__} on the meta device and imported from PyTorch")
+    return replace(graph, notes=(*graph.notes, note))
+
+
+def _meta_model(transformers: Any, torch: Any, config: dict[str, Any], where: Location) -> Any:
+    fields = {k: v for k, v in config.items() if k not in ("model_type", "auto_map")}
+    try:
+        hf_config = transformers.AutoConfig.for_model(config["model_type"], **fields)
+    except (ValueError, KeyError) as err:
+        raise SpecError(f"transformers {transformers.__version__} does not know it: {err}", where) from None
+    with torch.device("meta"):
+        for auto in (transformers.AutoModelForCausalLM, transformers.AutoModel):
+            try:
+                return auto.from_config(hf_config)
+            except ValueError:  # no such head for this family: try the bare model
+                continue
+    raise SpecError(f"transformers cannot build model_type '{config['model_type']}' from this config", where)
