@@ -31,10 +31,10 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
     YAML/JSON spec string, a compact-form string such as
     ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, a spec dict, model
     code (a ``.py`` file or Python text, Keras or PyTorch: read, never run), or a model: a
-    PyTorch ``nn.Module``, a Keras model, an ONNX model or file, or a checkpoint
-    (``.safetensors``, ``.pt``). ``input_shape`` is one example's shape, batch excluded (or
-    a list of them), for code or a PyTorch module that states none (without it: counts and
-    formulas, no shapes); ``integer_input`` says it holds token ids. For code, ``model``
+    PyTorch ``nn.Module``, a Keras model, an ONNX model or file, a checkpoint
+    (``.safetensors``, ``.pt``) or a GGUF file. ``input_shape`` is one example's shape,
+    batch excluded (or a list of them), for code or a PyTorch module that states none
+    (without it: counts and formulas, no shapes); ``integer_input`` says it holds token ids. For code, ``model``
     names the model to count (``"net"``, ``"ResNet(BasicBlock, [2, 2, 2, 2])"``; default:
     the last one built) and ``values`` gives names the code leaves unknown or should
     change (``{"num_classes": 10}``). ``data_format`` ("channels_last" or

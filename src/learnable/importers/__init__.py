@@ -28,6 +28,7 @@ _FILES = {
     ".safetensors": ("checkpoint", None),
     ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
     ".ckpt": ("checkpoint", "torch"),
+    ".gguf": ("gguf_file", "gguf"),
 }
 
 
