@@ -26,6 +26,7 @@ from ..errors import Location, SpecError
 VERSIONS = (2, 3)  # version 1 (u32 counts) was dropped by llama.cpp in 2023
 MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_NESTING = 4  # arrays of arrays: gguf-py writes none; a deeper one is not a real file
+MAX_TENSORS = 1_000_000  # as a spec's layers: a real model has a few thousand (one row per module)
 SMALL_ARRAY = 1024  # numeric arrays this short keep their values (per-layer head counts)
 DEFAULT_ALIGNMENT = 32
 # GGUF value types → struct codes; 8 is a string, 9 an array.
@@ -130,6 +131,8 @@ def _read(buf: mmap.mmap, where: Location, sizes: dict[int, tuple[str, int, int]
     cursor = _Cursor(buf, order, where)
     cursor.pos = 8
     tensor_count = cursor.count("tensor", 8 + 4 + 4 + 8)  # name length, dims, type, offset
+    if tensor_count > MAX_TENSORS:
+        raise cursor.fail(f"declares {tensor_count:,} tensors; learnable reads at most {MAX_TENSORS:,}")
     kv_count = cursor.count("metadata", 8 + 4 + 1)  # key length, type, smallest value
     metadata = _metadata(cursor, kv_count)
     infos = [_tensor_info(cursor) for _ in range(tensor_count)]
@@ -144,23 +147,23 @@ def _metadata(cursor: _Cursor, count: int) -> dict[str, object]:
     for _ in range(count):
         key = cursor.string("a metadata key")
         if key in metadata:
-            raise cursor.fail(f"metadata key '{key}' appears twice")
-        metadata[key] = _value(cursor, cursor.take("I", f"the type of '{key}'"), key, 0)
+            raise cursor.fail(f"metadata key '{_short(key)}' appears twice")
+        metadata[key] = _value(cursor, cursor.take("I", f"the type of '{_short(key)}'"), key, 0)
     return metadata
 
 
 def _value(cursor: _Cursor, kind: int, key: str, depth: int) -> object:
     if kind in _SCALARS:
-        return cursor.take(_SCALARS[kind], f"the value of '{key}'")
+        return cursor.take(_SCALARS[kind], f"the value of '{_short(key)}'")
     if kind == STRING:
-        return cursor.string(f"the value of '{key}'")
+        return cursor.string(f"the value of '{_short(key)}'")
     if kind != ARRAY:
-        raise cursor.fail(f"metadata '{key}' has value type {kind}, which GGUF does not define")
+        raise cursor.fail(f"metadata '{_short(key)}' has value type {kind}, which GGUF does not define")
     if depth >= MAX_NESTING:
-        raise cursor.fail(f"metadata '{key}' nests arrays more than {MAX_NESTING} deep")
-    item = cursor.take("I", f"the item type of '{key}'")
+        raise cursor.fail(f"metadata '{_short(key)}' nests arrays more than {MAX_NESTING} deep")
+    item = cursor.take("I", f"the item type of '{_short(key)}'")
     least = struct.calcsize(_SCALARS[item]) if item in _SCALARS else 8 if item == STRING else 12
-    length = cursor.count(f"'{key}' item", least)
+    length = cursor.count(f"'{_short(key)}' item", least)
     if item in _SCALARS:  # skipped in one step; short ones kept (head counts per layer)
         values = None
         if length <= SMALL_ARRAY:
@@ -187,17 +190,19 @@ def _skip_strings(cursor: _Cursor, length: int, key: str) -> None:
         if pos <= end:
             cursor.pos = pos
             return
-    raise cursor.fail(f"ends inside the strings of '{key}': the file is truncated")
+    raise cursor.fail(f"ends inside the strings of '{_short(key)}': the file is truncated")
 
 
 def _tensor_info(cursor: _Cursor) -> TensorInfo:
     name = cursor.string("a tensor name")
-    n_dims = cursor.take("I", f"the dimension count of tensor '{name}'")
+    n_dims = cursor.take("I", f"the dimension count of tensor '{_short(name)}'")
     if n_dims > MAX_DIMS:
-        raise cursor.fail(f"tensor '{name}' has {n_dims:,} dimensions; ggml tensors have at most {MAX_DIMS}")
-    ne = tuple(cursor.take("Q", f"the sizes of tensor '{name}'") for _ in range(n_dims))
-    kind = cursor.take("I", f"the type of tensor '{name}'")
-    offset = cursor.take("Q", f"the offset of tensor '{name}'")
+        raise cursor.fail(f"tensor '{_short(name)}' has {n_dims:,} dimensions; ggml tensors have at most {MAX_DIMS}")
+    ne = tuple(cursor.take("Q", f"the sizes of tensor '{_short(name)}'") for _ in range(n_dims))
+    if any(dim >= 2**63 for dim in ne):  # ggml's ne are int64_t: this one is negative there
+        raise cursor.fail(f"tensor '{_short(name)}' has a size of 2^63 or more, which ggml cannot hold")
+    kind = cursor.take("I", f"the type of tensor '{_short(name)}'")
+    offset = cursor.take("Q", f"the offset of tensor '{_short(name)}'")
     return TensorInfo(name, ne, kind, offset)
 
 
@@ -215,26 +220,26 @@ def _sized(infos: list[TensorInfo], sizes: dict[int, tuple[str, int, int]], alig
     tensors, names = [], set()
     for info in infos:
         if info.name in names:
-            raise cursor.fail(f"tensor '{info.name}' appears twice")
+            raise cursor.fail(f"tensor '{_short(info.name)}' appears twice")
         names.add(info.name)
         if info.type not in sizes:
-            raise cursor.fail(f"tensor '{info.name}' has ggml type {info.type:,}, which the gguf package "
+            raise cursor.fail(f"tensor '{_short(info.name)}' has ggml type {info.type:,}, which the gguf package "
                               "installed does not know (a newer quantization? upgrade gguf)")
         type_name, block, type_size = sizes[info.type]
         row = info.ne[0] if info.ne else 1
         if row % block:
-            raise cursor.fail(f"tensor '{info.name}' has rows of {row:,} weights, not a multiple of "
+            raise cursor.fail(f"tensor '{_short(info.name)}' has rows of {row:,} weights, not a multiple of "
                               f"{type_name}'s block of {block}")
         nbytes = _nbytes(info.ne, block, type_size, data_size)
         if info.offset % alignment or info.offset + nbytes > data_size:
-            raise cursor.fail(f"tensor '{info.name}' ({type_name} {'×'.join(map(str, info.ne))}) at data offset "
-                              f"{info.offset:,} does not fit the {data_size:,} bytes of data aligned to {alignment}"
-                              " (truncated?)")
+            shape = "×".join(map(str, info.ne))
+            raise cursor.fail(f"tensor '{_short(info.name)}' ({type_name} {shape}) at data offset {info.offset:,} "
+                              f"does not fit the {data_size:,} bytes of data aligned to {alignment} (truncated?)")
         tensors.append(TensorInfo(info.name, info.ne, info.type, info.offset, nbytes))
     spans = sorted((t.offset, t.offset + t.nbytes, t.name) for t in tensors if t.nbytes)
     for (_, end, first), (start, _, second) in pairwise(spans):
         if start < end:
-            raise cursor.fail(f"tensors '{first}' and '{second}' overlap in the data section")
+            raise cursor.fail(f"tensors '{_short(first)}' and '{_short(second)}' overlap in the data section")
     return tuple(tensors)
 
 
@@ -249,3 +254,8 @@ def _nbytes(ne: tuple[int, ...], block: int, type_size: int, limit: int) -> int:
         if nbytes > limit:
             return limit + 1
     return nbytes
+
+
+def _short(name: str) -> str:
+    """A name from the file as a message quotes it: a key may be megabytes long."""
+    return name if len(name) <= 100 else name[:100] + "…"

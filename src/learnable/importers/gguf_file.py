@@ -68,7 +68,7 @@ def _node(module: str, members: list[TensorInfo], block: str | None) -> Node:
     role = module.rpartition(".")[2]
     note = quantization(members)
     shapes = {t.name.rpartition(".")[2]: t.ne for t in members}
-    if role in _EMBEDDINGS and shapes.keys() == {"weight"} and len(shapes["weight"]) == 2:
+    if role in _EMBEDDINGS and shapes.keys() == {"weight"} and len(shapes["weight"]) == 2 and all(shapes["weight"]):
         width, rows = shapes["weight"]  # ggml order: ne[0] is the vector, as torch's (rows, width) reversed
         return make_node(lookup("Embedding", PYTORCH), module, (), (rows, width), input_shapes=((),),
                          block=block, note=note)
