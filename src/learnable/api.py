@@ -32,8 +32,8 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
     ``"Input(28, 28, 1) | Conv2D(32, 3) | Flatten() | Dense(10)"``, a spec dict, model
     code (a ``.py`` file or Python text, Keras or PyTorch: read, never run), or a model: a
     PyTorch ``nn.Module``, a Keras model, an ONNX model or file, a checkpoint
-    (``.safetensors``, ``.pt``), or a Hugging Face folder, its ``config.json`` or its
-    ``*.safetensors.index.json`` (``input_shape=[tokens]`` sets the sequence for MACs).
+    (``.safetensors``, ``.pt``), a GGUF file, or a Hugging Face folder, its ``config.json``
+    or its ``*.safetensors.index.json`` (``input_shape=[tokens]`` sets the sequence for MACs).
     ``input_shape`` is one example's shape, batch excluded (or
     a list of them), for code or a PyTorch module that states none (without it: counts and
     formulas, no shapes); ``integer_input`` says it holds token ids. For code, ``model``

@@ -28,6 +28,7 @@ _FILES = {
     ".safetensors": ("hf_folder", None),  # a lone file, or one shard of a Hugging Face folder
     ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
     ".ckpt": ("checkpoint", "torch"),
+    ".gguf": ("gguf_file", "gguf"),
 }
 # Hugging Face: a model folder, its config.json, its model.safetensors.index.json
 _HF_FOLDER = ("hf_folder", None)
