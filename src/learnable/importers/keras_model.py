@@ -6,8 +6,9 @@ that belong to the model) becomes one node, fed the shapes Keras recorded for th
 read from ``layer.get_config()`` under the rule's own (Keras) argument names; config keys a
 rule does not declare (name, dtype, initializers, ...) change no count and are dropped, and
 the few that differ are translated in ``_keras_layers`` (the table a saved ``.keras`` file is
-read by too). What has no rule (a user's own Layer subclass, even of a Keras class; a Keras layer learnable does not know; a subclassed Model
-inside the graph; a Lambda; a quantized layer) is counted from ``layer.weights`` with the
+read by too). What has no rule (a user's own Layer subclass, even of a Keras class; a Keras
+layer learnable does not know; a subclassed Model inside the graph; a Lambda; a quantized
+layer) is counted from ``layer.weights`` with the
 ``Tensors`` rule and Keras's output shape, and a ``keras.ops`` operation in a functional
 graph (``keras.ops.add(x, y)``) is a row with no weights.
 
