@@ -28,6 +28,8 @@ _FILES = {
     ".safetensors": ("checkpoint", None),
     ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
     ".ckpt": ("checkpoint", "torch"),
+    ".keras": ("keras_file", None),  # its config.json needs nothing; a Lambda's tensors need h5py
+    ".h5": ("keras_file", "h5"), ".hdf5": ("keras_file", "h5"),  # .weights.h5 too
 }
 
 
