@@ -59,7 +59,7 @@ def weights_index(file: Any, where: Location) -> tuple[Index, bool]:
     if "layers" in file and isinstance(file["layers"], _group_type()):
         walk.keras3(file["layers"], "")
         return walk.index, False
-    root = file["model_weights"] if "model_weights" in file else file
+    root = file.get("model_weights", file)
     if "layer_names" not in root.attrs:
         raise SpecError("holds no Keras weights (neither a layers/ group nor a layer_names attribute)", where)
     for name in _strings(root.attrs["layer_names"], where):

@@ -156,9 +156,10 @@ def _weights_graph(index: _keras_h5.Index, named: bool, name: str, convention: s
                                input_shapes=(), block=parent, type_name="weights", index=len(nodes) + 1))
     if not nodes:
         raise SpecError("holds no Keras layers' weights", Location(name))
+    untold = ("A Keras 3 weights file does not say which weights train: all are counted as trainable "
+              "(BatchNormalization's statistics included).")
     return Graph(tuple(nodes), name=name, convention=convention or KERAS, blocks=tuple(blocks.values()),
-                 notes=() if named else ("A Keras 3 weights file does not say which weights train: all are "
-                                         "counted as trainable (BatchNormalization's statistics included).",))
+                 notes=() if named else (untold,))
 
 
 def _block_of(prefix: str, blocks: dict[str, BlockInfo], last: str) -> str | None:
