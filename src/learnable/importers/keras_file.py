@@ -17,10 +17,12 @@ code runs.
 
 from __future__ import annotations
 
+import io
 import json
+import struct
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
@@ -102,11 +104,60 @@ def _zip_weights(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, where: 
 
     def tensors(layer: str) -> list[tuple[str, tuple[int, ...]]] | None:
         if not index:
-            with archive.open(info) as member, _keras_h5.open_h5(member, where) as file:
+            with _member(archive, info, where) as member, _keras_h5.open_h5(member, where) as file:
                 index["found"] = _keras_h5.weights_index(file, where)[0]
         return _with_inner(index["found"], layer)
 
     return tensors
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Location) -> Any:
+    """A member to hand h5py: a window on the zip's own bytes where it is stored
+    uncompressed, as Keras stores it (zipfile's reader re-reads from the start on every
+    backward seek, and h5py seeks back and forth)."""
+    if info.compress_type != zipfile.ZIP_STORED or not isinstance(archive.filename, str):
+        return archive.open(info)
+    file = open(archive.filename, "rb")  # noqa: SIM115 (the window closes it)
+    file.seek(info.header_offset)
+    head = file.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        file.close()
+        raise SpecError(f"has a zip entry for {info.filename} that points at no member", where)
+    name_length, extra_length = struct.unpack("<HH", head[26:30])
+    return _Window(file, info.header_offset + 30 + name_length + extra_length, info.compress_size)
+
+
+class _Window(io.RawIOBase):
+    """Bytes ``start`` to ``start + size`` of an open file, read-only, as a file of their own."""
+
+    def __init__(self, file: BinaryIO, start: int, size: int):
+        self.file, self.start, self.size, self.position = file, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        count = max(0, min(len(buffer), self.size - self.position))
+        self.file.seek(self.start + self.position)
+        data = self.file.read(count)
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
 
 
 def _with_inner(index: _keras_h5.Index, layer: str) -> list[tuple[str, tuple[int, ...]]] | None:
