@@ -15,6 +15,10 @@ the same rules as the model itself.
 - A nested Sequential or Functional model becomes a block whose layers are ``outer/inner``.
 - ``trainable: false`` on a layer, or a model around it, makes its weights non-trainable.
 
+A ``keras.ops`` call in a functional graph (``module`` ``keras.src.ops...``) is a row with
+no weights; Keras 3's legacy ``.h5`` saves it with no module, under its op's class name, so
+``keras.ops.add`` there reads as the ``Add`` layer (no weights either way).
+
 What a config cannot tell (a Lambda's code, a custom object, a quantized layer, a layer
 learnable has no rule for) is counted from the weights file's tensors when the caller gives
 them (``weights``), and the row says so; otherwise it is refused, naming the layer.
@@ -214,7 +218,7 @@ class _Reader:
         if place["shares"] is not None:
             rows = []  # counted at its first call
         return make_node(lookup("Tensors"), name, tuple(inputs), kwargs={
-            "tensors": rows, "output_shape": output or (), "note": note}, type_name=kind, **place)
+            "tensors": rows, "output_shape": output or (), "note": note}, type_name=kind.rpartition(">")[2], **place)
 
     def _nested(self, layer: Mapping, prefix: str, block: str | None, inputs: list[str], trainable: bool,
                 depth: int) -> list[str]:
@@ -248,6 +252,8 @@ def _custom(layer: Mapping) -> bool:
     name, or the class's own); a registered custom object as 'package>Class'. Keras 2 saved no
     module: a name learnable has no rule for is then the user's."""
     module, registered = layer.get("module"), layer.get("registered_name")
+    if ">" in layer["class_name"]:  # Keras 3's legacy .h5 names a registered class 'package>Class'
+        return True
     if module is None and registered is None:
         return False
     return not (isinstance(module, str) and module.split(".")[0] == "keras"
@@ -265,7 +271,8 @@ def _unreadable(layer: Mapping) -> str:
     if kind in FROM_TENSORS:
         return "Python code (a Lambda), which is never run"
     if _custom(layer):
-        return f"a custom object ({layer.get('registered_name') or layer.get('module') or kind}), not Keras's own"
+        registered = layer.get("registered_name") or (kind if ">" in kind else layer.get("module") or kind)
+        return f"a custom object ({registered}), not Keras's own"
     if _quantized(layer["config"]):
         return "quantized"
     return "a layer learnable has no rule for"
