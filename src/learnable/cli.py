@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("source", metavar="SOURCE",
                        help="a spec file (.yaml/.yml/.json), a compact-form file or string, model code (a .py file "
                             "or pasted Python: read, never run), - for stdin, zoo:NAME, a model file (.onnx, "
-                            ".safetensors, .pt, .gguf), or FILE.py:NAME for a model defined in your own Python file "
+                            ".safetensors, .pt, .gguf, .keras, .h5), or FILE.py:NAME for a model defined in your own Python file "
                             "(which is run)")
     _add_code_options(count)
     count.add_argument("--explain", action="store_true",

@@ -29,6 +29,8 @@ _FILES = {
     ".pt": ("checkpoint", "torch"), ".pth": ("checkpoint", "torch"), ".bin": ("checkpoint", "torch"),
     ".ckpt": ("checkpoint", "torch"),
     ".gguf": ("gguf_file", "gguf"),
+    ".keras": ("keras_file", None),  # its config.json needs nothing; a Lambda's tensors need h5py
+    ".h5": ("keras_file", "h5"), ".hdf5": ("keras_file", "h5"),  # .weights.h5 too
 }
 # Hugging Face: a model folder, its config.json, its model.safetensors.index.json
 _HF_FOLDER = ("hf_folder", None)

@@ -5,9 +5,10 @@ that belong to the model) becomes one node, fed the shapes Keras recorded for th
 (batch dropped). A layer's rule is looked up by its Keras class name, and its arguments are
 read from ``layer.get_config()`` under the rule's own (Keras) argument names; config keys a
 rule does not declare (name, dtype, initializers, ...) change no count and are dropped, and
-the few that differ are translated in ``_READ``. What has no rule (a user's own Layer
-subclass, even of a Keras class; a Keras layer learnable does not know; a subclassed Model
-inside the graph; a Lambda; a quantized layer) is counted from ``layer.weights`` with the
+the few that differ are translated in ``_keras_layers`` (the table a saved ``.keras`` file is
+read by too). What has no rule (a user's own Layer subclass, even of a Keras class; a Keras
+layer learnable does not know; a subclassed Model inside the graph; a Lambda; a quantized
+layer) is counted from ``layer.weights`` with the
 ``Tensors`` rule and Keras's output shape, and a ``keras.ops`` operation in a functional
 graph (``keras.ops.add(x, y)``) is a row with no weights.
 
@@ -25,7 +26,7 @@ graph (``keras.ops.add(x, y)``) is a row with no weights.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -34,24 +35,10 @@ from .._text import shape_text
 from ..errors import ArgumentError, LearnableError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..rules import KERAS, Context, Rule, lookup
-from ..rules._args import COMMON_IGNORED, LayerCall, shape
+from ..rules._args import shape
+from ._keras_layers import FROM_TENSORS, QUIET, arguments, rule_for
 
 Shape = tuple[int | None, ...]
-
-# Keras layers whose spec rule cannot serve here: counted from their tensors, shaped by Keras.
-_FROM_TENSORS = {
-    "Lambda": "Python code (a Lambda): counted from its own tensors; its output shape is Keras's",
-}
-# Config keys that say nothing about a layer's counts, left out of the messages.
-_QUIET = COMMON_IGNORED | {"name", "trainable", "dtype"}
-# (Keras class, rule argument) → how to read it where get_config() and the rule's signature differ.
-_READ: dict[tuple[str, str], Callable[[Any, dict], Any]] = {
-    ("InputLayer", "shape"): lambda layer, config: tuple(config["batch_shape"])[1:],  # batch dropped
-    ("Bidirectional", "layer"): lambda layer, config: _layer_call(layer.forward_layer),  # a config dict there
-    ("Bidirectional", "backward_layer"): lambda layer, config: _layer_call(layer.backward_layer),
-    ("TimeDistributed", "layer"): lambda layer, config: _layer_call(layer.layer),
-}
-
 
 def to_graph(model: Any, *, input_shape: Sequence[int | None] | None = None, convention: str | None = None) -> Graph:
     """The Graph of a Keras Sequential or functional model (models nested in it included).
@@ -217,43 +204,15 @@ def _rule_for(layer: Any) -> Rule | None:
     """The Keras-form rule of one of Keras's own layers, or None (a user's class, an op, a
     quantized layer: the rules count float weights)."""
     cls = type(layer)
-    if (not isinstance(layer, keras.Layer) or not cls.__module__.startswith("keras.") or cls.__name__ in _FROM_TENSORS
+    if (not isinstance(layer, keras.Layer) or not cls.__module__.startswith("keras.")
             or getattr(layer, "quantization_mode", None)):
         return None
-    try:
-        rule = lookup(cls.__name__, KERAS)
-    except LearnableError:
-        return None
-    return rule if rule.framework == KERAS and cls.__name__ in (rule.name, *rule.aliases) else None
+    return rule_for(cls.__name__)
 
 
 def _arguments(rule: Rule, layer: Any) -> dict[str, Any]:
-    """The rule's arguments from the layer's config, under the rule's names."""
-    config = layer.get_config()
-    kind = type(layer).__name__
-    kwargs = {}
-    for arg in rule.args:
-        if (kind, arg.name) in _READ:
-            kwargs[arg.name] = _READ[kind, arg.name](layer, config)
-        elif arg.name in config:
-            kwargs[arg.name] = _plain(config[arg.name])
-    return kwargs
-
-
-def _plain(value: Any) -> Any:
-    """A user's own activation function, serialized in the config as a dict, by its name."""
-    if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
-        return value["config"]
-    return value
-
-
-def _layer_call(layer: Any) -> LayerCall:
-    """A wrapped layer (Bidirectional's) as the rules take one."""
-    rule = _rule_for(layer)
-    if rule is None:
-        raise AssertionError(f"Keras {type(layer).__name__} '{layer.name}' is wrapped, but learnable has no rule for it")
-    kwargs = {**_arguments(rule, layer), "trainable": bool(layer.trainable)}
-    return LayerCall(type(layer).__name__, (), tuple(kwargs.items()))
+    """The rule's arguments from the layer's config (the table a saved file is read by too)."""
+    return arguments(rule, type(layer).__name__, layer.get_config())
 
 
 def _ruled_node(rule: Rule, layer: Any, where: dict) -> Node:
@@ -274,7 +233,7 @@ def _tensors_node(layer: Any, output: Shape, where: dict) -> Node:
     tensors = [(w.path.removeprefix(layer.path + "/"), tuple(w.shape), id(w) in trainable, False)
                for w in layer.weights]
     mode = getattr(layer, "quantization_mode", None)
-    note = f"quantized ({mode}): counted from its own tensors" if mode else _FROM_TENSORS.get(type(layer).__name__, "")
+    note = f"quantized ({mode}): counted from its own tensors" if mode else FROM_TENSORS.get(type(layer).__name__, "")
     return make_node(lookup("Tensors"), kwargs={"tensors": tensors, "output_shape": output, "note": note},
                      type_name=type(layer).__name__, **where)
 
@@ -306,4 +265,4 @@ def _check(node: Node, layer: Any, output: Shape, data_format: str) -> None:
 
 
 def _config(layer: Any) -> dict[str, Any]:
-    return {k: v for k, v in layer.get_config().items() if k not in _QUIET}
+    return {k: v for k, v in layer.get_config().items() if k not in QUIET}

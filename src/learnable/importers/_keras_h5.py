@@ -1,0 +1,137 @@
+"""Keras's HDF5 files through h5py, headers only: names, shapes and attributes; no tensor's
+data is ever read.
+
+- Keras 3 weights (``model.weights.h5`` inside a ``.keras`` file, ``.weights.h5``): a group
+  per layer under ``layers/``, its tensors in ``vars/0``, ``vars/1``, ..., the layer's own
+  name in the ``vars`` group's ``name`` attribute; a nested model's layers under its own
+  ``layers/``. The group's name is Keras's attribute name, not the layer's.
+- Keras 2 and legacy weights (``model.h5``, old ``.weights.h5``): a group per layer named in
+  the ``layer_names`` attribute (of the root, or of ``model_weights`` in a full-model
+  file), its tensors listed in the group's ``weight_names`` attribute.
+- A full-model ``.h5`` also holds the model's config, as JSON, in the root's
+  ``model_config`` attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Location, SpecError
+from . import require
+
+MAX_OBJECTS = 1_000_000  # groups and datasets walked: far past any real model
+MAX_CONFIG = 64 * 1024 * 1024
+
+# a layer's path (outer/inner) → (tensor name, shape) of the tensors it holds itself
+Index = dict[str, list[tuple[str, tuple[int, ...]]]]
+
+
+def h5py_module() -> Any:
+    return require("h5py", "h5")
+
+
+def open_h5(source: Any, where: Location) -> Any:
+    h5py = h5py_module()
+    try:
+        return h5py.File(source, "r")
+    except (OSError, ValueError) as err:
+        raise SpecError(f"is not an HDF5 file h5py can open ({str(err).splitlines()[0][:120]})", where) from None
+
+
+def model_config(file: Any, where: Location) -> str | None:
+    """The full-model file's config JSON, or None in a weights file (its size checked first)."""
+    if "model_config" not in file.attrs:
+        return None
+    size = file.attrs.get_id("model_config").get_storage_size()
+    if size > MAX_CONFIG:
+        raise SpecError(f"holds a {size:,}-byte model_config; more than {MAX_CONFIG:,} is not a real model", where)
+    value = file.attrs["model_config"]
+    value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if not isinstance(value, str):
+        raise SpecError("has a model_config attribute that is not text", where)
+    return value
+
+
+def weights_index(file: Any, where: Location) -> tuple[Index, bool]:
+    """Each layer's own tensors, keyed by its path; and whether the tensors carry their
+    names (Keras 2's do, ``kernel``, ``moving_mean``; Keras 3's are numbered)."""
+    walk = _Walk(where)
+    if "layers" in file and isinstance(file["layers"], _group_type()):
+        walk.keras3(file["layers"], "")
+        return walk.index, False
+    root = file.get("model_weights", file)
+    if "layer_names" not in root.attrs:
+        raise SpecError("holds no Keras weights (neither a layers/ group nor a layer_names attribute)", where)
+    for name in _strings(root.attrs["layer_names"], where):
+        walk.legacy(root, name)
+    return walk.index, True
+
+
+class _Walk:
+    def __init__(self, where: Location):
+        self.where, self.seen, self.index = where, 0, {}
+
+    def _visit(self) -> None:
+        self.seen += 1
+        if self.seen > MAX_OBJECTS:
+            raise SpecError(f"holds more than {MAX_OBJECTS:,} groups and tensors", self.where)
+
+    def keras3(self, layers: Any, prefix: str) -> None:
+        for key in layers:
+            self._visit()
+            group = layers[key]
+            if not isinstance(group, _group_type()):
+                continue
+            name = _layer_name(group, key)
+            path = prefix + name
+            self.index[path] = self._tensors(group, "")
+            if "layers" in group and isinstance(group["layers"], _group_type()):
+                self.keras3(group["layers"], path + "/")
+
+    def _tensors(self, group: Any, prefix: str) -> list[tuple[str, tuple[int, ...]]]:
+        """Every tensor under a layer's group (a custom layer's sub-layers included), but
+        not a nested model's layers: they are layers of their own."""
+        found = []
+        for key in group:
+            self._visit()
+            item = group[key]
+            if isinstance(item, _group_type()):
+                if not (prefix == "" and key == "layers"):
+                    found += self._tensors(item, f"{prefix}{key}/")
+            else:
+                found.append((prefix + key, tuple(int(d) for d in item.shape or ())))
+        return found
+
+    def legacy(self, root: Any, name: str) -> None:
+        self._visit()
+        if name not in root:
+            raise SpecError(f"lists layer '{name}' in layer_names but has no group for it", self.where)
+        group = root[name]
+        tensors = []
+        for weight in _strings(group.attrs.get("weight_names", []), self.where):
+            self._visit()
+            if weight not in group:
+                raise SpecError(f"layer '{name}' lists weight '{weight}' but does not hold it", self.where)
+            tensors.append((weight, tuple(int(d) for d in group[weight].shape or ())))
+        self.index[name] = tensors
+
+
+def _layer_name(group: Any, key: str) -> str:
+    """The layer's own name (the ``vars`` group's attribute); the group's key otherwise."""
+    if "vars" in group:
+        name = group["vars"].attrs.get("name")
+        name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+        if isinstance(name, str) and name:
+            return name
+    return key
+
+
+def _strings(values: Any, where: Location) -> list[str]:
+    try:
+        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in list(values)]
+    except TypeError:
+        raise SpecError("has a layer_names or weight_names attribute that is not a list of names", where) from None
+
+
+def _group_type() -> type:
+    return h5py_module().Group
