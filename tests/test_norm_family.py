@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import assert_formulas_hold, evaluate_formula
+from conftest import assert_formulas_hold, evaluate_formula, run_cli
 
 import learnable
 
@@ -163,6 +163,22 @@ def test_local_response_norm_macs_are_the_window_sum_of_squares_and_the_scale():
     # TensorFlow's depth_radius r is a window of 2r + 1 channels
     assert row("Input(27, 27, 256) | LocalResponseNormalization(depth_radius=2)").macs == 27 * 27 * 256 * (2 * 2 + 1 + 1)
     assert row("Input(None, 8) | nn.LocalResponseNorm(3)").macs is None  # unknown, not zero
+    # depth_radius 0 is a window of the channel itself (TensorFlow allows it): 1 square, then 1 multiply
+    assert row("Input(55, 55, 96) | LocalResponseNormalization(depth_radius=0)").macs == 55 * 55 * 96 * (1 + 1)
+
+
+@pytest.mark.parametrize("layer, problem", [
+    # a negative radius once gave a window of 2·(−3) + 1 = −5 channels and negative MACs
+    ("LocalResponseNormalization(depth_radius=-3)", "argument 'depth_radius' must be an integer ≥ 0, got -3"),
+    ("LocalResponseNormalization(-1)", "argument 'depth_radius' must be an integer ≥ 0, got -1"),
+    ("nn.LocalResponseNorm(0)", "argument 'size' must be a positive integer, got 0"),
+    ("nn.LocalResponseNorm(-2)", "argument 'size' must be a positive integer, got -2"),
+])
+def test_a_local_response_window_of_no_channels_is_refused_in_one_line(layer, problem):
+    result = run_cli("count", f"Input(55, 55, 96) | {layer}", "--macs")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "(layer 2, line 1, column 21)" in result.stderr  # where the layer begins
+    assert layer.split("(")[0].removeprefix("nn.") in result.stderr and problem in result.stderr
 
 
 BAD = [

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from fractions import Fraction
+from typing import Any, Self
 
 from ..errors import ArgumentError, RuleError
 
@@ -40,6 +41,25 @@ class Opaque:
 
     def __repr__(self) -> str:
         return self.source
+
+
+class Quotient(float):
+    """A fraction the spec's arithmetic reached exactly (``7 / 2``, ``2 ** -1``): a rate takes it
+    (``Dropout(1 / 2)``), a size refuses it. Its text shows the arithmetic (``d / heads =
+    768 / 7 = 109.714``); ``why`` is what a size adds to it (``not a whole number``)."""
+
+    def __new__(cls, exact: Fraction, text: str, why: str = "not a whole number") -> Self:
+        quotient = super().__new__(cls, float(exact))
+        quotient.exact, quotient.text, quotient.why = exact, text, why
+        return quotient
+
+    def __reduce__(self):  # float's own would call __new__ with the float alone
+        return Quotient, (self.exact, self.text, self.why)
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +178,8 @@ def integer(value: Any, minimum: int | None = None) -> int:
 def _index(value: Any) -> int:
     """An integer of another type (NumPy's, as ``np.arange`` gives a sweep) as a Python int."""
     index = getattr(type(value), "__index__", None)
+    if isinstance(value, Quotient):  # 7 / 2: the arithmetic, then why it is no size
+        raise ArgumentError(None, f"must be an integer, got {value}, {value.why}")
     if index is None or "bool" in type(value).__name__:  # NumPy's bool_ has one too
         raise ArgumentError(None, f"must be an integer, got {_show(value)}")
     try:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, num, total
-from ._args import Arg, anything, boolean, integer, number, optional, positive
+from ._args import Arg, anything, boolean, integer, non_negative, number, optional, positive
 from ._base import (
     CHANNELS_LAST,
     KERAS,
@@ -327,9 +327,9 @@ register(Rule(
 ))
 register(Rule(
     name="LocalResponseNormalization", family="norm", field=POINTWISE, infer=_keras_lrn,
-    args=(Arg("depth_radius", integer, 5), Arg("bias", number, 1.0), Arg("alpha", number, 1.0),
+    args=(Arg("depth_radius", non_negative, 5), Arg("bias", number, 1.0), Arg("alpha", number, 1.0),
           Arg("beta", number, 0.5)),
     doc="TensorFlow's tf.nn.local_response_normalization (Keras 3 has no such layer; Keras code wraps the TF "
-        "op in a Lambda): no parameters; the window is 2·depth_radius + 1 channels, on the last axis. MACs: "
+        "op in a Lambda): no parameters; the window is 2·depth_radius + 1 channels (depth_radius ≥ 0, as TensorFlow checks), on the last axis. MACs: "
         "window + 1 per value, as PyTorch's LocalResponseNorm.",
 ))

@@ -1,20 +1,25 @@
 """Argument values of the compact form, read from the syntax tree without running code.
 
-Literals (numbers, strings, tuples, lists, dicts, True/False/None) and integer arithmetic such as
-``64 * 7 * 7``, ``d // heads``, ``2 ** 10`` and ``d / heads`` are computed (a ``/`` whose result is
-not a whole number is a fraction, which a rate takes and a size refuses, showing the arithmetic); anything else (``tf.nn.relu``, ``HeNormal()``) is kept as
-opaque text, acceptable only where it cannot change a count (an activation).
+Literals (numbers, strings, tuples, lists, dicts, True/False/None) and exact arithmetic on
+integers such as ``64 * 7 * 7``, ``d // heads``, ``2 ** 10``, ``d / heads`` and ``n / 8 * 16``
+are computed with fractions.Fraction, so a fraction on the way costs nothing; a result that is
+not a whole number (``7 / 2``, ``2 ** -1``) is a Quotient, which a rate takes and a size refuses,
+showing the arithmetic. Anything else (``tf.nn.relu``, ``HeNormal()``) is kept as opaque text,
+acceptable only where it cannot change a count (an activation).
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import operator
 import warnings
 from collections.abc import Mapping
-from typing import Any, Self
+from fractions import Fraction
+from typing import Any
 
 from ..errors import Location, SpecError
-from ..rules._args import LayerCall, Opaque
+from ..rules._args import LayerCall, Opaque, Quotient
 
 
 def quiet_parse(text: str, mode: str) -> ast.AST:
@@ -42,6 +47,8 @@ def literal(node: ast.expr, where: Location, names: Mapping[str, Any] | None = N
         return {k.value: literal(v, where, names) for k, v in zip(node.keys, node.values)}  # Rearrange's sizes
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = literal(node.operand, where, names)
+        if isinstance(operand, Quotient):  # -(1 / 2) stays exact
+            return _value(operand.exact if isinstance(node.op, ast.UAdd) else -operand.exact, node, where, names)
         if _is_number(operand):
             return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
@@ -70,56 +77,71 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class Quotient(float):
-    """A ``/`` whose result is no whole number: a fraction where one is wanted (``Dropout(1 / 2)``);
-    where a size is wanted the argument refuses it, and its text shows the arithmetic
-    (``got d / heads = 768 / 7 = 109.714, not a whole number``)."""
-
-    def __new__(cls, left: int, right: int, text: str) -> Self:
-        quotient = super().__new__(cls, left / right)
-        values = "" if text == f"{left} / {right}" else f" = {left} / {right}"
-        quotient.text = f"{text}{values} = {left / right:g}, not a whole number (// rounds down)"
-        return quotient
-
-    def __str__(self) -> str:
-        return self.text
-
-    __repr__ = __str__
-
-
-def _divide(left: int, right: int, text: str) -> int | Quotient:
-    """``/`` on sizes: d / heads is a size when heads divides d."""
-    return Quotient(left, right, text) if left % right else left // right
-
-
-def _power(left: int, right: int, text: str, where: Location) -> int:
-    if right < 0:
-        raise SpecError(f"{text!r} has a negative exponent, so it is not a whole number", where)
-    if abs(left) > 1 and right * (abs(left).bit_length() - 1) > _MAX_INT.bit_length():  # before computing it
-        raise SpecError(f"{text!r} is too large", where)
-    return left**right
+def _exact(value: Any) -> int | Fraction | None:
+    """An operand of exact arithmetic: an integer, or a fraction an earlier ``/`` or ``**`` gave."""
+    if isinstance(value, Quotient):
+        return value.exact
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div, ast.Pow)
+_APPLY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+          ast.FloorDiv: operator.floordiv, ast.Div: operator.truediv}
 
 
 def _arithmetic(node: ast.BinOp, where: Location, names: Mapping[str, Any] | None) -> Any:
-    left, right = literal(node.left, where, names), literal(node.right, where, names)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
+    """Exact rational arithmetic: ``n / 8 * 16`` is 8 for n = 4, whatever the fraction on the way."""
+    a, b = _exact(literal(node.left, where, names)), _exact(literal(node.right, where, names))
+    if a is None or b is None:
         return Opaque(ast.unparse(node))
-    text = ast.unparse(node)
-    if isinstance(node.op, (ast.FloorDiv, ast.Div)) and right == 0:
-        raise SpecError(f"division by zero in {text!r}", where)
-    if isinstance(node.op, ast.Div):
-        return _divide(left, right, text)
-    elif isinstance(node.op, ast.Pow):
-        result = _power(left, right, text, where)
+    if isinstance(node.op, (ast.FloorDiv, ast.Div)) and b == 0:
+        raise SpecError(f"division by zero in {ast.unparse(node)!r}", where)
+    if isinstance(node.op, ast.Pow):
+        result = _power(a, b, node, where)
     else:
-        result = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-                  ast.FloorDiv: int.__floordiv__}[type(node.op)](left, right)
-    if abs(result) > _MAX_INT:
-        raise SpecError(f"{text!r} is too large", where)
-    return result
+        result = _APPLY[type(node.op)](Fraction(a) if isinstance(node.op, ast.Div) else a, b)
+    return _value(result, node, where, names)
+
+
+def _power(a: int | Fraction, b: int | Fraction, node: ast.expr, where: Location) -> int | Fraction:
+    text = ast.unparse(node)
+    if b.denominator != 1:
+        raise SpecError(f"{text!r} has an exponent that is not a whole number", where)
+    if a == 0 and b < 0:
+        raise SpecError(f"division by zero in {text!r}", where)
+    bits = max(abs(a.numerator).bit_length(), a.denominator.bit_length()) - 1
+    if bits and abs(b) * bits > _MAX_INT.bit_length():  # before computing it
+        grows = (abs(a) > 1) == (b > 0)  # 2 ** 200 grows; 2 ** -200 and (1 / 3) ** 100 shrink
+        raise SpecError(f"{text!r} is {'too large' if grows else 'too fine a fraction'}", where)
+    return Fraction(a) ** int(b) if b < 0 else a ** int(b)  # 2 ** -1 is the fraction 1/2
+
+
+def _value(result: int | Fraction, node: ast.expr, where: Location, names: Mapping[str, Any] | None) -> Any:
+    """A whole result as an int; any other as a Quotient showing the arithmetic."""
+    if abs(result.numerator) > _MAX_INT:
+        raise SpecError(f"{ast.unparse(node)!r} is too large", where)
+    if result.denominator > _MAX_INT:
+        raise SpecError(f"{ast.unparse(node)!r} is too fine a fraction", where)
+    if result.denominator == 1:
+        return int(result)
+    text, values = ast.unparse(node), ast.unparse(_ValuesOf(names or {}).visit(copy.deepcopy(node)))
+    shown = text if values == text else f"{text} = {values}"
+    divides = any(isinstance(n, ast.Div) for n in ast.walk(node))
+    why = "not a whole number" + (" (// rounds down)" if divides else "")
+    return Quotient(result, f"{shown} = {float(result):g}", why)
+
+
+class _ValuesOf(ast.NodeTransformer):
+    """``d / heads`` as ``768 / 7``: the parameters' values, to show the arithmetic."""
+
+    def __init__(self, names: Mapping[str, Any]):
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        value = self.names.get(node.id)
+        if isinstance(value, Quotient):  # a fraction a parameter holds, by its value
+            return ast.Constant(float(value))
+        return ast.Constant(value) if _is_number(value) else node
 
 
 def evaluate(text: str, where: Location, names: Mapping[str, Any]) -> Any:
