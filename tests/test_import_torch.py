@@ -199,7 +199,8 @@ def test_tied_weight_with_an_untied_bias_counts_the_bias_alone():
     assert_matches_torch(report, model, torch.zeros(2, 12, dtype=torch.long))
     head = rows(report)["head"]
     assert ([w.name for w in head.weights], head.params) == (["bias"], 1000)
-    assert "'weight' is 'embed.weight'" in head.note
+    assert "its weight (1000, 64) is 'embed''s weight (1000, 64)" in head.note
+    assert (head.type, head.macs) == ("Linear", 12 * 1000 * 64)  # still the Linear rule: its MACs are known
 
 
 class Encoder(nn.Module):
@@ -373,18 +374,37 @@ class SwishLinear(nn.Linear):  # runs Linear's forward: the Linear rule, under i
     pass
 
 
-class ScaledLinear(nn.Linear):  # its own forward may compute anything: counted from its tensors
+class ScaledLinear(nn.Linear):  # its own forward on Linear's tensors (as FalconLinear): the Linear rule, said
     def forward(self, x):
         return 2 * F.linear(x, self.weight, self.bias)
 
 
+class HalfLinear(nn.Linear):  # its own forward changes the shape: the rule cannot stand for it
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)[..., : self.out_features // 2]
+
+
+class ShiftedLinear(nn.Linear):  # a tensor of its own beside Linear's: counted from its tensors
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.shift = nn.Parameter(torch.zeros(self.out_features))
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias) + self.shift
+
+
 def test_subclasses_of_torch_modules():
-    model = nn.Sequential(SwishLinear(4, 5), ScaledLinear(5, 6))
+    model = nn.Sequential(SwishLinear(4, 5), ScaledLinear(5, 6), HalfLinear(6, 8), ShiftedLinear(4, 3))
     report = learnable.count(model, input_shape=(4,))
-    assert_matches_torch(report, model, torch.zeros(2, 4))
-    first, second = report.layers
-    assert (first.type, first.formula) == ("SwishLinear", "5×4 + 5 = 25")
-    assert (second.type, second.params) == ("ScaledLinear", 36) and "no rule" in second.note
+    assert report.total_params == sum(p.numel() for p in model.parameters()) == 25 + 36 + 56 + 18
+    first, second, third, fourth = report.layers
+    assert (first.type, first.formula, first.note) == ("SwishLinear", "5×4 + 5 = 25", "")
+    assert (second.type, second.formula, second.macs) == ("ScaledLinear", "6×5 + 6 = 36", 6 * 5)
+    assert "its own forward, on nn.Linear's tensors: counted by the Linear rule" in second.note
+    assert (third.type, third.params, third.macs) == ("HalfLinear", 8 * 6 + 8, None)
+    assert "its forward gave (4,) on input (6,), the Linear rule (8,): counted from its own tensors" in third.note
+    assert (fourth.type, fourth.params, fourth.macs) == ("ShiftedLinear", 3 * 4 + 3 + 3, None)
+    assert "its tensors are not those the Linear rule lists" in fourth.note
 
 
 def test_every_rule_mapped_module_row_matches_a_real_forward():

@@ -3,15 +3,22 @@
 - **The table.** A ``torch.nn`` class with a PyTorch-form rule (``nn.Conv2d`` → ``Conv2d``)
   gives its rule the module's attributes of the rule's argument names; ``bias`` is whether
   the bias tensor exists; the few others are in ``_SPECIAL``. Leaf modules map one to one;
-  MultiheadAttention and the Transformer modules are taken whole. A rule stands for a
-  module only if it lists exactly the module's tensors; anything else (a user's own module,
-  torch's without a rule, a container's own ``nn.Parameter``) is counted from its tensors
-  by the ``Tensors`` rule, and its row says so.
+  MultiheadAttention and the Transformer modules are taken whole. Hugging Face's own
+  classes (``*RMSNorm``, GPT-2's ``Conv1D``, rotary embeddings, the MoE experts and
+  routers, its activations) are matched by name and tensors in ``_torch_hf.py``. A
+  subclass with its own forward (``FalconLinear(nn.Linear)``) takes its base's rule when
+  it holds the base's tensors, and its row says whose forward the MACs are. A rule stands
+  for a module only if it lists exactly the module's tensors; anything else (a user's own
+  module, torch's without a rule, a container's own ``nn.Parameter``) is counted from its
+  tensors by the ``Tensors`` rule, and its row says so.
 - **Shapes** come from a trace on the ``meta`` device (``torch.func.functional_call`` with a
   meta stand-in for every tensor, hooks recording each call's shapes): the user's module is
   not moved, and no memory is taken for weights. A module called twice is a second row
   sharing the first's weights; one never called is listed without a shape. Each rule's
-  output shape is checked against torch's: a difference is a bug in the rule.
+  output shape is checked against torch's: for torch.nn's own classes a difference is a
+  bug in the rule; for one matched by name or by its base class, the row falls back to
+  its tensors and says so. MoE experts and routers take the tokens flattened, (tokens,
+  hidden): with the trace's batch of one, their 2-D shapes are kept whole.
 - **Counted as torch counts:** a tensor held by two modules (tied weights) once, where first
   seen; ``requires_grad=False`` non-trainable; buffers apart.
 """
@@ -31,14 +38,16 @@ from torch import nn
 from .._text import shape_text
 from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
-from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, lookup
+from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, Weight, lookup
 from ..rules._args import COMMON_IGNORED, LayerCall
 from ..rules._inputs import WHOLE, implied_inputs as _synthetic
+from ._torch_hf import transformers_rule
 from ._torch_trace import Call, trace
 
 _CHECK = Context(CHANNELS_FIRST, PYTORCH)  # rules are checked against torch's own tensors
-_WHOLE = WHOLE
-_SEQUENCES = _WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
+_WHOLE = WHOLE | {"Experts"}  # Experts holds its activation as a child
+_SEQUENCES = WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
+_TOKENS = {"Experts", "Router"}  # given (tokens, hidden), the batch already folded in
 _TENSORS = lookup("Tensors")
 _OWN = "tensors the module holds itself, beside its submodules: counted from its own tensors"
 Tensor = tuple[str, torch.Tensor, bool]  # (name, tensor, buffer)
@@ -71,12 +80,14 @@ _SPECIAL: dict[str, Callable[[nn.Module], dict[str, Any]]] = {
 class _Mapping:
     rule: Rule
     kwargs: dict[str, Any]
+    # "" for torch.nn's own forward; else whose forward the rule stands for (said on the row),
+    # and a shape the rule gets wrong falls back to the tensors instead of failing
+    note: str = ""
 
 
 @lru_cache(maxsize=1024)  # per class, not per module: a miss ("nn._ConvNd") spells out suggestions
-def _rule_of(cls: type) -> Rule | None:
-    """The rule of the first torch.nn class in ``cls``'s ancestry that has one, if ``cls``
-    runs that class's forward (a subclass with its own forward may compute anything)."""
+def _rule_of(cls: type) -> tuple[Rule, type] | None:
+    """The rule of the first torch.nn class in ``cls``'s ancestry that has one, and that class."""
     for base in cls.__mro__:
         if base is nn.Module or not base.__module__.startswith("torch.nn."):
             continue
@@ -85,14 +96,29 @@ def _rule_of(cls: type) -> Rule | None:
         except RuleError:
             continue
         if rule is not _TENSORS and base.__name__ in (rule.name, *rule.aliases):
-            return rule if cls.forward is base.forward else None
+            return rule, base
     return None
 
 
 def _mapping(module: nn.Module) -> _Mapping | None:
-    rule = _rule_of(type(module))
-    if rule is None:
+    """torch.nn's rule where the module runs torch.nn's forward; else transformers' table;
+    else its torch.nn base's rule (a subclass with its own forward: FalconLinear), which
+    stands only if the module holds exactly the base's tensors (``_misfit``)."""
+    cls, found = type(module), _rule_of(type(module))
+    if found is None or cls.forward is not found[1].forward:
+        if (hf := transformers_rule(module)) is not None:
+            return _Mapping(*hf, note=f"Hugging Face's {cls.__name__}, counted by the {hf[0].name} rule")
+    if found is None:
         return None
+    rule, base = found
+    torch_name = "nn." + base.__name__
+    note = "" if cls.forward is base.forward else (
+        f"its own forward, on {torch_name}'s tensors: counted by the {rule.name} rule, MACs as {torch_name}'s")
+    return _read(module, rule, note)
+
+
+def _read(module: nn.Module, rule: Rule, note: str) -> _Mapping | None:
+    """A torch.nn rule's arguments, read from the module's attributes of the same names."""
     kwargs = {}
     for arg in rule.args:
         if arg.name in COMMON_IGNORED or arg.name.startswith("_") or not hasattr(module, arg.name):
@@ -106,7 +132,7 @@ def _mapping(module: nn.Module) -> _Mapping | None:
         kwargs.update(_SPECIAL[rule.name](module) if rule.name in _SPECIAL else {})
     except (AttributeError, IndexError, TypeError):  # not built as torch builds it
         return None
-    return _Mapping(rule, kwargs)
+    return _Mapping(rule, kwargs, note)
 
 
 def _call(module: nn.Module | None) -> LayerCall | None:
@@ -123,6 +149,8 @@ def _call(module: nn.Module | None) -> LayerCall | None:
 def _unbatched(module: nn.Module, rule: str | None, shape: tuple[int, ...]) -> Shape:
     """One example's shape: batch is axis 0, but axis 1 of a sequence module's 3-D tensors
     unless batch_first (and an unbatched 2-D sequence has none)."""
+    if rule in _TOKENS and len(shape) == 2:
+        return shape
     if rule not in _SEQUENCES:
         return shape[1:]
     if len(shape) != 3:
@@ -174,13 +202,23 @@ def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None
             return
         if path:
             containers[path] = (type(module).__name__, parent)
-        if own := _tensors(module, recurse=False):
+        if own := _own_tensors(module):
             units.append(_Unit(path, module, None, own, path or None, _OWN))
         for name, child in children:
             visit(f"{path}.{name}" if path else name, child, path or None)
 
     visit("", root, None)
     return units, containers
+
+
+def _own_tensors(module: nn.Module) -> list[Tensor]:
+    """A container's own tensors, less those a submodule also holds (BERT's head keeps the
+    decoder's bias as its own ``bias``): those count where the submodule uses them."""
+    own = _tensors(module, recurse=False)
+    if own:
+        held = {id(t) for _, child in module.named_children() for _, t, _ in _tensors(child, recurse=True)}
+        own = [entry for entry in own if id(entry[1]) not in held]
+    return own
 
 
 def _tensors(module: nn.Module, recurse: bool) -> list[Tensor]:
@@ -250,6 +288,7 @@ class _Builder:
         self.seen: dict[int, str] = {}  # tensor id → where it counts ("embed.weight")
         self.owners: dict[frozenset[int], Node] = {}  # a row's tensor ids → that row
         self.first: dict[str, Node] = {}  # each unit's first row, by name
+        self.holders: dict[int, Node] = {}  # tensor id → the row that counts it
 
     def node(self, use: _Use, index: int) -> Node:
         tensors = use.unit.tensors
@@ -263,6 +302,7 @@ class _Builder:
         node = self._own(use, index) if len(fresh) == len(tensors) else self._tied(use, index, ids, fresh)
         if fresh and node.shares is None:
             self.owners.setdefault(ids, node)
+            self.holders.update((id(t), node) for _, t, _ in fresh)
         self.first[use.name] = node
         return node
 
@@ -282,7 +322,7 @@ class _Builder:
         type_name = type(unit.module).__name__
         node = make_node(rule, use.name, (), (), unit.mapping.kwargs, trainable=trainable, index=index,
                          block=unit.block, input_shapes=tuple(shapes),
-                         type_name=None if type_name == rule.name else type_name)
+                         type_name=None if type_name == rule.name else type_name, note=unit.mapping.note)
         refused = self._check(use, node, shapes) if traced else ""
         return self._tensors(use, index, unit.tensors, refused) if refused else node
 
@@ -294,10 +334,30 @@ class _Builder:
             node = self._own(use, index)
             if self._weight_shapes(node) == self._weight_shapes(owner):
                 return replace(node, shares=owner.name)
+        if (node := self._shares_one(use, index, fresh)) is not None:
+            return node
         names = {name for name, _, _ in fresh}
         shared = ", ".join(f"'{n}' is '{self.seen[id(t)]}'" for n, t, _ in use.unit.tensors if n not in names)
         note = f"{shared} (the same tensor, counted there, once)" + "; counted from its other tensors" * bool(fresh)
         return self._tensors(use, index, fresh, note)
+
+    def _shares_one(self, use: _Use, index: int, fresh: list[Tensor]) -> Node | None:
+        """A row of another rule whose one earlier-counted tensor is held by one row (a head
+        tied to Gemma's scaled embedding, which also keeps a buffer; a tied head with its own
+        bias): its rule's node, sharing that tensor, which the engine counts there once. Only
+        where the engine would take that very tensor: the first of the row's weights shaped
+        as one of the holder's, or that shape transposed."""
+        shared = [(n, t) for n, t, _ in use.unit.tensors if all(t is not f for _, f, _ in fresh)]
+        holder = len(shared) == 1 and use.unit.mapping and self.holders.get(id(shared[0][1]))
+        if not holder or holder.rule in (_TENSORS, use.unit.mapping.rule):
+            return None
+        node = self._own(use, index)
+        if node.rule is _TENSORS:
+            return None
+        theirs = {w.shape for w in self._weights(holder) if not w.buffer}
+        first = next((w.name for w in self._weights(node) if not w.buffer and (
+            w.shape in theirs or (len(w.shape) == 2 and w.shape[::-1] in theirs))), None)
+        return replace(node, shares=holder.name) if first == shared[0][0] else None
 
     def _again(self, use: _Use, first: Node, index: int) -> Node:
         """A later call of a module: its own shapes, the first call's weights (counted there)."""
@@ -334,14 +394,19 @@ class _Builder:
             output = node.rule.infer(node.args, shapes, _CHECK).output_shape
         except RuleError as err:
             return f"the {node.rule.name} rule cannot take its input {received} ({err}): counted from its own tensors"
+        if use.output is not None and tuple(output) != tuple(use.output) and use.unit.mapping.note:
+            return (f"its forward gave {shape_text(use.output)} on input {received}, the {node.rule.name} rule "
+                    f"{shape_text(output)}: counted from its own tensors")
         if use.output is not None and tuple(output) != tuple(use.output):
             raise AssertionError(f"the {node.rule.name} rule disagrees with torch on {use.name}: on input {received} "
                                  f"it gives {shape_text(output)}, torch's forward gave {shape_text(use.output)}")
         return ""
 
     def _weight_shapes(self, node: Node) -> list[tuple[int, ...]]:
-        inference = node.rule.infer(node.args, list(node.input_shapes or ()), self.context)
-        return [w.shape for w in inference.weights]
+        return [w.shape for w in self._weights(node)]
+
+    def _weights(self, node: Node) -> tuple[Weight, ...]:
+        return node.rule.infer(node.args, list(node.input_shapes or ()), self.context).weights
 
 
 # ---- the importer -----------------------------------------------------------------------------

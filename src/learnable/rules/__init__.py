@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registration)
     imported,
     layer_norm,
     merge,
+    moe,
     norm,
     parameter,
     pooling,

@@ -1,4 +1,4 @@
-"""Dense (Keras) and Linear (PyTorch): ``inputs × outputs + biases``.
+"""Dense (Keras), Linear (PyTorch) and TransposedLinear (GPT-2's Conv1D): ``inputs × outputs + biases``.
 
 Keras's Dense acts on the last axis only (CONVENTIONS.md §1): on an H×W×C input it gives
 H×W×units with a C×units kernel shared across positions, so the count does not depend on
@@ -6,6 +6,9 @@ H or W. This is the seeds' "if the previous layer was a dense layer, the input t
 conv layer is the number of nodes". nn.Linear does the same with ``in_features``.
 MACs: each output value is a dot product over the inputs, ``(H×W×units)×(C)``; with
 LoRA, the two factors are applied too (x·A, then ·B), as Keras computes it.
+TransposedLinear is Hugging Face's ``Conv1D(nf, nx)`` (transformers.pytorch_utils, GPT-2's
+attention and MLP): despite its name a Linear whose weight is stored (in, out), ``nx × nf``,
+as Keras stores a Dense kernel; it computes ``x @ weight + bias``, so it counts as a Linear.
 """
 
 from __future__ import annotations
@@ -92,4 +95,23 @@ register(Rule(
     name="Linear", family="dense", infer=_torch, framework=PYTORCH, field=POINTWISE,
     args=(Arg("in_features", positive), Arg("out_features", positive), Arg("bias", boolean, True)),
     doc="PyTorch nn.Linear: weight (out_features × in_features) + bias (out_features).",
+))
+
+
+def _transposed(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    x, nx, nf = shapes[0], a["nx"], a["nf"]
+    if x and x[-1] is not None and x[-1] != nx:
+        raise RuleError(f"nx={nx} but its input {shape_text(x)} has {x[-1]} features on its last axis")
+    inference = dense((*x[:-1], nx) if x else x, nf, True, ctx)
+    # stored (in, out) in both conventions: x @ weight, as Keras's kernel
+    stored = (num(nx, "nx"), num(nf, "nf"))
+    weights = (Weight("weight" if ctx.pytorch else "kernel", stored), Weight("bias", (num(nf, "nf"),)))
+    return replace(inference, weights=weights)
+
+
+register(Rule(
+    name="TransposedLinear", family="dense", infer=_transposed, framework=PYTORCH, field=POINTWISE,
+    args=(Arg("nf", positive), Arg("nx", positive)),
+    doc="Hugging Face's Conv1D(nf, nx) (GPT-2): a Linear stored (in, out), weight (nx × nf) + bias (nf); "
+        "x @ weight + bias on the last axis, MACs as a Linear's.",
 ))

@@ -1,4 +1,5 @@
-"""Embeddings: Embedding (Keras), Embedding and EmbeddingBag (PyTorch).
+"""Embeddings: Embedding (Keras), Embedding, EmbeddingBag, ScaledEmbedding and
+RotaryEmbedding (PyTorch).
 
 One table of vectors, ``rows × width``, all trainable (CONVENTIONS.md §1):
   Keras    embeddings (input_dim, output_dim); mask_zero changes nothing.
@@ -8,18 +9,29 @@ The input holds integer ids: Embedding adds a last axis of the vector width, (se
 (seq, width); EmbeddingBag reduces each bag, (n,) → (width,). Keras's LoRA (lora_rank=r)
 freezes the table and adds lora_embeddings_a (input_dim, r) and lora_embeddings_b
 (r, output_dim), which PyTorch has no module for.
+
+Two of Hugging Face's (transformers 5):
+- ScaledEmbedding is an Embedding whose forward multiplies by a constant (Gemma's
+  ``*TextScaledWordEmbedding`` by √hidden, BART's ``*ScaledWordEmbedding``): the same table,
+  one multiply per output value, and Gemma keeps the scale as a 0-d buffer ``embed_scale``.
+- RotaryEmbedding (``*RotaryEmbedding``, RoPE) learns nothing: it keeps the inverse
+  frequencies, ``dim / 2`` values, as buffers (``inv_freq``, and transformers 5 adds a copy,
+  ``original_inv_freq``, for dynamic scaling) and turns positions into the cos and sin
+  tables, (positions, dim). MACs: position × frequency, ``positions × dim/2`` (cos and sin
+  are not MACs). Keras Hub's RotaryEmbedding computes its frequencies and keeps no weights.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from math import prod
 from typing import Any
 
-from ..errors import RuleError
+from ..errors import ArgumentError, RuleError
 from ..expr import num, product
 from ._args import Arg, anything, boolean, choice, integer, number, optional, positive
-from ._base import NO_MACS, Context, Inference, Rule, Shape, Weight, shape_text
+from ._base import NO_MACS, Context, Inference, Rule, Shape, Weight, per_value_macs, shape_text
 from ._registry import PYTORCH, register
 from .norm import foreign
 
@@ -97,4 +109,47 @@ register(Rule(
           Arg("include_last_offset", boolean, False), Arg("padding_idx", optional(integer), None),
           Arg("device", anything, None), Arg("dtype", anything, None)),
     doc="PyTorch nn.EmbeddingBag: weight (num_embeddings × embedding_dim); each bag of ids → one vector.",
+))
+
+
+def _scaled(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    inference = _torch(a, shapes, ctx)
+    buffer = (Weight("embed_scale", (), trainable=False, buffer=True),) if a["scale_buffer"] else ()
+    return replace(inference, weights=(*inference.weights, *buffer), macs=per_value_macs(inference.output_shape))
+
+
+register(Rule(
+    name="ScaledEmbedding", family="embedding", infer=_scaled, framework=PYTORCH,
+    args=(Arg("num_embeddings", positive), Arg("embedding_dim", positive), Arg("padding_idx", optional(integer), None),
+          Arg("embed_scale", optional(number), None), Arg("scale_buffer", boolean, True),
+          Arg("_freeze", boolean, False)),
+    doc="An nn.Embedding whose output is multiplied by embed_scale (Hugging Face's *ScaledWordEmbedding): "
+        "weight (num_embeddings × embedding_dim), + the 0-d buffer embed_scale with scale_buffer; "
+        "one MAC per output value.",
+))
+
+
+def _frequency_buffers(value: Any) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
+        raise ArgumentError(None, f"must name the inverse-frequency buffers, such as ['inv_freq'], got {value!r}")
+    return tuple(names)
+
+
+def _rotary(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    dim = a["dim"]
+    if dim % 2:
+        raise RuleError(f"dim={dim} must be even: it holds dim / 2 frequencies, each for a cos and a sin")
+    positions = shapes[1] if len(shapes) > 1 else shapes[0][:-1]  # (x, position_ids), or x alone
+    half = num(dim // 2, "dim/2")
+    buffers = tuple(Weight(name, (half,), trainable=False, buffer=True) for name in a["buffers"]) if ctx.pytorch else ()
+    macs = None if None in positions else product(*(num(p) for p in positions), half)
+    return Inference((*positions, dim), buffers, macs=macs)
+
+
+register(Rule(
+    name="RotaryEmbedding", family="embedding", infer=_rotary, framework=PYTORCH, arity=(1, 2),
+    args=(Arg("dim", positive), Arg("buffers", _frequency_buffers, ("inv_freq",))),
+    doc="Rotary position embedding (RoPE): no parameters; each of buffers holds dim / 2 inverse frequencies; "
+        "(x, position_ids) → cos/sin tables (positions × dim); MACs positions × dim/2.",
 ))
