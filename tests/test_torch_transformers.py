@@ -11,9 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import learnable  # noqa: E402
-from conftest import assert_formulas_hold  # noqa: E402
-from learnable.importers.torch_module import to_graph  # noqa: E402
+from conftest import assert_formulas_hold
+
+import learnable
+from learnable.importers.torch_module import to_graph
 
 pytestmark = pytest.mark.frameworks
 

@@ -105,9 +105,9 @@ def _mapping(module: nn.Module) -> _Mapping | None:
     else its torch.nn base's rule (a subclass with its own forward: FalconLinear), which
     stands only if the module holds exactly the base's tensors (``_misfit``)."""
     cls, found = type(module), _rule_of(type(module))
-    if found is None or cls.forward is not found[1].forward:
-        if (hf := transformers_rule(module)) is not None:
-            return _Mapping(*hf, note=f"Hugging Face's {cls.__name__}, counted by the {hf[0].name} rule")
+    own_forward = found is None or cls.forward is not found[1].forward
+    if own_forward and (hf := transformers_rule(module)) is not None:
+        return _Mapping(*hf, note=f"Hugging Face's {cls.__name__}, counted by the {hf[0].name} rule")
     if found is None:
         return None
     rule, base = found
