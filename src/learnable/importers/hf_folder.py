@@ -75,8 +75,8 @@ def _shards(path: Path, folder: Path, required: bool) -> list[Path]:
         return [path]
     shards = sorted(folder.glob("*.safetensors"))
     if not shards and required:
-        raise SpecError("holds neither config.json nor any .safetensors file; not a Hugging Face model folder",
-                        Location(str(folder)))
+        raise SpecError("is a directory holding neither config.json nor any .safetensors file; not a Hugging Face "
+                        "model folder", Location(str(folder)))
     return shards
 
 
