@@ -2,7 +2,9 @@
 
 A family is data: ``FAMILIES`` says which block of ``hf_decoder.yaml`` makes one decoder
 layer and how the config's fields fill in the blocks' parameters (with the defaults of
-transformers' ``<Family>Config`` where a field may be left out); ``LAYOUTS`` are the
+transformers' ``<Family>Config`` where a field may be left out); a mixture of experts also
+names its dense layer, its expert fields and which layers are sparse (``hf_moe.py``), and its
+routed experts carry ``active: "top_k of experts"`` for the active parameters; ``LAYOUTS`` are the
 top-level layers (embeddings, the stack, the final norm, the head). The rules count the
 spec this makes, as they count any spec, so every row has its arithmetic and MACs.
 
@@ -218,8 +220,10 @@ def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name:
     graph = build_graph(spec_from_mapping(data, source), None, None)
     tied = "the head lm_head is tied to the token embeddings (stored once)" if params["tied"] else \
         "the head lm_head has its own weights (tie_word_embeddings is false)"
+    routed = (f"; a mixture of experts: each token goes through {params['top_k']} of {params['experts']} routed "
+              "experts, so active params and MACs take that share of them") if "moe" in family else ""
     note = (f"{source}: counted from the config (model_type '{family_name(family)}'); MACs for one sequence of "
-            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {tied}")
+            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {tied}{routed}")
     return replace(graph, notes=(*graph.notes, note))
 
 
