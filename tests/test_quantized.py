@@ -256,6 +256,11 @@ def test_gptq_llama_folder_reconciles_with_the_config(tmp_path, config):
     assert f"they hold the config's {oracle:,} parameters exactly" in notes
     linears = 2 * 7  # q, k, v, o, gate, up, down in each of 2 layers
     assert f"quantized (GPTQ 4-bit, group 32): {linears} linear layers hold" in notes
+    rows = [row for row in report.layers if "GPTQ 4-bit" in row.note]  # the config's rows, with their storage
+    assert len(rows) == linears and all(row.type == "Linear" for row in rows)
+    down = report.layer("layers/layer_2/mlp/down_proj")
+    assert (down.params, down.formula) == (64 * 96, "64×96 = 6,144")  # out × in
+    assert f"GPTQ 4-bit, group 32: 64×96 = 6,144 params; stored qweight 12×64 I32 = {12 * 64 * 4:,} bytes" in down.note
 
 
 def test_gptq_llama_file_alone_counts_the_same(tmp_path):

@@ -143,7 +143,8 @@ def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path]
     if head:
         notes.append(f"lm_head.weight is stored though tied to the embeddings: {head:,} values counted once")
     if stored == expected:
-        notes += [quantized.summary(found)] if found else []
+        notes += [quantized.summary(list(found.values()))] if found else []
+        graph = quantized.annotate(graph, found) if found else graph
         notes.append(f"{folder}: checked against the stored {where} ({dtypes}; {nbytes:,} bytes): they hold the "
                      f"config's {expected:,} parameters exactly; the rows are the config's")
         return replace(graph, notes=(*graph.notes, *notes))

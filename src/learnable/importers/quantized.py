@@ -28,9 +28,12 @@ not fit the layout is counted as stored, and its row says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from math import ceil, prod
 from typing import Any
+
+from ..graph import Graph
 
 # (name, shape, dtype, bytes), as checkpoint.Tensor
 Tensor = tuple[str, tuple[int, ...], str, int]
@@ -292,14 +295,35 @@ def summary(found: list[QuantizedLinear]) -> str:
             "which are not parameters")
 
 
-def logical_count(groups: dict[str, dict[str, Tensor]], config: Any = None) -> tuple[int, list[QuantizedLinear]]:
+def logical_count(groups: dict[str, dict[str, Tensor]], config: Any = None) -> tuple[int, dict[str, QuantizedLinear]]:
     """Every tensor's elements, a quantized linear's as out × in + bias (its metadata none)."""
-    total, found = 0, []
-    for members in groups.values():
+    total, found = 0, {}
+    for module, members in groups.items():
         q = recognise(members, config)
         if isinstance(q, QuantizedLinear):
-            found.append(q)
+            found[module] = q
             total += q.params
         else:
             total += sum(prod(t[1]) for t in members.values())
     return total, found
+
+
+# model.layers.0.self_attn.q_proj (stored) and layers/layer_1/self_attn/q_proj (a config's row)
+_STORED = re.compile(r"(?:.*\.)?(\w+)\.(\d+)\.(.+)")
+_CONFIG_ROW = re.compile(r"(\w+)/layer_(\d+)/(.+)")
+
+
+def annotate(graph: Graph, found: dict[str, QuantizedLinear]) -> Graph:
+    """The config's Linear rows that quantized layers stand for, each with its storage note."""
+    by_key = {}
+    for module, q in found.items():
+        match = _STORED.fullmatch(module)
+        by_key[(match[1], int(match[2]), match[3]) if match else module] = q
+    nodes = []
+    for node in graph.nodes:
+        match = _CONFIG_ROW.fullmatch(node.name)
+        q = by_key.get((match[1], int(match[2]) - 1, match[3].replace("/", ".")) if match else node.name)
+        if q and node.rule.name == "Linear" and node.args.get("out_features") == (q.outputs or node.args["out_features"]):
+            node = replace(node, note=f"{node.note}; {describe(q)}" if node.note else describe(q))
+        nodes.append(node)
+    return replace(graph, nodes=tuple(nodes))
