@@ -94,7 +94,8 @@ def test_yaml_flow_and_quoted_keys_are_specs(source):
 
 
 @pytest.mark.parametrize("path, fragment", [
-    ("model.keras", "model.keras: is a .keras model file"),
+    ("model.keras", "model.keras: no such file"),  # read by the Keras file reader, once it exists
+    ("model.pb", "model.pb: is a .pb model file, a format learnable does not read; it reads .onnx"),
     ("weights.safetensors", "weights.safetensors: no such file"),
     ("examples/simple_cnn", "examples/simple_cnn: no such file"),
 ])

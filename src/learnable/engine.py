@@ -12,7 +12,7 @@ from dataclasses import replace
 from . import receptive
 from ._text import shape_text
 from .errors import LayerError, RuleError
-from .expr import equation, total
+from .expr import Expr, equation, num, product, quotient, total
 from .graph import Graph, Node
 from .report import BlockRow, LayerRow, Report, WeightRow
 from .rules import Context, Inference, Shape
@@ -40,7 +40,7 @@ def run(graph: Graph, counted: dict | None = None) -> Report:
         # (by identity: layers bound from the same call share one mapping, graph._bind, and
         # 1, 1.0 and True, equal as values, are not the same argument), the input shapes and
         # whether it trains. (Looked up here, not in a function: this runs for every layer.)
-        key = (id(node.rule), node.type_name, id(node.args), tuple(inputs), node.trainable)
+        key = (id(node.rule), node.type_name, id(node.args), tuple(inputs), node.trainable, node.active)
         counted_row = counted.get(key)
         if counted_row is None:
             counted_row = counted[key] = _count(node, inputs, context)
@@ -138,14 +138,15 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
     """Each block use's subtotals: every layer counts toward its block and all the blocks
     around it."""
     parent = {b.name: b.parent for b in graph.blocks}
-    sums = {b.name: [0, 0, 0, 0, 0] for b in graph.blocks}
+    sums = {b.name: [0, 0, 0, 0, 0, 0] for b in graph.blocks}
     kinds: dict[str, dict[str, int]] = {b.name: {} for b in graph.blocks}
     unknown: set[str] = set()  # blocks with a layer whose MACs are not known
     for row in layers:
         block = row.block
         while block is not None:
             totals = sums[block]
-            for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers, row.macs or 0)):
+            for i, value in enumerate((row.params, row.trainable, row.non_trainable, row.buffers, row.macs or 0,
+                                       row.active_total)):
                 totals[i] += value
             for kind, macs in row.macs_by_kind:
                 kinds[block][kind] = kinds[block].get(kind, 0) + macs
@@ -155,7 +156,8 @@ def block_rows(graph: Graph, layers: tuple[LayerRow, ...], shapes: dict[str, Sha
     return tuple(
         BlockRow(b.name, b.type, b.parent, shapes[b.output], *sums[b.name][:4],
                  macs=None if b.name in unknown else sums[b.name][4],
-                 macs_by_kind=tuple((k, kinds[b.name][k]) for k in KINDS if k in kinds[b.name]))
+                 macs_by_kind=tuple((k, kinds[b.name][k]) for k in KINDS if k in kinds[b.name]),
+                 active_params=sums[b.name][5])
         for b in graph.blocks
     )
 
@@ -192,7 +194,8 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
     note = t.note if not node.note else f"{t.note}; {node.note}" if t.note else node.note
     return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
                     t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, note, node.block,
-                    t.macs, t.macs_formula, field, sees_all, t.macs_kind, t.macs_by_kind)
+                    t.macs, t.macs_formula, field, sees_all, t.macs_kind, t.macs_by_kind, t.active_params,
+                    t.active_formula, t.active)
 
 
 def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow, object]:
@@ -204,6 +207,15 @@ def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference
     return inference, _row(node, inference), node.args
 
 
+def _active_part(node: Node, expr: Expr, what: str) -> Expr:
+    """``(E/n)×k``: the k of its n equal parts a token goes through (a mixture's routed experts)."""
+    used, parts = node.active
+    if expr.value % parts:
+        raise LayerError(node.describe(), f"active: '{used} of {parts}', but its {expr.value:,} {what} do not "
+                         f"split into {parts} equal parts")
+    return product(quotient(expr, parts), used)
+
+
 def _row(node: Node, inference: Inference) -> LayerRow:
     weights = tuple(
         WeightRow(w.name, w.shape, w.count, w.trainable and node.trainable and not w.buffer, w.buffer)
@@ -212,6 +224,11 @@ def _row(node: Node, inference: Inference) -> LayerRow:
     params, buffers = inference.params, inference.buffers
     trainable = sum(w.size for w in weights if w.trainable)
     by_kind = _macs_by_kind(node, inference)
+    active, macs = params, inference.macs
+    if node.active is not None:  # the active path: k of n parts of its parameters and of its MACs
+        active = _active_part(node, params, "parameters")
+        macs = None if macs is None else _active_part(node, macs, "MACs")
+        by_kind = tuple((kind, _active_part(node, num(m), "MACs").value) for kind, m in by_kind)
     return LayerRow(
         name=node.name,
         type=node.display_type,
@@ -227,10 +244,13 @@ def _row(node: Node, inference: Inference) -> LayerRow:
         buffers_formula=equation(buffers) if buffers.value else "",
         note=inference.note,
         block=node.block,
-        macs=None if inference.macs is None else inference.macs.value,
-        macs_formula="" if inference.macs is None else equation(inference.macs),
+        macs=None if macs is None else macs.value,
+        macs_formula="" if macs is None else equation(macs),
         macs_kind=kind_of(by_kind, node.rule.macs_kind),
         macs_by_kind=by_kind,
+        active_params=None if node.active is None else active.value,
+        active_formula=equation(active) if node.active is not None else "",
+        active="" if node.active is None else "{} of {}".format(*node.active),
     )
 
 

@@ -34,6 +34,9 @@ class Node:
     input_shapes: tuple[tuple[int | None, ...], ...] | None = None
     type_name: str | None = None
     note: str = ""  # what the source's reader assumed for this layer (a Keras 2 default), shown on its row
+    # (k, n): each token uses k of the layer's n equal parts (a mixture's routed experts), so its
+    # active parameters and MACs are k/n of the whole; None: all of it, as for any other layer.
+    active: tuple[int, int] | None = None
 
     @property
     def display_type(self) -> str:
@@ -129,6 +132,7 @@ def make_node(
     rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
     *, trainable: Any = True, location: Location | None = None, index: int = 0, block: str | None = None,
     shares: str | None = None, input_shapes: tuple | None = None, type_name: str | None = None, note: str = "",
+    active: Any = None,
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
@@ -138,7 +142,19 @@ def make_node(
     if not isinstance(trainable, bool):
         raise LayerError(describe(rule.name, name, index, location),
                          f"argument 'trainable' must be true or false, got {trainable!r}")
-    return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name, note)
+    if active is not None:
+        active = _active(active, describe(rule.name, name, index, location))
+    return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name, note,
+                active)
+
+
+def _active(value: Any, place: str) -> tuple[int, int]:
+    """``"2 of 8"``: each token goes through 2 of the layer's 8 equal parts."""
+    used, _, parts = str(value).partition(" of ") if isinstance(value, str) else ("", "", "")
+    if not (used.strip().isdigit() and parts.strip().isdigit()) or not 0 < int(used) <= int(parts):
+        raise LayerError(place, f"argument 'active' must be 'k of n' with 0 < k ≤ n whole numbers (each token "
+                         f"uses k of the layer's n experts), got {value!r}")
+    return int(used), int(parts)
 
 
 # (rule, positional, keywords) → bound arguments: a deep spec repeats the same layers.

@@ -8,11 +8,18 @@ JSON keys (a contract, ``schema_version`` 1)::
                shape_formula, buffers, buffers_formula, note, block, inputs,
                weights: [{name, shape, size, trainable, buffer}],
                macs, macs_formula, receptive_field, receptive_formula, sees_whole_input,
-               macs_kind, macs_by_kind}],
+               macs_kind, macs_by_kind, active_params, active_formula, active}],
      blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs,
-               macs_by_kind}],
+               macs_by_kind, active_params}],
      total_params, trainable_params, non_trainable_params, total_buffers,
-     total_macs, macs_unknown, notes, macs_by_kind, paper_macs}
+     total_macs, macs_unknown, notes, macs_by_kind, paper_macs, active_params}
+
+``active_params`` are the parameters one token uses: a layer's ``params``, except a layer
+a token uses only k of n equal parts of (a mixture of experts' routed experts: ``active``
+is "k of n", null otherwise), whose ``active_params`` are params × k/n, shown in
+``active_formula``; its ``macs`` are then those of the active path (k/n of every expert on
+every token), so ``total_macs`` is per token's active path. Blocks and the whole network sum
+them; without such a layer ``active_params`` equals ``total_params``.
 
 ``macs`` are multiply-accumulates for one example (null: not known, and then the layer is
 in ``macs_unknown`` and ``total_macs`` is partial). ``macs_kind`` is the kind of work they
@@ -89,6 +96,16 @@ class LayerRow:
     sees_whole_input: bool = False  # one output position's field covers the network's whole input
     macs_kind: str = OTHER  # the kind of work its MACs are (rules/_kinds.py), or "mixed"
     macs_by_kind: tuple[tuple[str, int], ...] = ()  # (kind, MACs), the kinds it does; () when not known
+    # A token's share of it, when it uses only some of its parts (k of a mixture's n routed
+    # experts): its params × k/n, and how. None: all of it, as for any other layer.
+    active_params: int | None = None
+    active_formula: str = ""  # e.g. "(1,409,286,144/8)×2 = 352,321,536"
+    active: str = ""  # "2 of 8": the parts a token uses, of how many; "" for all of it
+
+    @property
+    def active_total(self) -> int:
+        """The parameters one token uses here: all of them, or its active part."""
+        return self.params if self.active_params is None else self.active_params
 
     @property
     def paper_macs(self) -> int | None:
@@ -128,6 +145,9 @@ class LayerRow:
             "sees_whole_input": self.sees_whole_input,
             "macs_kind": self.macs_kind,
             "macs_by_kind": None if self.macs is None else dict(self.macs_by_kind),
+            "active_params": self.active_total,
+            "active_formula": self.active_formula,
+            "active": self.active or None,
         }
 
 
@@ -149,6 +169,7 @@ class BlockRow:
     buffers: int
     macs: int | None = None  # None when a layer inside has unknown MACs
     macs_by_kind: tuple[tuple[str, int], ...] = ()  # of the layers inside whose MACs are known
+    active_params: int = 0  # the parameters one token uses inside it (LayerRow.active_total, summed)
 
     @property
     def paper_macs(self) -> int | None:
@@ -158,7 +179,7 @@ class BlockRow:
         return {"name": self.name, "type": self.type, "parent": self.parent,
                 "output_shape": list(self.output_shape), "params": self.params, "trainable": self.trainable,
                 "non_trainable": self.non_trainable, "buffers": self.buffers, "macs": self.macs,
-                "macs_by_kind": dict(self.macs_by_kind)}
+                "macs_by_kind": dict(self.macs_by_kind), "active_params": self.active_params}
 
 
 @dataclass(frozen=True)
@@ -187,6 +208,17 @@ class Report:
     @property
     def total_buffers(self) -> int:
         return sum(layer.buffers for layer in self.layers)
+
+    @property
+    def active_params(self) -> int:
+        """The parameters one token uses: every layer's, but only k of n parts of a layer
+        marked ``active`` (a mixture's routed experts); :attr:`total_params` without one."""
+        return sum(layer.active_total for layer in self.layers)
+
+    @property
+    def routed(self) -> tuple[str, ...]:
+        """The distinct ``"k of n"`` of the layers a token uses only part of, as first met."""
+        return tuple(dict.fromkeys(layer.active for layer in self.layers if layer.active))
 
     @property
     def total_macs(self) -> int:
@@ -239,6 +271,7 @@ class Report:
             "notes": list(self.notes),
             "macs_by_kind": self.macs_by_kind,
             "paper_macs": self.paper_macs,
+            "active_params": self.active_params,
         }
 
     def __str__(self) -> str:

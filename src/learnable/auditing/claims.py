@@ -30,31 +30,38 @@ def read(text: str, source_name: str | None, column: str | None = None) -> tuple
     table = read_table(text)
     if table is None:
         raise SpecError(f"no table found; {USAGE}", Location(source_name))
-    claims, flops, ignored = [], False, []
     if table.rows:
-        columns, has_header = read_columns(table.header, table.rows[0][1])
-        header = table.header or (table.rows[0][1] if has_header else None)
-        if column is not None:
-            choose(columns, header, column, Location(source_name))
-        flops = bool(header and "macs" in columns.claims and "flop" in header[columns.claims["macs"][0]].casefold())
-        ignored = columns.ignored
-        used: set[int] = set()
-        repeated = [cell.casefold() for cell in header] if header else None
-        for number, cells in table.rows[has_header:]:
-            if [cell.casefold() for cell in cells] == repeated:  # a long table's header printed again
-                continue
-            where = Location(source_name, number)
-            claim = _quantity_row(cells, columns, header, where, used) or _claim(number, cells, columns, source_name)
-            claims += [claim] if claim is not None else []
-        ignored = [name for name in ignored if not any(i < len(header) and header[i].strip() == name for i in used)]
+        claims, flops, ignored = _table_claims(table, column, source_name)
     elif column is not None:
         raise SpecError(f"--column {column}: the text has no table with columns, only total lines",
                         Location(source_name))
+    else:
+        claims, flops, ignored = [], False, []
     claims += [_total_line(number, label, value, source_name) for number, label, value in table.totals
                if total_kind(label)]  # not "Params size (MB): 46.76"
     if not claims:
         raise SpecError(f"the table has no rows; {USAGE}", Location(source_name))
     return table, claims, flops, ignored
+
+
+def _table_claims(table: Table, column: str | None, source_name: str | None) -> tuple[list[Claim], bool, list[str]]:
+    """The claims of the table's rows, read by its columns."""
+    columns, has_header = read_columns(table.header, table.rows[0][1])
+    header = table.header or (table.rows[0][1] if has_header else None)
+    if column is not None:
+        choose(columns, header, column, Location(source_name))
+    flops = bool(header and "macs" in columns.claims and "flop" in header[columns.claims["macs"][0]].casefold())
+    claims, used = [], set()
+    repeated = [cell.casefold() for cell in header] if header else None
+    for number, cells in table.rows[has_header:]:
+        if [cell.casefold() for cell in cells] == repeated:  # a long table's header printed again
+            continue
+        where = Location(source_name, number)
+        claim = _quantity_row(cells, columns, header, where, used) or _claim(number, cells, columns, source_name)
+        claims += [claim] if claim is not None else []
+    ignored = [name for name in columns.ignored
+               if not any(i < len(header) and header[i].strip() == name for i in used)]
+    return claims, flops, ignored
 
 
 def _quantity_row(cells: list[str], columns: Columns, header: list[str] | None, where: Location,

@@ -2,23 +2,27 @@
 
 In this order, each row by itself:
 
-- the model's name (``ResNet-50`` for a report named resnet50): the whole network;
-- a layer's name (case, separators and decorations aside: ``Conv_2 + ReLU`` → ``conv_2``,
-  ``conv2d (Conv2D)`` → ``conv2d``; a name a summary cut short with ``…``: the one layer it
-  begins);
+- the model's name, whole (``ResNet-50`` for a report named resnet50; ``ResNet-50 + SE`` is
+  another network): the model's totals;
+- a layer's name: exactly as written, else case, separators and decorations aside (``Conv_2
+  + ReLU`` → ``conv_2``, ``conv2d (Conv2D)`` → ``conv2d``);
 - a block's name: every layer inside that use of the block;
 - a stage or a prefix of layer names (``conv2_x`` → ``conv2_block1_1_conv``, ...; ``conv1`` →
   ``conv1_conv`` + ``conv1_bn``; ``inception (3a)``; ``fire2``; a module path): every layer
   under it, at a name boundary (``conv1`` is not ``conv10``).
 
-Then, unless a row names the model (a table of networks, whose other rows are other
-networks), the rows left, between two rows matched by name, in order with the layers left between
-those rows' layers: the layers with parameters (and, when the table also lists layers
-without, those too). A row naming its layer type (torchsummary's ``Conv2d-1``, torchinfo's
-``Conv2d: 1-1``) pairs with the next layer of that type; a row naming no layer type that
-learnable has (a container torchinfo cut at its depth) takes the next layers whose sum is
-its count, if any. A stage row (``conv3_x``) that matched nothing is never paired with a
-single layer.
+Then, in the table's order: a name a summary cut short with ``…`` is the likeliest of the next
+layers it begins (or the run of them its count adds up to: a nested model's row), and a
+nested model's row (``└ conv1_conv``) the next layer whose path ends with it.
+
+Then, unless the table is one of networks (a row names the model and no other row names a
+layer), the rows left, between two rows matched by name, in order with the layers left
+between those rows' layers: the layers with parameters (and, when the table also lists
+layers without, those too). A row naming its layer type (torchsummary's ``Conv2d-1``,
+torchinfo's ``Conv2d: 1-1``, a Keras row's ``(Conv2D)``) pairs with the likeliest of the next
+few layers of that type; a row naming no layer type that learnable has (a container
+torchinfo cut at its depth) takes the next layers whose sum is its count, if any. A stage
+row (``conv3_x``) that matched nothing is never paired with a single layer.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .result import Claim, Target
 
 _WINDOW = 8  # how far ahead a summary row may pair, past layers another tool lists later
 _STAGE = re.compile(r"[\s_\-]?x$", re.IGNORECASE)  # conv2_x, conv2 x
-_KERAS_TYPED = re.compile(r"\((?P<type>[A-Z][A-Za-z0-9]*)…?\)\s*$")  # conv2d (Conv2D)
+_KERAS_TYPED = re.compile(r"\((?P<type>[A-Z][A-Za-z0-9]{2,})…?\)\s*$")  # conv2d (Conv2D); not "VGG 16 (D)"
 _TYPED = re.compile(r"^[\s│├└─┃]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
 
 
@@ -127,7 +131,7 @@ def networks_table(claims: Sequence[Claim], found: Sequence[Target | None]) -> b
     """A table of networks: one row names this model, and no other names a layer or a type."""
     if not any(target is not None and target.how == "model" for target in found):
         return False
-    return all(target is None and not stated_type(claim.name) for claim, target in zip(claims, found, strict=True)
+    return all(target is None and not typed(claim.name) for claim, target in zip(claims, found, strict=True)
                if target is None or target.how != "model")
 
 

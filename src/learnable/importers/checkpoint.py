@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
-from . import require
+from . import quantized, require
 
 MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
 _BUFFERS = {"running_mean", "running_var", "num_batches_tracked"}
@@ -141,21 +141,40 @@ def _state_items(data: object, prefix: str = "") -> Iterable[tuple[str, object]]
             yield from _state_items(value, f"{prefix}{i}.")
 
 
-def tensor_graph(tensors: list[Tensor], name: str | None = None) -> Graph:
-    """One node per module prefix, blocks for the prefixes above them."""
-    groups: dict[str, list[Tensor]] = {}
-    for tensor in tensors:
-        groups.setdefault(tensor[0].rpartition(".")[0], []).append(tensor)
-    rule = lookup("Tensors")
+def tensor_graph(tensors: list[Tensor], name: str | None = None, quantization: object = None) -> Graph:
+    """One node per module prefix, blocks for the prefixes above them. A quantized linear
+    (quantized.py; ``quantization`` is a config's quantization_config) is a Linear of its
+    logical size; any other module is counted from its tensors."""
     nodes, blocks = [], {}
-    for module, members in groups.items():
+    found = []
+    for module, members in quantized.group(tensors).items():
         parent = _ensure_blocks(module.rpartition(".")[0], blocks, module)
-        local = [(t[0].rpartition(".")[2], t[1], t[0].rpartition(".")[2] not in _BUFFERS,
-                  t[0].rpartition(".")[2] in _BUFFERS) for t in members]
-        nodes.append(make_node(rule, module or "(top level)", (), (), {
-            "tensors": local, "output_shape": (), "note": _dtypes(members)}, input_shapes=(),
-            block=parent, type_name="tensors"))
-    return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()))
+        q = quantized.recognise(members, quantization)
+        if isinstance(q, quantized.QuantizedLinear):
+            found.append(q)
+        nodes.append(_quantized_node(module, q, parent) if isinstance(q, quantized.QuantizedLinear)
+                     else _tensors_node(module, members, parent, q))
+    notes = (quantized.summary(found),) if found else ()
+    return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()), notes=notes)
+
+
+def _tensors_node(module: str, members: dict[str, Tensor], parent: str | None, why: str | None):
+    local = [(n, t[1], n not in _BUFFERS, n in _BUFFERS) for n, t in members.items()]
+    note = _dtypes(list(members.values()))
+    return make_node(lookup("Tensors"), module or "(top level)", (), (), {
+        "tensors": local, "output_shape": (), "note": f"{why}; {note}" if why else note}, input_shapes=(),
+        block=parent, type_name="tensors")
+
+
+def _quantized_node(module: str, q: quantized.QuantizedLinear, parent: str | None):
+    note = quantized.describe(q)
+    if q.inputs is None:  # bitsandbytes 4-bit with no bias: its element count, not its shape
+        local = [("weight", (q.elements,), True, False)]
+        return make_node(lookup("Tensors"), module or "(top level)", (), (), {
+            "tensors": local, "output_shape": (), "note": note}, input_shapes=(), block=parent,
+            type_name=f"Linear ({q.method})")
+    return make_node(lookup("Linear", PYTORCH), module or "(top level)", (), (q.inputs, q.outputs, q.bias is not None),
+                     input_shapes=((q.inputs,),), block=parent, type_name=f"Linear ({q.method})", note=note)
 
 
 def _ensure_blocks(prefix: str, blocks: dict[str, BlockInfo], last: str) -> str | None:

@@ -2,7 +2,9 @@
 
 A family is data: ``FAMILIES`` says which block of ``hf_decoder.yaml`` makes one decoder
 layer and how the config's fields fill in the blocks' parameters (with the defaults of
-transformers' ``<Family>Config`` where a field may be left out); ``LAYOUTS`` are the
+transformers' ``<Family>Config`` where a field may be left out); a mixture of experts also
+names its dense layer, its expert fields and which layers are sparse (``hf_moe.py``), and its
+routed experts carry ``active: "top_k of experts"`` for the active parameters; ``LAYOUTS`` are the
 top-level layers (embeddings, the stack, the final norm, the head). The rules count the
 spec this makes, as they count any spec, so every row has its arithmetic and MACs.
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..graph import Graph
+from .hf_moe import REQUIRED, moe_params, runs, sparse_layers
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 DEFAULT_TOKENS = 2048  # one sequence's length for MACs and shapes, when input_shape does not say
@@ -32,6 +35,9 @@ DEFAULT_TOKENS = 2048  # one sequence's length for MACs and shapes, when input_s
 # a fixed value. Sources: transformers 5 models/<family>/modeling_<family>.py, configuration_*.py.
 _LLAMA = {"layout": "decoder", "layer": "llama_layer", "qkv_bias": ("attention_bias", False),
           "o_bias": ("attention_bias", False), "mlp_bias": ("mlp_bias", False), "qk_norm": 0, "tie": False}
+# DeepSeek's multi-head latent attention (hf_decoder.yaml mla_attn): its fields and defaults.
+_MLA = {"q_rank": ("q_lora_rank", 1536), "kv_rank": ("kv_lora_rank", 512), "nope": ("qk_nope_head_dim", 128),
+        "rope": ("qk_rope_head_dim", 64), "v_dim": ("v_head_dim", 128)}
 FAMILIES: dict[str, dict[str, Any]] = {
     "llama": _LLAMA,
     "mistral": {**_LLAMA, "qkv_bias": False, "o_bias": False, "mlp_bias": False},
@@ -43,6 +49,31 @@ FAMILIES: dict[str, dict[str, Any]] = {
                     "head_dim": 256, "kv_heads": 4},
     "phi3": {**_LLAMA, "layer": "phi3_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False},
     "gpt2": {"layout": "gpt2", "tie": True},
+    # Mixtures of experts (hf_moe.py reads "moe" and "sparse"): the mixture's fields with
+    # transformers' defaults, and which layers hold it (the others are "dense_layer").
+    "mixtral": {**_LLAMA, "layer": "moe_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False,
+                "sparse": "all", "moe": {"experts": (("num_local_experts", "num_experts"), 8),
+                                         "top_k": ("num_experts_per_tok", 2),
+                                         "moe_intermediate": ("intermediate_size", 14336)}},
+    "qwen2_moe": {**_LLAMA, "layer": "shared_moe_layer", "dense_layer": "llama_layer", "qkv_bias": ("qkv_bias", True),
+                  "o_bias": False, "mlp_bias": False, "sparse": "step",
+                  "moe": {"experts": (("num_experts", "num_local_experts"), 60), "top_k": ("num_experts_per_tok", 4),
+                          "moe_intermediate": ("moe_intermediate_size", 1408),
+                          "shared_intermediate": ("shared_expert_intermediate_size", 5632)}},
+    "qwen3_moe": {**_LLAMA, "layer": "moe_layer", "dense_layer": "llama_layer", "mlp_bias": False, "qk_norm": 1,
+                  "sparse": "step",
+                  "moe": {"experts": (("num_experts", "num_local_experts"), 128), "top_k": ("num_experts_per_tok", 8),
+                          "moe_intermediate": ("moe_intermediate_size", 768)}},
+    "deepseek_v2": {**_LLAMA, "layer": "mla_moe_layer", "dense_layer": "mla_dense_layer", "sparse": "first_k",
+                    "first_k": 0, "moe": {**_MLA, "experts": (("n_routed_experts", "num_experts"), 64),
+                                          "top_k": ("num_experts_per_tok", REQUIRED),
+                                          "moe_intermediate": ("moe_intermediate_size", 1407),
+                                          "shared_experts": ("n_shared_experts", 2)}},
+    "deepseek_v3": {**_LLAMA, "layer": "mla_moe_layer", "dense_layer": "mla_dense_layer", "mlp_bias": False,
+                    "sparse": "first_k", "first_k": 3, "correction_bias": True,
+                    "moe": {**_MLA, "experts": (("n_routed_experts", "num_local_experts"), 256),
+                            "top_k": ("num_experts_per_tok", 8), "moe_intermediate": ("moe_intermediate_size", 2048),
+                            "shared_experts": ("n_shared_experts", 1)}},
 }
 # The config's field for each parameter the layouts use (GPT-2 has its own names).
 _FIELDS = {
@@ -131,6 +162,10 @@ def family_params(config: Mapping[str, Any], family: Mapping[str, Any], where: L
             params[name] = bool(config.get(value[0], value[1])) if isinstance(value, tuple) else value
         params["qk_norm"] = family["qk_norm"]
         _check_groups(params, where)
+        if "moe" in family:
+            params.update(moe_params(config, family, where), correction_bias=family.get("correction_bias", False))
+            params["stack"] = runs(sparse_layers(config, family, params["layers"], where), family["layer"],
+                                   family.get("dense_layer", family["layer"]))
     params["tied"] = bool(config.get("tie_word_embeddings", family["tie"]))
     return params
 
@@ -174,10 +209,9 @@ def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name:
     layout = family["layout"]
     data = dict(_blocks())
     if layout == "decoder":
-        stack = {"layers": [{params["layer"]: {"repeat": "$layers", "name": "layer"}}]}
-        data["blocks"] = {**data["blocks"], "decoder_layers": stack}
+        data["blocks"] = {**data["blocks"], "decoder_layers": {"layers": _stack(params)}}
     data["name"] = name
-    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied")}
+    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied", "stack")}
     inputs = {"input_ids": [tokens]}
     if layout == "gpt2":
         inputs["position_ids"] = [tokens]
@@ -186,9 +220,19 @@ def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name:
     graph = build_graph(spec_from_mapping(data, source), None, None)
     tied = "the head lm_head is tied to the token embeddings (stored once)" if params["tied"] else \
         "the head lm_head has its own weights (tie_word_embeddings is false)"
+    routed = (f"; a mixture of experts: each token goes through {params['top_k']} of {params['experts']} routed "
+              "experts, so active params and MACs take that share of them") if "moe" in family else ""
     note = (f"{source}: counted from the config (model_type '{family_name(family)}'); MACs for one sequence of "
-            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {tied}")
+            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {tied}{routed}")
     return replace(graph, notes=(*graph.notes, note))
+
+
+def _stack(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The decoder layers: one block repeated, or runs of a mixture's dense and sparse layers
+    (named by their block: mla_dense_layer, mla_moe_layer, mla_moe_layer_1, ...)."""
+    if "stack" not in params:
+        return [{params["layer"]: {"repeat": "$layers", "name": "layer"}}]
+    return [{block: {"repeat": count}} for block, count in params["stack"]]
 
 
 def _model_name(config: Mapping[str, Any], source: str, model_type: str) -> str:

@@ -8,8 +8,12 @@ weights) gives the stored tensors; the two are reconciled, and the graph says wh
 - the config's count, when the stored tensors hold it exactly once the tensors a config does
   not describe are set aside: buffers saved with the weights (rotary ``inv_freq``, GPT-2's
   causal mask, DeepSeek-V3's ``e_score_correction_bias``) and a tied head stored twice;
-- the stored tensors, row by module, when they do not (a layout the config does not say, a
-  quantized checkpoint): the difference is said, with the names that explain it.
+- the stored tensors, row by module, when they do not (a layout the config does not say):
+  the difference is said, with the names that explain it.
+
+A quantized checkpoint (bitsandbytes, GPTQ, AWQ, fp8; quantized.py) holds each quantized
+linear's out × in + bias parameters, whatever its packing, read with the config's
+``quantization_config``; its scales, zeros and absmax are metadata, not parameters.
 
 A folder without ``config.json``, or a lone ``.safetensors`` file, is its tensors alone.
 """
@@ -24,7 +28,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..graph import Graph
-from . import checkpoint
+from . import checkpoint, quantized
 from .hf_config import MAX_CONFIG_BYTES, config_graph, is_hf_config, read_config
 
 INDEX_SUFFIX = ".safetensors.index.json"
@@ -55,8 +59,11 @@ def file_graph(path: Path, input_shape: Any = None, **options: Any) -> Graph:
     shards = _shards(path, folder, required=not has_config)
     if not has_config:
         return checkpoint.tensor_graph(_tensors(shards), name=folder.name if path.is_dir() else path.name)
-    graph = config_graph(read_config(config_path), str(config_path), input_shape)
-    return reconcile(graph, _tensors(shards), shards, str(folder)) if shards else graph
+    config = read_config(config_path)
+    graph = config_graph(config, str(config_path), input_shape)
+    if not shards:
+        return graph
+    return reconcile(graph, _tensors(shards), shards, str(folder), config.get("quantization_config"))
 
 
 def _spec_graph(path: Path) -> Graph:
@@ -75,8 +82,8 @@ def _shards(path: Path, folder: Path, required: bool) -> list[Path]:
         return [path]
     shards = sorted(folder.glob("*.safetensors"))
     if not shards and required:
-        raise SpecError("holds neither config.json nor any .safetensors file; not a Hugging Face model folder",
-                        Location(str(folder)))
+        raise SpecError("is a directory holding neither config.json nor any .safetensors file; not a Hugging Face "
+                        "model folder", Location(str(folder)))
     return shards
 
 
@@ -115,14 +122,18 @@ def _tensors(shards: list[Path]) -> list[checkpoint.Tensor]:
     return tensors
 
 
-def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path], folder: str) -> Graph:
-    """The config's graph when the stored tensors hold its count, else the tensors' own."""
+def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path], folder: str,
+              quantization: object = None) -> Graph:
+    """The config's graph when the stored tensors hold its count, else the tensors' own.
+    A quantized linear holds out × in + bias parameters, whatever its packing; its scales,
+    zeros and absmax are not parameters (quantized.py)."""
     from .. import engine
 
     expected = engine.run(graph).total_params
     buffers = [(t, suffix, why) for t in tensors for suffix, why in _BUFFER_NAMES if t[0].endswith(suffix)]
     set_aside = {t[0] for t, _, _ in buffers}
-    stored = sum(prod(t[1]) for t in tensors if t[0] not in set_aside)
+    kept = [t for t in tensors if t[0] not in set_aside]
+    stored, found = quantized.logical_count(quantized.group(kept), quantization)
     head = _stored_tied_head(graph, tensors, stored - expected)
     stored -= head
     where = f"{len(tensors):,} tensors in {len(shards):,} shard{'s' * (len(shards) != 1)}"
@@ -132,12 +143,15 @@ def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path]
     if head:
         notes.append(f"lm_head.weight is stored though tied to the embeddings: {head:,} values counted once")
     if stored == expected:
+        notes += [quantized.summary(list(found.values()))] if found else []
+        graph = quantized.annotate(graph, found) if found else graph
         notes.append(f"{folder}: checked against the stored {where} ({dtypes}; {nbytes:,} bytes): they hold the "
                      f"config's {expected:,} parameters exactly; the rows are the config's")
         return replace(graph, notes=(*graph.notes, *notes))
-    notes.append(f"{folder}: the stored {where} hold {stored:,} values, the config describes {expected:,} "
+    values = "parameters" if found else "values"
+    notes.append(f"{folder}: the stored {where} hold {stored:,} {values}, the config describes {expected:,} "
                  f"({stored - expected:+,}); counted from the stored tensors, not the config")
-    counted = checkpoint.tensor_graph([t for t in tensors if t[0] not in set_aside], name=Path(folder).name)
+    counted = checkpoint.tensor_graph(kept, name=Path(folder).name, quantization=quantization)
     return replace(counted, notes=(*counted.notes, *notes))
 
 

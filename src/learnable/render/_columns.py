@@ -90,6 +90,9 @@ def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
     ]
     if report.total_buffers:
         lines.append(f"Buffers (not params): {report.total_buffers:,}")
+    if report.routed:
+        lines.append(f"Active params per token: {report.active_params:,} "
+                     f"({', '.join(report.routed)} routed experts)")
     if show.macs:
         lines += (paper_lines if show.paper_macs else compute_lines)(report, show.flops_per_mac)
     if show.memory is not None:

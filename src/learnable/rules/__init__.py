@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (registration)
     conv_transpose,
     dense,
     embedding,
+    experts,
     imported,
     layer_norm,
     merge,

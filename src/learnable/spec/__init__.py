@@ -38,7 +38,8 @@ def load(source: Any) -> ModelSpec:
 
 
 # Model files that a later release will import; until then, say so rather than guess.
-_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5", ".onnx", ".pt", ".pth", ".bin", ".safetensors", ".ckpt", ".pb", ".tflite"}
+# Model files the importers do not read (those they read never reach the spec reader).
+_MODEL_SUFFIXES = {".pb", ".tflite"}
 
 
 def _looks_like_path(text: str) -> bool:
@@ -53,8 +54,9 @@ def load_file(path: Path) -> ModelSpec:
     name = str(path)
     if path.suffix.lower() in _MODEL_SUFFIXES:
         raise SpecError(
-            f"is a {path.suffix} model file; this version of learnable reads specs "
-            "(YAML, JSON or the compact form), not model files", Location(name))
+            f"is a {path.suffix} model file, a format learnable does not read; it reads .onnx, .safetensors, "
+            ".pt, .keras, .h5, .gguf and Hugging Face folders (export a TensorFlow model to ONNX, or count "
+            "the Keras model)", Location(name))
     try:
         if path.is_dir():
             raise SpecError("is a directory, not a spec file", Location(name))
