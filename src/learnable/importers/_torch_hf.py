@@ -94,8 +94,11 @@ def _experts(m: nn.Module) -> Kwargs | None:
     for transposed in (False, True) if ways is None else (bool(ways),):
         e, h, i = (down[0], down[2], down[1]) if transposed else down
         if up == ((e, h, (1 + gated) * i) if transposed else (e, (1 + gated) * i, h)):
-            return {"num_experts": e, "hidden_dim": h, "intermediate_dim": i, "gated": gated,
-                    "bias": "down_proj_bias" in params, "transposed": transposed, "top_k": _top_k(m)}
+            k = _top_k(m)
+            return {"num_experts": e, "hidden_size": h, "intermediate_size": i, "gated": gated,
+                    "bias": "down_proj_bias" in params, "transposed": transposed,
+                    **({"active": f"{k} of {e}"} if k is not None and k <= e else {
+                        "note": "top_k (experts per token) not known: the MACs are every expert's"})}
     return None
 
 
@@ -121,7 +124,7 @@ def _router(m: nn.Module) -> Kwargs | None:
     if set(params) - {"weight", "bias"} or params.get("bias", (e,)) != (e,) or buffers not in (
             {}, {"e_score_correction_bias": (e,)}):
         return None
-    return {"num_experts": e, "hidden_dim": weight[1], "bias": "bias" in params, "correction_bias": bool(buffers)}
+    return {"num_experts": e, "hidden_size": weight[1], "bias": "bias" in params, "correction_bias": bool(buffers)}
 
 
 def _drop_path(m: nn.Module) -> Kwargs | None:

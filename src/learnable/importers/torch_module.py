@@ -83,6 +83,7 @@ class _Mapping:
     # "" for torch.nn's own forward; else whose forward the rule stands for (said on the row),
     # and a shape the rule gets wrong falls back to the tensors instead of failing
     note: str = ""
+    active: str | None = None  # "k of n": the part of it a token goes through (a mixture's experts)
 
 
 @lru_cache(maxsize=1024)  # per class, not per module: a miss ("nn._ConvNd") spells out suggestions
@@ -107,7 +108,10 @@ def _mapping(module: nn.Module) -> _Mapping | None:
     cls, found = type(module), _rule_of(type(module))
     own_forward = found is None or cls.forward is not found[1].forward
     if own_forward and (hf := transformers_rule(module)) is not None:
-        return _Mapping(*hf, note=f"Hugging Face's {cls.__name__}, counted by the {hf[0].name} rule")
+        rule, kwargs = hf[0], dict(hf[1])
+        active, extra = kwargs.pop("active", None), kwargs.pop("note", "")
+        note = f"Hugging Face's {cls.__name__}, counted by the {rule.name} rule" + (f"; {extra}" if extra else "")
+        return _Mapping(rule, kwargs, note, active)
     if found is None:
         return None
     rule, base = found
@@ -321,7 +325,7 @@ class _Builder:
         trainable = all(t.requires_grad for _, t, buffer in unit.tensors if not buffer)
         type_name = type(unit.module).__name__
         node = make_node(rule, use.name, (), (), unit.mapping.kwargs, trainable=trainable, index=index,
-                         block=unit.block, input_shapes=tuple(shapes),
+                         block=unit.block, input_shapes=tuple(shapes), active=unit.mapping.active,
                          type_name=None if type_name == rule.name else type_name, note=unit.mapping.note)
         refused = self._check(use, node, shapes) if traced else ""
         return self._tensors(use, index, unit.tensors, refused) if refused else node

@@ -11,7 +11,6 @@ from . import (  # noqa: F401  (registration)
     conv_transpose,
     dense,
     embedding,
-    experts,
     imported,
     layer_norm,
     merge,

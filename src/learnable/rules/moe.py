@@ -6,10 +6,11 @@
   concatenated, and ``down_proj`` (E, H, I), each expert a Linear stored (out, in). Without
   a gate it has ``up_proj`` (E, I, H); ``transposed`` stores each (in, out) (GPT-OSS);
   ``bias`` adds ``*_bias`` (E, out). Parameters: E × one expert's.
-- **MACs per token** are those of the experts a token is sent to: top-k × one expert's
-  (x·gate_up, then ·down). The trace gives k (the router's choice, ``top_k_index``, is
-  the module's second input); without it the module's ``top_k``; without either, one
-  expert's, and the row says so. The module's input is the tokens, flattened: (tokens, H).
+- **MACs** are those of every expert on every token, ``tokens × E × (2·I·H + I·H)``; a token
+  goes through top-k of them, which the graph says with the layer's ``active: "k of E"``
+  (a spec's argument; the PyTorch importer sets it from the module's ``top_k`` or its
+  config's ``num_experts_per_tok``): the engine then takes k/E of its parameters and MACs
+  as the active path, which is what runs per token.
 - **Router** (``*TopKRouter``, ``*Router``, ``*Gate``) scores each token against every
   expert: a Linear H → E, ``weight`` (E, H), with a bias when it has one, and DeepSeek-V3's
   ``e_score_correction_bias`` (E), which only shifts the choice of experts: a buffer where
@@ -23,8 +24,9 @@ from typing import Any
 
 from ..errors import RuleError
 from ..expr import num, product, total
-from ._args import Arg, boolean, optional, positive
+from ._args import Arg, boolean, positive
 from ._base import POINTWISE, Context, Inference, Rule, Shape, Weight, known_dims, shape_text
+from ._kinds import FULLY_CONNECTED
 from ._registry import PYTORCH, register
 
 
@@ -41,8 +43,8 @@ def _stored(transposed: bool, experts: Any, out: Any, inputs: Any) -> tuple:
 
 def _experts(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     x = shapes[0]
-    _features(x, a["hidden_dim"], "hidden_dim")
-    e, h, i = num(a["num_experts"], "E"), num(a["hidden_dim"], "H"), num(a["intermediate_dim"], "I")
+    _features(x, a["hidden_size"], "hidden_size")
+    e, h, i = num(a["num_experts"], "E"), num(a["hidden_size"], "H"), num(a["intermediate_size"], "I")
     ups, up_name = ((num(2), i), "gate_up_proj") if a["gated"] else ((i,), "up_proj")  # gate and up: 2·I outputs
     up = product(*ups)
     flip = a["transposed"]
@@ -51,37 +53,28 @@ def _experts(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inf
         weights[1:1] = [Weight(f"{up_name}_bias", (e, up))]
         weights.append(Weight("down_proj_bias", (e, h)))
     one = total(product(*ups, h), *([up] if a["bias"] else []), product(h, i), *([h] if a["bias"] else []))
-    k, note = _top_k(a, shapes)
     tokens = known_dims(x[:-1])
-    macs = None if tokens is None else product(*tokens, num(k, "k"), total(product(*ups, h), product(i, h)))
-    return Inference(x, tuple(weights), count=product(e, one), macs=macs, note=note)
-
-
-def _top_k(a: Mapping[str, Any], shapes: Sequence[Shape]) -> tuple[int, str]:
-    """Experts per token: the router's choice given as the second input (tokens, k), else
-    the ``top_k`` argument, else one (said in the note)."""
-    if len(shapes) > 1 and shapes[1] and shapes[1][-1] is not None:
-        return shapes[1][-1], ""
-    if a["top_k"] is not None:
-        return a["top_k"], ""
-    return 1, "MACs for one expert per token: top_k (experts per token) not known; the active path is top_k times"
+    # every expert's gate and up, then down projection, on every token
+    macs = None if tokens is None else product(*tokens, e, total(product(*ups, h), product(i, h)))
+    return Inference(x, tuple(weights), count=product(e, one), macs=macs)
 
 
 register(Rule(
     name="Experts", family="dense", infer=_experts, framework=PYTORCH, field=POINTWISE, arity=(1, 3),
-    args=(Arg("num_experts", positive), Arg("hidden_dim", positive), Arg("intermediate_dim", positive),
-          Arg("gated", boolean, True), Arg("bias", boolean, False), Arg("transposed", boolean, False),
-          Arg("top_k", optional(positive), None)),
+    kind=FULLY_CONNECTED,
+    args=(Arg("num_experts", positive), Arg("hidden_size", positive), Arg("intermediate_size", positive),
+          Arg("gated", boolean, True), Arg("bias", boolean, False), Arg("transposed", boolean, False)),
     doc="Hugging Face's fused MoE experts: gate_up_proj (E × 2I × H) + down_proj (E × H × I), i.e. "
         "E × (2I×H + H×I) (up_proj (E × I × H) when not gated; biases (E × out) with bias); "
-        "MACs per token: top_k × (2I×H + I×H).",
+        "MACs: every expert on every token, tokens × E × (2I×H + I×H); with active: 'k of E', k/E of both "
+        "is the active path.",
 ))
 
 
 def _router(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     x = shapes[0]
-    _features(x, a["hidden_dim"], "hidden_dim")
-    e, h = num(a["num_experts"], "E"), num(a["hidden_dim"], "H")
+    _features(x, a["hidden_size"], "hidden_size")
+    e, h = num(a["num_experts"], "E"), num(a["hidden_size"], "H")
     weights = [Weight("weight", (e, h))]
     if a["bias"]:
         weights.append(Weight("bias", (e,)))
@@ -94,7 +87,8 @@ def _router(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Infe
 
 register(Rule(
     name="Router", family="dense", infer=_router, framework=PYTORCH, field=POINTWISE, arity=(1, 1),
-    args=(Arg("num_experts", positive), Arg("hidden_dim", positive), Arg("bias", boolean, False),
+    kind=FULLY_CONNECTED,
+    args=(Arg("num_experts", positive), Arg("hidden_size", positive), Arg("bias", boolean, False),
           Arg("correction_bias", boolean, False)),
     doc="A MoE router (Hugging Face's *TopKRouter): weight (E × H), + bias (E) with bias; "
         "correction_bias: DeepSeek-V3's e_score_correction_bias (E), a buffer. Output: one score per expert.",
