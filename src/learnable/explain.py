@@ -104,7 +104,7 @@ _TYPE_EXAMPLES: dict[str, tuple[str, tuple[Shape, ...] | None]] = {
     "nn.ScaledEmbedding": ("1000, 64, embed_scale=8.0", ((10,),)),
     "nn.RotaryEmbedding": ("64", ((10, 512), (10,))),  # (x, position_ids)
     "nn.TransposedLinear": ("10, {C}", None),
-    "nn.Experts": ("8, {C}, 256, top_k=2", ((10, 64),)),
+    "nn.Experts": ("8, {C}, 256", ((10, 64),)),
     "nn.Router": ("8, {C}", ((10, 64),)),
     # ViT's class token: stored (1, 1, 768), one (1, 768) per example
     "Parameter": ("(1, 1, 768), batch_axis=True", ()),

@@ -40,7 +40,8 @@ from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, Weight, lookup
 from ..rules._args import COMMON_IGNORED, LayerCall
-from ..rules._inputs import WHOLE, implied_inputs as _synthetic
+from ..rules._inputs import WHOLE
+from ..rules._inputs import implied_inputs as _synthetic
 from ._torch_hf import transformers_rule
 from ._torch_trace import Call, trace
 
