@@ -88,7 +88,7 @@ class MemoryEstimate:
         }
 
 
-def estimate(report: Report, *, dtype: str | None = "fp32", batch: int = 1, optimizer: str | None = None,
+def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimizer: str | None = None,
              context: int | None = None, kv_dtype: str | None = None) -> MemoryEstimate:
     """The memory ``report``'s network needs at ``batch`` examples in ``dtype`` (None: the
     weights as the source stores them, where it says, else fp32); with an ``optimizer``
