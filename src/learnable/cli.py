@@ -1,7 +1,7 @@
 """The ``learnable`` command.
 
     learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
-                           [--macs] [--paper-macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O]
+                           [--macs] [--paper-macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O --context N --kv-dtype D]
     learnable audit | explain | compare | plot | sweep | zoo | serve ...
 
 SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
@@ -23,7 +23,8 @@ from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
 
 # The --dtype and --optimizer choices (memory.py; kept here so --help imports nothing more).
-DTYPES = ("fp32", "fp16", "bf16", "int8", "int4")
+DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
+KV_DTYPE_NAMES = ("fp32", "fp16", "bf16", "fp8", "int8")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "adamw")
 RICH_ROWS = 2_000
 
@@ -191,8 +192,13 @@ def _add_memory_options(cost: argparse._ArgumentGroup) -> None:
                       help="estimate memory: each layer's activations, inference peak, and training with "
                            "--optimizer")
     cost.add_argument("--batch", type=_positive, default=1, metavar="N", help="batch size for --memory (default 1)")
-    cost.add_argument("--dtype", choices=tuple(DTYPES), default="fp32",
-                      help="number format for --memory (default fp32; fp16/bf16 training is mixed precision)")
+    cost.add_argument("--dtype", choices=tuple(DTYPES),
+                      help="number format for --memory (default: as a GGUF or quantized file stores its weights, "
+                           "else fp32; fp16/bf16 training is mixed precision)")
+    cost.add_argument("--context", type=_positive, metavar="N",
+                      help="add the KV cache at N tokens of context (per sequence; --batch sequences)")
+    cost.add_argument("--kv-dtype", choices=tuple(KV_DTYPE_NAMES),
+                      help="number format of the KV cache (default: the activations')")
     cost.add_argument("--optimizer", choices=tuple(OPTIMIZER_NAMES),
                       help="add a training estimate: weights, gradients, optimizer state, activations")
 
@@ -206,11 +212,12 @@ def _positive(text: str) -> int:
 
 def _memory(args: argparse.Namespace, reports: Sequence) -> list | None:
     """The memory estimate of each report, when any of the memory options asks for one."""
-    if not (args.memory or args.optimizer or args.batch != 1 or args.dtype != "fp32"):
+    if not (args.memory or args.optimizer or args.batch != 1 or args.dtype or args.context or args.kv_dtype):
         return None
     from .memory import estimate
 
-    return [estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer) for report in reports]
+    return [estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer, context=args.context,
+                     kv_dtype=args.kv_dtype) for report in reports]
 
 
 def _show(args: argparse.Namespace, report):

@@ -195,7 +195,7 @@ def _placed(template: LayerRow, node: Node, field: receptive.State, sees_all: bo
     return LayerRow(node.name, t.type, t.output_shape, t.params, t.trainable, t.non_trainable, t.formula,
                     t.shape_formula, node.inputs, t.weights, t.buffers, t.buffers_formula, note, node.block,
                     t.macs, t.macs_formula, field, sees_all, t.macs_kind, t.macs_by_kind, t.active_params,
-                    t.active_formula, t.active)
+                    t.active_formula, t.active, node.kv_cache, node.stored)
 
 
 def _count(node: Node, inputs: list[Shape], context: Context) -> tuple[Inference, LayerRow, object]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ArgumentError, GraphError, LayerError, Location
+from .report import KVCache, Stored
 from .rules import CHANNELS_LAST, KERAS, Rule
 from .rules._args import bind, suggest
 
@@ -37,6 +38,10 @@ class Node:
     # (k, n): each token uses k of the layer's n equal parts (a mixture's routed experts), so its
     # active parameters and MACs are k/n of the whole; None: all of it, as for any other layer.
     active: tuple[int, int] | None = None
+    # What an attention layer keeps per token for later tokens (report.KVCache), as its spec's
+    # ``kv_cache:`` declares it; and its tensors as the source stores them (report.Stored).
+    kv_cache: KVCache | None = None
+    stored: tuple[Stored, ...] = ()
 
     @property
     def display_type(self) -> str:
@@ -132,7 +137,7 @@ def make_node(
     rule: Rule, name: str, inputs: tuple[str, ...], args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
     *, trainable: Any = True, location: Location | None = None, index: int = 0, block: str | None = None,
     shares: str | None = None, input_shapes: tuple | None = None, type_name: str | None = None, note: str = "",
-    active: Any = None,
+    active: Any = None, kv_cache: Any = None, stored: tuple[Stored, ...] = (),
 ) -> Node:
     """A node with its arguments bound and checked against the rule's signature."""
     try:
@@ -144,8 +149,10 @@ def make_node(
                          f"argument 'trainable' must be true or false, got {trainable!r}")
     if active is not None:
         active = _active(active, describe(rule.name, name, index, location))
+    if kv_cache is not None:
+        kv_cache = _kv_cache(kv_cache, describe(rule.name, name, index, location))
     return Node(name, rule, bound, inputs, trainable, location, index, block, shares, input_shapes, type_name, note,
-                active)
+                active, kv_cache, stored)
 
 
 def _active(value: Any, place: str) -> tuple[int, int]:
@@ -155,6 +162,24 @@ def _active(value: Any, place: str) -> tuple[int, int]:
         raise LayerError(place, f"argument 'active' must be 'k of n' with 0 < k ≤ n whole numbers (each token "
                          f"uses k of the layer's n experts), got {value!r}")
     return int(used), int(parts)
+
+
+def _kv_cache(value: Any, place: str) -> KVCache | None:
+    """``{tensors: 2, heads: 8, head_dim: 128, window: 4096}``: per token, keys and values of 8
+    heads of 128 for the last 4,096 tokens; ``head_dim`` may be a list of sizes that add up
+    (MLA's latent and rope parts, [512, 64]); a window of 0 or null is the whole context."""
+    if isinstance(value, KVCache):
+        return value
+    known = {"tensors", "heads", "head_dim", "window"}
+    if not isinstance(value, Mapping) or not {"heads", "head_dim"} <= value.keys() <= known:
+        raise LayerError(place, "argument 'kv_cache' must be a mapping of heads, head_dim and perhaps tensors "
+                         f"(default 2: keys and values) and window, got {value!r}")
+    dims = value["head_dim"] if isinstance(value["head_dim"], list) else [value["head_dim"]]
+    window = value.get("window") or None
+    sizes = [value.get("tensors", 2), value["heads"], *dims] + ([window] if window is not None else [])
+    if not dims or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
+        raise LayerError(place, f"argument 'kv_cache' must hold positive whole numbers, got {value!r}")
+    return KVCache(value.get("tensors", 2), value["heads"], tuple(dims), window)
 
 
 # (rule, positional, keywords) → bound arguments: a deep spec repeats the same layers.

@@ -14,6 +14,14 @@ per parameter for Adam, as in the ZeRO paper). int8 and int4 are for inference: 
 activations are int8 too; int4 is weight-only, with fp16 activations.
 Activations are estimates (in-place operations, views and what each framework chooses
 to save for backward change them); the parameter terms are exact.
+
+Weights are in the chosen ``dtype`` (fp8: one byte, bf16 activations), or, with no dtype,
+as the source stores them where every layer's storage is known (a GGUF file's types by
+their blocks: Q4_K is 256 weights in 144 bytes, 4.5 bits each; a quantized checkpoint's
+packed weights, and their scales, zeros and absmax as a separate term), else fp32.
+The KV cache at a ``context`` of tokens is read from the layers that declare what they keep
+(``kv_cache``: keys and values of heads × head size, or MLA's one latent, up to a sliding
+window): Σ tensors × layers × heads × head size × tokens × batch × bytes.
 """
 
 from __future__ import annotations
@@ -21,12 +29,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._memory_inference import all_stored, kv_terms, stored_terms
 from .errors import LearnableError
 from .expr import Expr, ceil_div, num, product, total
 from .report import LayerRow, Report
 
-DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "int8": 8, "int4": 4}
-ACTIVATION_DTYPE = {"fp32": "fp32", "fp16": "fp16", "bf16": "bf16", "int8": "int8", "int4": "fp16"}
+DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+ACTIVATION_DTYPE = {"fp32": "fp32", "fp16": "fp16", "bf16": "bf16", "fp8": "bf16", "int8": "int8", "int4": "fp16"}
+KV_DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8")  # a cache entry is at least a byte
+STORED = "as stored"  # the dtype's name when the weights are counted as the source stores them
 # Optimizer → state tensors kept per trainable parameter, and whether it keeps a step tensor.
 OPTIMIZERS = {"sgd": (0, False), "momentum": (1, False), "adam": (2, True), "adamw": (2, True)}
 STEP_BYTES = 4  # a 0-d float32 tensor
@@ -36,9 +47,10 @@ STEP_BYTES = 4  # a 0-d float32 tensor
 class Term:
     label: str
     bytes: Expr  # the arithmetic that gives the bytes
+    key: str = ""  # stable, for JSON: weights, buffers, kv_cache, activations, gradients, ...
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "bytes": self.bytes.value, "formula": str(self.bytes)}
+        return {"key": self.key, "label": self.label, "bytes": self.bytes.value, "formula": str(self.bytes)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,10 @@ class MemoryEstimate:
     inference: tuple[Term, ...]
     training: tuple[Term, ...] = ()
     unknown: tuple[str, ...] = ()  # layers whose output size is unknown: the estimates leave them out
+    context: int | None = None  # tokens of context for the KV cache
+    kv_dtype: str | None = None
+    kv_per_token: Term | None = None  # the cache's bytes per token of context, all layers
+    notes: tuple[str, ...] = ()  # what could not be estimated, and why
 
     @property
     def inference_bytes(self) -> int:
@@ -66,24 +82,43 @@ class MemoryEstimate:
             "inference": [t.to_dict() for t in self.inference], "inference_bytes": self.inference_bytes,
             "training": [t.to_dict() for t in self.training],
             "training_bytes": self.training_bytes if self.training else None,
-            "unknown": list(self.unknown),
+            "unknown": list(self.unknown), "context": self.context, "kv_dtype": self.kv_dtype,
+            "kv_cache_per_token": None if self.kv_per_token is None else self.kv_per_token.to_dict(),
+            "notes": list(self.notes),
         }
 
 
-def estimate(report: Report, *, dtype: str = "fp32", batch: int = 1, optimizer: str | None = None) -> MemoryEstimate:
-    """The memory ``report``'s network needs at ``batch`` examples in ``dtype``; with an
-    ``optimizer`` ("sgd", "momentum", "adam", "adamw"), for training too."""
+def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimizer: str | None = None,
+             context: int | None = None, kv_dtype: str | None = None) -> MemoryEstimate:
+    """The memory ``report``'s network needs at ``batch`` examples in ``dtype`` (None: the
+    weights as the source stores them, where it says, else fp32); with an ``optimizer``
+    ("sgd", "momentum", "adam", "adamw"), for training too; with a ``context`` of tokens, the
+    KV cache in ``kv_dtype`` (default: the activations' dtype)."""
+    stored = dtype is None and all_stored(report)
+    dtype = dtype or "fp32"
     _check(dtype, batch, optimizer)
     act = ACTIVATION_DTYPE[dtype]
+    kv_dtype = kv_dtype or (act if act in KV_DTYPES else "fp16")
+    _check_context(context, kv_dtype)
     sizes = [_values(row) for row in report.layers]
-    inference = [*_weight_terms(report, dtype), _peak_term(report, sizes, act, batch)]
+    weights = stored_terms(report) if stored else _weight_terms(report, dtype)
+    kv, per_token, notes = kv_terms(report, context, batch, kv_dtype) if context else ([], None, ())
+    inference = [*weights, *kv, _peak_term(report, sizes, act, batch)]
     training = _training_terms(report, dtype, optimizer, sizes, batch) if optimizer else ()
     return MemoryEstimate(
-        dtype, batch, optimizer,
+        STORED if stored else dtype, batch, optimizer,
         activations=tuple(None if s is None else batch * s.value * DTYPE_BITS[act] // 8 for s in sizes),
         inference=tuple(inference), training=tuple(training),
         unknown=tuple(row.name for row, s in zip(report.layers, sizes) if s is None),
+        context=context, kv_dtype=kv_dtype if context else None, kv_per_token=per_token, notes=notes,
     )
+
+
+def _check_context(context: int | None, kv_dtype: str) -> None:
+    if context is not None and (isinstance(context, bool) or not isinstance(context, int) or context < 1):
+        raise LearnableError(f"context must be a whole number of tokens ≥ 1, got {context!r}")
+    if not isinstance(kv_dtype, str) or kv_dtype not in KV_DTYPES:
+        raise LearnableError(f"kv_dtype must be one of {', '.join(KV_DTYPES)}, got {kv_dtype!r}")
 
 
 def _check(dtype: str, batch: int, optimizer: str | None) -> None:
@@ -93,7 +128,7 @@ def _check(dtype: str, batch: int, optimizer: str | None) -> None:
         raise LearnableError(f"batch must be a whole number ≥ 1, got {batch!r}")
     if optimizer is not None and (not isinstance(optimizer, str) or optimizer not in OPTIMIZERS):
         raise LearnableError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    if optimizer is not None and dtype in ("int8", "int4"):
+    if optimizer is not None and dtype in ("fp8", "int8", "int4"):
         raise LearnableError(f"training in {dtype} is not estimated: use fp32, or fp16/bf16 for mixed precision")
 
 
@@ -120,7 +155,7 @@ def _batch_bytes(batch: int, values: Sequence[Expr], act: str) -> Expr:
 
 def _weight_terms(report: Report, dtype: str) -> list[Term]:
     bits = DTYPE_BITS[dtype]
-    terms = [Term(f"weights ({report.total_params:,} params, {dtype})", _bytes(report.total_params, bits))]
+    terms = [Term(f"weights ({report.total_params:,} params, {dtype})", _bytes(report.total_params, bits), "weights")]
     if report.total_buffers:
         # Running statistics are in the weights' float type; BatchNorm's num_batches_tracked
         # counter is an int64, 8 bytes, whatever the dtype.
@@ -129,7 +164,7 @@ def _weight_terms(report: Report, dtype: str) -> list[Term]:
         floats = report.total_buffers - counters
         parts = [_bytes(floats, bits)] * bool(floats) + [product(num(counters), num(8))] * bool(counters)
         terms.append(Term(f"buffers ({report.total_buffers:,}, {dtype}; int64 counters)" if counters
-                          else f"buffers ({report.total_buffers:,}, {dtype})", total(*parts)))
+                          else f"buffers ({report.total_buffers:,}, {dtype})", total(*parts), "buffers"))
     return terms
 
 
@@ -139,7 +174,7 @@ def _peak_term(report: Report, sizes: Sequence[Expr | None], act: str, batch: in
     live = [sizes[i] for i in names]
     held = ", ".join(report.layers[i].name for i in names) if len(names) <= 3 else f"{len(names)} layers' outputs"
     label = f"activations at the peak ({held}), batch {batch}, {act}"
-    return Term(label, _batch_bytes(batch, live, act))
+    return Term(label, _batch_bytes(batch, live, act), "activations")
 
 
 def _peak(layers: Sequence[LayerRow], sizes: Sequence[Expr | None]) -> tuple[list[int], int]:
@@ -178,20 +213,21 @@ def _training_terms(report: Report, dtype: str, optimizer: str, sizes: Sequence[
     bits = DTYPE_BITS[dtype]
     trainable = report.trainable_params
     terms = _weight_terms(report, dtype)
-    terms.append(Term(f"gradients ({trainable:,} trainable params, {dtype})", _bytes(trainable, bits)))
+    terms.append(Term(f"gradients ({trainable:,} trainable params, {dtype})", _bytes(trainable, bits), "gradients"))
     if mixed:
-        terms.append(Term(f"fp32 master copy of the {trainable:,} trainable params", _bytes(trainable, 32)))
+        terms.append(Term(f"fp32 master copy of the {trainable:,} trainable params", _bytes(trainable, 32),
+                          "master_weights"))
     if states:
         kept = "momentum_buffer" if optimizer == "momentum" else "exp_avg and exp_avg_sq"
         state_bits = 32 if mixed else bits
         terms.append(Term(f"{optimizer} state ({kept}, {'fp32' if mixed else dtype})",
-                          product(num(states), _bytes(trainable, state_bits))))
+                          product(num(states), _bytes(trainable, state_bits)), "optimizer_state"))
     if step:
         tensors = sum(1 for row in report.layers for w in row.weights if w.trainable and not w.buffer)
         terms.append(Term(f"{optimizer} step (a 0-d float32 for each of {tensors:,} trainable tensors)",
-                          product(num(tensors), num(STEP_BYTES))))
+                          product(num(tensors), num(STEP_BYTES)), "optimizer_step"))
     known = [s for s in sizes if s is not None]
     act = ACTIVATION_DTYPE[dtype]
     terms.append(Term(f"activations kept for backward (every layer's output, batch {batch}, {act})",
-                      _batch_bytes(batch, known, act)))
+                      _batch_bytes(batch, known, act), "activations"))
     return terms

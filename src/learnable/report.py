@@ -8,7 +8,9 @@ JSON keys (a contract, ``schema_version`` 1)::
                shape_formula, buffers, buffers_formula, note, block, inputs,
                weights: [{name, shape, size, trainable, buffer}],
                macs, macs_formula, receptive_field, receptive_formula, sees_whole_input,
-               macs_kind, macs_by_kind, active_params, active_formula, active}],
+               macs_kind, macs_by_kind, active_params, active_formula, active,
+               kv_cache: {tensors, heads, dims, window, per_token} | null,
+               stored: [{format, elements, block, block_bytes, bytes}]}],
      blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs,
                macs_by_kind, active_params}],
      total_params, trainable_params, non_trainable_params, total_buffers,
@@ -70,6 +72,48 @@ class WeightRow:
                 "trainable": self.trainable, "buffer": self.buffer}
 
 
+@dataclass(frozen=True, slots=True)
+class KVCache:
+    """What one attention layer keeps per token of context and per sequence, as it declares
+    it (``kv_cache:`` on a layer of its spec): ``tensors`` (2, keys and values; 1, MLA's one
+    latent) × ``heads`` × the sum of ``dims`` (a head's size; MLA's kv_lora_rank and
+    qk_rope_head_dim), for the last ``window`` tokens at most (a sliding window; None: all)."""
+
+    tensors: int
+    heads: int
+    dims: tuple[int, ...]
+    window: int | None = None
+
+    @property
+    def per_token(self) -> int:
+        return self.tensors * self.heads * sum(self.dims)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tensors": self.tensors, "heads": self.heads, "dims": list(self.dims), "window": self.window,
+                "per_token": self.per_token}
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """How a source stores one tensor of a layer: ``elements`` values in blocks of ``block``
+    values of ``block_bytes`` bytes each (GGUF's Q4_K: 256 in 144; F16: 1 in 2; GPTQ 4-bit:
+    8 in one int32's 4), as ``format`` (``Q4_K``, ``GPTQ 4-bit, group 128``, ``F16``); the
+    quantization metadata too (scales, zeros, absmax: ``format`` ends in "metadata")."""
+
+    format: str
+    elements: int
+    block: int
+    block_bytes: int
+
+    @property
+    def bytes(self) -> int:
+        return -(-self.elements // self.block) * self.block_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "elements": self.elements, "block": self.block,
+                "block_bytes": self.block_bytes, "bytes": self.bytes}
+
+
 # Not frozen, like graph.Node: a frozen dataclass sets each field through
 # object.__setattr__, and with eighteen fields that made a row cost 2.9 µs against 0.4 µs, a
 # quarter of a second on a 100,000-layer network. Nothing changes a row after the engine, so
@@ -101,6 +145,8 @@ class LayerRow:
     active_params: int | None = None
     active_formula: str = ""  # e.g. "(1,409,286,144/8)×2 = 352,321,536"
     active: str = ""  # "2 of 8": the parts a token uses, of how many; "" for all of it
+    kv_cache: KVCache | None = None  # what it keeps per token for later tokens (an attention layer)
+    stored: tuple[Stored, ...] = ()  # its tensors as the source stores them; () when it does not say
 
     @property
     def active_total(self) -> int:
@@ -148,6 +194,8 @@ class LayerRow:
             "active_params": self.active_total,
             "active_formula": self.active_formula,
             "active": self.active or None,
+            "kv_cache": None if self.kv_cache is None else self.kv_cache.to_dict(),
+            "stored": [s.to_dict() for s in self.stored],
         }
 
 

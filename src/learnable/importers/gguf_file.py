@@ -11,18 +11,21 @@ whose role llama.cpp's names make clear goes through the rule a framework's laye
 projections, ``output`` and every 2-D ``ffn_*`` a Linear applied to one token (so its
 MACs are per token); their tensors must be exactly what the rule gives, or the row falls
 back to its tensors (norms, 3-D expert stacks, anything else), counted as stored. The
-row's note gives the quantization, bits per weight and bytes; the report's notes the
-file's metadata and the totals on disk.
+row's note gives the quantization, bits per weight and bytes, and its ``stored`` the same as
+data (type, elements, block, bytes per block), which the memory estimate reads for the
+weights as stored; the report's notes the file's metadata and the totals on disk.
 """
 
 from __future__ import annotations
 
 import re
+from math import prod
 from pathlib import Path
 
 from gguf.constants import GGML_QUANT_SIZES, Keys, LlamaFileType
 
 from ..graph import BlockInfo, Graph, Node, make_node
+from ..report import Stored
 from ..rules import PYTORCH, lookup
 from ._gguf_header import Array, Header, TensorInfo, read_header
 
@@ -67,19 +70,20 @@ def file_graph(path: Path, **options) -> Graph:
 def _node(module: str, members: list[TensorInfo], block: str | None) -> Node:
     role = module.rpartition(".")[2]
     note = quantization(members)
+    stored = tuple(Stored(SIZES[t.type][0], prod(t.ne), SIZES[t.type][1], SIZES[t.type][2]) for t in members)
     shapes = {t.name.rpartition(".")[2]: t.ne for t in members}
     if role in _EMBEDDINGS and shapes.keys() == {"weight"} and len(shapes["weight"]) == 2 and all(shapes["weight"]):
         width, rows = shapes["weight"]  # ggml order: ne[0] is the vector, as torch's (rows, width) reversed
         return make_node(lookup("Embedding", PYTORCH), module, (), (rows, width), input_shapes=((),),
-                         block=block, note=note)
+                         block=block, note=note, stored=stored)
     if _LINEAR.fullmatch(role) and _is_linear(shapes):
         inputs, outputs = shapes["weight"]
         return make_node(lookup("Linear", PYTORCH), module, (), (inputs, outputs, "bias" in shapes),
-                         input_shapes=((inputs,),), block=block, note=note)
+                         input_shapes=((inputs,),), block=block, note=note, stored=stored)
     buffer = _BUFFERS.get(role)
     tensors = [(name, tuple(reversed(ne)), buffer is None, buffer is not None) for name, ne in shapes.items()]
     return make_node(lookup("Tensors"), module, (), (), {"tensors": tensors, "output_shape": ()}, input_shapes=(),
-                     block=block, type_name="tensors", note=f"{buffer}; {note}" if buffer else note)
+                     block=block, type_name="tensors", note=f"{buffer}; {note}" if buffer else note, stored=stored)
 
 
 def _is_linear(shapes: dict[str, tuple[int, ...]]) -> bool:

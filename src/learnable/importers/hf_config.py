@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..graph import Graph
 from .hf_moe import REQUIRED, moe_params, runs, sparse_layers
+from .hf_window import layer_windows
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 DEFAULT_TOKENS = 2048  # one sequence's length for MACs and shapes, when input_shape does not say
@@ -38,30 +39,37 @@ _LLAMA = {"layout": "decoder", "layer": "llama_layer", "qkv_bias": ("attention_b
 # DeepSeek's multi-head latent attention (hf_decoder.yaml mla_attn): its fields and defaults.
 _MLA = {"q_rank": ("q_lora_rank", 1536), "kv_rank": ("kv_lora_rank", 512), "nope": ("qk_nope_head_dim", 128),
         "rope": ("qk_rope_head_dim", 64), "v_dim": ("v_head_dim", 128)}
+# Sliding windows (hf_window.py): the field's class default, its switch, which layers use it.
+_ALL = {"default": None, "layers": "all"}
+_QWEN = {"default": 4096, "use": "use_sliding_window", "layers": "from_max"}
 FAMILIES: dict[str, dict[str, Any]] = {
     "llama": _LLAMA,
-    "mistral": {**_LLAMA, "qkv_bias": False, "o_bias": False, "mlp_bias": False},
-    "qwen2": {**_LLAMA, "qkv_bias": True, "o_bias": False, "mlp_bias": False},  # q, k, v biased; o not
-    "qwen3": {**_LLAMA, "mlp_bias": False, "qk_norm": 1},
+    "mistral": {**_LLAMA, "qkv_bias": False, "o_bias": False, "mlp_bias": False,
+                "window": {"default": 4096, "layers": "all"}},
+    "qwen2": {**_LLAMA, "qkv_bias": True, "o_bias": False, "mlp_bias": False, "window": _QWEN},  # q, k, v biased
+    "qwen3": {**_LLAMA, "mlp_bias": False, "qk_norm": 1, "window": _QWEN},
     "gemma": {**_LLAMA, "layer": "gemma_layer", "mlp_bias": False, "tie": True, "head_dim": 256, "kv_heads": 16},
-    "gemma2": {**_LLAMA, "layer": "gemma2_layer", "mlp_bias": False, "tie": True, "head_dim": 256, "kv_heads": 4},
+    "gemma2": {**_LLAMA, "layer": "gemma2_layer", "mlp_bias": False, "tie": True, "head_dim": 256, "kv_heads": 4,
+               "window": {"default": 4096, "layers": ("every", None, 2)}},
     "gemma3_text": {**_LLAMA, "layer": "gemma2_layer", "mlp_bias": False, "qk_norm": 1, "tie": True,
-                    "head_dim": 256, "kv_heads": 4},
-    "phi3": {**_LLAMA, "layer": "phi3_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False},
+                    "head_dim": 256, "kv_heads": 4,
+                    "window": {"default": 4096, "layers": ("every", "sliding_window_pattern", 6)}},
+    "phi3": {**_LLAMA, "layer": "phi3_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False, "window": _ALL},
     "gpt2": {"layout": "gpt2", "tie": True},
     # Mixtures of experts (hf_moe.py reads "moe" and "sparse"): the mixture's fields with
     # transformers' defaults, and which layers hold it (the others are "dense_layer").
     "mixtral": {**_LLAMA, "layer": "moe_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False,
-                "sparse": "all", "moe": {"experts": (("num_local_experts", "num_experts"), 8),
+                "sparse": "all", "window": _ALL, "moe": {"experts": (("num_local_experts", "num_experts"), 8),
                                          "top_k": ("num_experts_per_tok", 2),
                                          "moe_intermediate": ("intermediate_size", 14336)}},
     "qwen2_moe": {**_LLAMA, "layer": "shared_moe_layer", "dense_layer": "llama_layer", "qkv_bias": ("qkv_bias", True),
                   "o_bias": False, "mlp_bias": False, "sparse": "step",
+                  "window": {**_QWEN, "layers": "odd_below_max"},
                   "moe": {"experts": (("num_experts", "num_local_experts"), 60), "top_k": ("num_experts_per_tok", 4),
                           "moe_intermediate": ("moe_intermediate_size", 1408),
                           "shared_intermediate": ("shared_expert_intermediate_size", 5632)}},
     "qwen3_moe": {**_LLAMA, "layer": "moe_layer", "dense_layer": "llama_layer", "mlp_bias": False, "qk_norm": 1,
-                  "sparse": "step",
+                  "sparse": "step", "window": {**_QWEN, "layers": "all"},
                   "moe": {"experts": (("num_experts", "num_local_experts"), 128), "top_k": ("num_experts_per_tok", 8),
                           "moe_intermediate": ("moe_intermediate_size", 768)}},
     "deepseek_v2": {**_LLAMA, "layer": "mla_moe_layer", "dense_layer": "mla_dense_layer", "sparse": "first_k",
@@ -99,7 +107,8 @@ LAYOUTS = {
                           "inputs": ["position_ids"]}},
         {"Add": {"inputs": ["wte", "wpe"]}},
         {"TransformerEncoderLayer": {"d_model": "$hidden", "nhead": "$heads", "dim_feedforward": "$intermediate",
-                                     "activation": "gelu", "norm_first": True, "repeat": "$layers", "name": "h"}},
+                                     "activation": "gelu", "norm_first": True, "repeat": "$layers", "name": "h",
+                                     "kv_cache": {"heads": "$heads", "head_dim": "$hidden // $heads"}}},
         {"LayerNorm": {"normalized_shape": "$hidden", "name": "ln_f"}},
         _HEAD,
     ],
@@ -164,10 +173,24 @@ def family_params(config: Mapping[str, Any], family: Mapping[str, Any], where: L
         _check_groups(params, where)
         if "moe" in family:
             params.update(moe_params(config, family, where), correction_bias=family.get("correction_bias", False))
-            params["stack"] = runs(sparse_layers(config, family, params["layers"], where), family["layer"],
-                                   family.get("dense_layer", family["layer"]))
+        _layer_stack(config, family, params, where)
     params["tied"] = bool(config.get("tie_word_embeddings", family["tie"]))
     return params
+
+
+def _layer_stack(config: Mapping[str, Any], family: Mapping[str, Any], params: dict[str, Any],
+                 where: Location) -> None:
+    """Each decoder layer's block (a mixture's dense and sparse layers) and sliding window:
+    one block repeated when they are all alike, else runs of (block, window, count)."""
+    layers = params["layers"]
+    windows = layer_windows(config, family, layers, where)
+    params["window"] = windows[0]
+    blocks = [family["layer"]] * layers
+    if "moe" in family:
+        dense = family.get("dense_layer", family["layer"])
+        blocks = [family["layer"] if s else dense for s in sparse_layers(config, family, layers, where)]
+    if "moe" in family or len(set(windows)) > 1:
+        params["stack"] = runs(list(zip(blocks, windows)))
 
 
 def _whole(config: Mapping[str, Any], field: str, where: Location) -> int:
@@ -232,7 +255,7 @@ def _stack(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     (named by their block: mla_dense_layer, mla_moe_layer, mla_moe_layer_1, ...)."""
     if "stack" not in params:
         return [{params["layer"]: {"repeat": "$layers", "name": "layer"}}]
-    return [{block: {"repeat": count}} for block, count in params["stack"]]
+    return [{block: {"repeat": count, "window": window}} for (block, window), count in params["stack"]]
 
 
 def _model_name(config: Mapping[str, Any], source: str, model_type: str) -> str:

@@ -83,11 +83,10 @@ def _whole(value: Any, field: str, where: Location) -> int:
     return value
 
 
-def runs(sparse: list[bool], layer: str, dense_layer: str) -> list[tuple[str, int]]:
-    """The stack as runs of one block: [(block, how many in a row), ...]."""
-    out: list[tuple[str, int]] = []
-    for is_sparse in sparse:
-        block = layer if is_sparse else dense_layer
+def runs(layers: list[Any]) -> list[tuple[Any, int]]:
+    """The stack as runs of one kind of layer: [(kind, how many in a row), ...]."""
+    out: list[tuple[Any, int]] = []
+    for block in layers:
         if out and out[-1][0] == block:
             out[-1] = (block, out[-1][1] + 1)
         else:

@@ -172,6 +172,8 @@ def memory_lines(memory: MemoryEstimate) -> list[str]:
     what = f"batch {memory.batch:,}, {memory.dtype}"
     lines = [f"Inference memory: {human(memory.inference_bytes)} ({memory.inference_bytes:,} bytes; {what})"]
     lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.inference]
+    if memory.kv_per_token is not None:
+        lines.append(f"  ({memory.kv_per_token.label}: {_bytes_equation(memory.kv_per_token)})")
     if memory.training:
         total = memory.training_bytes
         lines.append(f"Training memory: {human(total)} ({total:,} bytes; {what}, {memory.optimizer})")
@@ -179,6 +181,7 @@ def memory_lines(memory: MemoryEstimate) -> list[str]:
     if memory.unknown:
         lines.append(f"Memory leaves out {len(memory.unknown):,} layer(s) of unknown output size: "
                      + ", ".join(memory.unknown[:5]))
+    lines += memory.notes
     return lines
 
 

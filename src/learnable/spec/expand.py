@@ -267,10 +267,11 @@ class Expander:
     def _node(self, entry: _Planned, names: Mapping[str, str], previous: str | None,
               block: str | None, trainable: bool) -> Node:
         spec, rule = entry.spec, entry.rule
-        kwargs, own, active = spec.kwargs, True, None
-        if "trainable" in kwargs or "active" in kwargs:  # (copied only then: most layers leave them out)
+        kwargs, own, active, kv_cache = spec.kwargs, True, None, None
+        if "trainable" in kwargs or "active" in kwargs or "kv_cache" in kwargs:  # (most layers leave them out)
             kwargs = dict(kwargs)
             own, active = kwargs.pop("trainable", True), kwargs.pop("active", None)
+            kv_cache = kwargs.pop("kv_cache", None)
         args, shares = spec.args, None
         if spec.shares:
             self._check_not_omitted(entry)
@@ -279,7 +280,7 @@ class Expander:
             shares = self._owner(shares)
         return make_node(rule, entry.name, _inputs(entry, names, previous), args, kwargs,
                          trainable=own if own is not True else trainable, location=spec.location,
-                         index=spec.index, block=block, shares=shares, active=active)
+                         index=spec.index, block=block, shares=shares, active=active, kv_cache=kv_cache)
 
     def _check_not_omitted(self, entry: _Planned) -> None:
         written = self.by_name.get(_qualified(entry, entry.spec.shares))
