@@ -246,7 +246,7 @@ def _linear_sizes(row: LayerRow, kernel: WeightRow | None, report: Report) -> tu
         return (kernel.shape[1], kernel.shape[0]) if row.type == "Linear" else kernel.shape
     # A tied head (lm_head sharing the embedding) has no tensor of its own: its sizes are
     # those of its input and output.
-    source = next((r for r in report.layers if r.inputs and row.inputs and r.name == row.inputs[0]), None)
+    source = _source(row, report)
     sizes = (source.output_shape[-1] if source and source.output_shape else None,
              row.output_shape[-1] if row.output_shape else None)
     if None in sizes:
@@ -269,10 +269,20 @@ def _conv_factors(row: LayerRow, rank: Expr, kernel: WeightRow, report: Report):
 
 
 def _input_channels(row: LayerRow, report: Report, channels_first: bool) -> int | None:
-    source = next((r for r in report.layers if row.inputs and r.name == row.inputs[0]), None)
+    """The channels a conv reads (its weight holds in/groups only): its input's, or for a
+    layer traced without wiring, the one before it's (as memory.py reads it)."""
+    source = _source(row, report)
     shape = source.output_shape if source else ()
-    channel = shape[0] if channels_first and shape else shape[-1] if shape else None
-    return channel
+    if not shape or (shape[0] if channels_first else shape[-1]) is None:
+        return None
+    return shape[0] if channels_first else shape[-1]
+
+
+def _source(row: LayerRow, report: Report) -> LayerRow | None:
+    at = next(i for i, r in enumerate(report.layers) if r is row)
+    if row.inputs:
+        return next((r for r in report.layers if r.name == row.inputs[0]), None)
+    return report.layers[at - 1] if at else None
 
 
 def _macs(row: LayerRow, r: int, a: tuple[Expr, ...], b: tuple[Expr, ...]) -> Expr | None:
