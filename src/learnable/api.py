@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when asked for: a count does not need them
 @gc_paused
 def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
           convention: str | None = None, model: str | None = None, values: Mapping[str, Any] | None = None,
-          integer_input: bool = False) -> Report:
+          integer_input: bool = False, lora: Any = None) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
 
     ``source`` is a spec file path (``.yaml``, ``.yml``, ``.json``, or compact text), a
@@ -41,8 +41,23 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
     the last one built) and ``values`` gives names the code leaves unknown or should
     change (``{"num_classes": 10}``). ``data_format`` ("channels_last" or
     "channels_first") and ``convention`` ("keras" or "pytorch") override the source's.
+    ``lora`` counts the network fine-tuned with LoRA adapters, as PEFT counts it: PEFT's
+    ``LoraConfig`` keywords (``{"r": 16, "target_modules": ["q_proj", "v_proj"],
+    "lora_alpha": 32, "bias": "none", "modules_to_save": ["lm_head"]}``; ``target_modules``
+    as a str is one regex, or ``"all-linear"``), a :class:`learnable.lora.LoraConfig`, or
+    PEFT's own ``LoraConfig``; the base becomes non-trainable (docs in ``learnable.lora``).
     Raises :class:`learnable.LearnableError` for any problem with the input.
     """
+    report = _count(source, input_shape, data_format, convention, model, values, integer_input)
+    if lora is None:
+        return report
+    from .lora import apply
+
+    return apply(report, lora)
+
+
+def _count(source: Any, input_shape: Any, data_format: str | None, convention: str | None, model: str | None,
+           values: Mapping[str, Any] | None, integer_input: bool) -> Report:
     _check_option("data_format", data_format, DATA_FORMATS)
     _check_option("convention", convention, CONVENTIONS)
     from .code import code_source

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
     _add_cost_options(count)
+    _add_lora_options(count)
     audit = commands.add_parser(
         "audit", help="check a published table against the network (exit 1 if any claim is wrong)",
         description="Check a published table against the network, as it is printed: a paper's or a README's "
@@ -203,6 +204,47 @@ def _add_memory_options(cost: argparse._ArgumentGroup) -> None:
                       help="add a training estimate: weights, gradients, optimizer state, activations")
 
 
+def _add_lora_options(parser: argparse.ArgumentParser) -> None:
+    lora = parser.add_argument_group("LoRA fine-tuning, counted as PEFT counts it (trainable: the adapters)")
+    lora.add_argument("--lora", type=_positive, metavar="RANK",
+                      help="add LoRA adapters of rank RANK to the --lora-targets layers and freeze the rest; "
+                           "with --optimizer, memory for training the adapters (--dtype int4: QLoRA)")
+    lora.add_argument("--lora-targets", metavar="NAMES",
+                      help="the layers to adapt, as PEFT's target_modules: names or module-path suffixes "
+                           "(q_proj,v_proj), one regex (model\\.layers\\.\\d+\\.self_attn\\.q_proj, matched "
+                           "against whole paths), or all-linear (every Linear but the output head)")
+    lora.add_argument("--lora-alpha", type=float, metavar="ALPHA", help="lora_alpha (the scaling alpha/r; no params)")
+    lora.add_argument("--lora-bias", choices=("none", "all", "lora_only"), default="none",
+                      help="biases to train too: none (default), all, or those of the adapted layers")
+    lora.add_argument("--lora-modules-to-save", metavar="NAMES",
+                      help="layers trained in full beside the adapters (PEFT's modules_to_save), e.g. lm_head")
+
+
+# A --lora-targets value with one of these is one regex, as PEFT takes a str (re.fullmatch);
+# without, a comma-separated list of names, as PEFT takes a list.
+_REGEX = set("*+?()[]{}|\\^$")
+
+
+def _lora(args: argparse.Namespace) -> dict | None:
+    """count()'s lora= from the --lora options."""
+    given = [args.lora_targets, args.lora_alpha, args.lora_modules_to_save]
+    if args.lora is None:
+        if any(v is not None for v in given) or args.lora_bias != "none":
+            raise SpecError("the --lora-* options need --lora RANK, the adapters' rank")
+        return None
+    if not args.lora_targets:
+        raise SpecError("--lora needs --lora-targets: the layers to adapt (e.g. q_proj,v_proj, or all-linear)")
+    text = args.lora_targets.strip()
+    targets = text if _REGEX & set(text) or text.lower() == "all-linear" else _names(text)
+    saved = _names(args.lora_modules_to_save) if args.lora_modules_to_save else []
+    return {"r": args.lora, "target_modules": targets, "lora_alpha": args.lora_alpha, "bias": args.lora_bias,
+            "modules_to_save": saved}
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _positive(text: str) -> int:
     value = int(text) if text.isdigit() else 0
     if value < 1:
@@ -288,7 +330,10 @@ def _count(args: argparse.Namespace) -> int:
     options = _model_options(args)
     if is_reference(source):
         source = load_model(source)
+    lora = _lora(args)
     if args.convention == "both":
+        if lora:
+            raise SpecError("--convention both compares the two conventions; count with LoRA in one of them")
         if args.explain or args.depth:
             raise SpecError("--convention both lists every layer of both reports side by side; "
                             "for --explain or --depth, count with --convention keras or pytorch")
@@ -298,7 +343,7 @@ def _count(args: argparse.Namespace) -> int:
         comparison = compare_conventions(source, data_format=args.data_format, **options)
         sys.stdout.write(render(comparison, args.format))
         return 0
-    report = count(source, data_format=args.data_format, convention=args.convention, **options)
+    report = count(source, data_format=args.data_format, convention=args.convention, lora=lora, **options)
     _write_report(report, args, _show(args, report))
     return 0
 

@@ -12,6 +12,12 @@ With --dtype fp16/bf16 training is mixed precision: 16-bit weights and gradients
 master copy of the trainable weights and fp32 optimizer state (2 + 2 + 4 + 8 = 16 bytes
 per parameter for Adam, as in the ZeRO paper). int8 and int4 are for inference: int8
 activations are int8 too; int4 is weight-only, with fp16 activations.
+With LoRA adapters (lora.py) only the adapters are trainable, so gradients and optimizer
+state are theirs alone. QLoRA is --dtype int4 (or int8) with LoRA: as bitsandbytes
+quantizes a model for it, the Linear layers' weights (but the output head's) are stored
+at 4 (8) bits and everything else, the adapters too, in bf16; the adapters train in mixed
+precision (bf16 gradients, fp32 master copy and fp32 optimizer state). Quantization
+constants (NF4's block scales) are not in this estimate.
 Activations are estimates (in-place operations, views and what each framework chooses
 to save for backward change them); the parameter terms are exact.
 
@@ -92,11 +98,12 @@ def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimi
              context: int | None = None, kv_dtype: str | None = None) -> MemoryEstimate:
     """The memory ``report``'s network needs at ``batch`` examples in ``dtype`` (None: the
     weights as the source stores them, where it says, else fp32); with an ``optimizer``
-    ("sgd", "momentum", "adam", "adamw"), for training too; with a ``context`` of tokens, the
-    KV cache in ``kv_dtype`` (default: the activations' dtype)."""
+    ("sgd", "momentum", "adam", "adamw"), for training too (of LoRA's adapters alone where the
+    report is fine-tuned with LoRA); with a ``context`` of tokens, the KV cache in ``kv_dtype``
+    (default: the activations' dtype)."""
     stored = dtype is None and all_stored(report)
     dtype = dtype or "fp32"
-    _check(dtype, batch, optimizer)
+    _check(dtype, batch, optimizer, report.lora is not None)
     act = ACTIVATION_DTYPE[dtype]
     kv_dtype = kv_dtype or (act if act in KV_DTYPES else "fp16")
     _check_context(context, kv_dtype)
@@ -121,15 +128,16 @@ def _check_context(context: int | None, kv_dtype: str) -> None:
         raise LearnableError(f"kv_dtype must be one of {', '.join(KV_DTYPES)}, got {kv_dtype!r}")
 
 
-def _check(dtype: str, batch: int, optimizer: str | None) -> None:
+def _check(dtype: str, batch: int, optimizer: str | None, lora: bool = False) -> None:
     if not isinstance(dtype, str) or dtype not in DTYPE_BITS:  # (values may come from a request's JSON)
         raise LearnableError(f"dtype must be one of {', '.join(DTYPE_BITS)}, got {dtype!r}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise LearnableError(f"batch must be a whole number ≥ 1, got {batch!r}")
     if optimizer is not None and (not isinstance(optimizer, str) or optimizer not in OPTIMIZERS):
         raise LearnableError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    if optimizer is not None and dtype in ("fp8", "int8", "int4"):
-        raise LearnableError(f"training in {dtype} is not estimated: use fp32, or fp16/bf16 for mixed precision")
+    if optimizer is not None and (dtype == "fp8" or dtype in ("int8", "int4") and not lora):
+        raise LearnableError(f"training in {dtype} is not estimated: use fp32, or fp16/bf16 for mixed precision, "
+                             f"or LoRA adapters on an int8/int4 base (QLoRA)")
 
 
 def _bytes(values: Expr | int, bits: int) -> Expr:
@@ -153,9 +161,35 @@ def _batch_bytes(batch: int, values: Sequence[Expr], act: str) -> Expr:
     return product(*([num(batch)] if batch > 1 else []), total(*values), num(DTYPE_BITS[act] // 8))
 
 
+def _qlora(report: Report, dtype: str) -> bool:
+    return report.lora is not None and dtype in ("int8", "int4")
+
+
+def _quantized(report: Report) -> int:
+    """The values bitsandbytes quantizes for QLoRA: the Linear layers' weights, but the
+    output head's (transformers leaves the output embeddings out)."""
+    last = report.layers[-1].name if report.layers else None
+    heads = {"lm_head", last}
+    return sum(w.size for row in report.layers if row.type in ("Linear", "Dense") and row.name not in heads
+               for w in row.weights if not (w.buffer or w.trainable) and w.name != "bias")
+
+
 def _weight_terms(report: Report, dtype: str) -> list[Term]:
     bits = DTYPE_BITS[dtype]
+    if _qlora(report, dtype):
+        quantized = _quantized(report)
+        rest = report.total_params - quantized
+        terms = [Term(f"weights of the Linear layers ({quantized:,} params, {dtype})", _bytes(quantized, bits),
+                      "weights"),
+                 Term(f"other weights and the LoRA adapters ({rest:,} params, bf16)", _bytes(rest, 16), "weights")]
+        return terms + _buffer_terms(report, "bf16")
     terms = [Term(f"weights ({report.total_params:,} params, {dtype})", _bytes(report.total_params, bits), "weights")]
+    return terms + _buffer_terms(report, dtype)
+
+
+def _buffer_terms(report: Report, dtype: str) -> list[Term]:
+    bits = DTYPE_BITS[dtype]
+    terms = []
     if report.total_buffers:
         # Running statistics are in the weights' float type; BatchNorm's num_batches_tracked
         # counter is an int64, 8 bytes, whatever the dtype.
@@ -209,10 +243,11 @@ def _inputs(row: LayerRow, i: int, layers: Sequence[LayerRow]) -> tuple[str, ...
 def _training_terms(report: Report, dtype: str, optimizer: str, sizes: Sequence[Expr | None],
                     batch: int) -> list[Term]:
     states, step = OPTIMIZERS[optimizer]
+    terms = _weight_terms(report, dtype)
+    dtype = "bf16" if _qlora(report, dtype) else dtype  # QLoRA's adapters train in bf16 mixed precision
     mixed = dtype in ("fp16", "bf16")
     bits = DTYPE_BITS[dtype]
     trainable = report.trainable_params
-    terms = _weight_terms(report, dtype)
     terms.append(Term(f"gradients ({trainable:,} trainable params, {dtype})", _bytes(trainable, bits), "gradients"))
     if mixed:
         terms.append(Term(f"fp32 master copy of the {trainable:,} trainable params", _bytes(trainable, 32),

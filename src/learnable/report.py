@@ -14,7 +14,12 @@ JSON keys (a contract, ``schema_version`` 1)::
      blocks: [{name, type, parent, output_shape, params, trainable, non_trainable, buffers, macs,
                macs_by_kind, active_params}],
      total_params, trainable_params, non_trainable_params, total_buffers,
-     total_macs, macs_unknown, notes, macs_by_kind, paper_macs, active_params}
+     total_macs, macs_unknown, notes, macs_by_kind, paper_macs, active_params, lora}
+
+``lora`` is null, or for a network with LoRA adapters (lora.py) ``{r, lora_alpha,
+target_modules, bias, modules_to_save, adapted, adapter_params}``: each adapted layer is
+then followed by its adapter's row (type "LoRA", ``<layer>.lora``), the base is frozen, and
+``trainable_params`` are what PEFT's ``get_nb_trainable_parameters`` gives.
 
 ``active_params`` are the parameters one token uses: a layer's ``params``, except a layer
 a token uses only k of n equal parts of (a mixture of experts' routed experts: ``active``
@@ -47,7 +52,8 @@ what ``module.parameters()`` yields; running statistics are buffers, never param
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from math import prod
 from typing import Any
 
@@ -240,6 +246,9 @@ class Report:
     convention: str = "keras"
     blocks: tuple[BlockRow, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be known of the whole network, and why
+    # The LoRA set-up (lora.py) when the report is of a network with adapters: PEFT's
+    # LoraConfig fields, the layers adapted and the adapters' parameters; None otherwise.
+    lora: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @property
     def total_params(self) -> int:
@@ -320,6 +329,7 @@ class Report:
             "macs_by_kind": self.macs_by_kind,
             "paper_macs": self.paper_macs,
             "active_params": self.active_params,
+            "lora": None if self.lora is None else dict(self.lora),
         }
 
     def __str__(self) -> str:
