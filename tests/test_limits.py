@@ -76,7 +76,7 @@ def test_repeats_that_multiply_through_blocks_are_refused_before_building():
     spec = {"input": [2], "blocks": {"b1": {"layers": [{"Dense": {"units": 2, "repeat": 1000}}]},
                                      "b2": {"layers": [{"b1": {"repeat": 1000}}]}},
             "layers": [{"b2": {"repeat": 1000}}]}
-    assert "expands to more than 1,000,000 layers" in error_of(spec)
+    assert "expands to more than 200,000 layers" in error_of(spec)
 
 
 def test_a_parameter_that_multiplies_repeats_is_refused_too():
@@ -84,7 +84,7 @@ def test_a_parameter_that_multiplies_repeats_is_refused_too():
         "b1": {"params": {"n": None}, "layers": [{"Dense": {"units": 2, "repeat": "$n"}}]},
         "b2": {"params": {"n": None}, "layers": [{"b1": {"n": "$n", "repeat": "$n"}}]}},
         "layers": [{"b2": {"n": 1000, "repeat": 1000}}]}
-    assert "expands to more than 1,000,000 layers" in error_of(spec)
+    assert "expands to more than 200,000 layers" in error_of(spec)
 
 
 def test_a_large_expansion_under_the_limit_counts():
@@ -122,3 +122,33 @@ def test_a_cycle_through_a_block_is_named():
             "blocks": {"twice": {"layers": [{"Dense": {"units": 4, "name": "inner"}}, {"Dense": 4}]}},
             "layers": [{"Add": {"inputs": ["x", "t"], "name": "sum"}}, {"twice": {"name": "t", "inputs": ["sum"]}}]}
     assert "the layers form a cycle: sum → t/inner → t/dense → sum" in error_of(spec)
+
+
+# ---- size before work (issue 19): each refused before it is built, with a message that is true ----
+
+
+def test_a_few_lines_of_repeats_past_the_layer_limit_are_refused_before_building():
+    spec = {"input": [4], "layers": [{"Dense": {"units": 4, "repeat": 99_900}}] * 10}  # 999,000 layers
+    assert "expands to more than 200,000 layers through 'repeat:'" in error_of(spec)
+
+
+def test_a_spec_listing_too_many_layers_is_refused_before_reading_them():
+    spec = {"input": [4], "layers": ["Dense"] * 200_001}
+    assert error_of(spec) == "the spec lists 200,001 layers; at most 200,000 are counted"
+
+
+def test_a_compact_text_of_too_many_calls_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_text("Input(4)\n" + "D()|" * 250_000 + "D()")
+    message = error_of(str(path))
+    assert "the compact form holds 250,002 calls" in message and "repeat" not in message
+
+
+def test_a_compact_text_just_past_the_limit_stops_at_the_limit(tmp_path, monkeypatch):
+    from learnable.spec import compact, model
+
+    monkeypatch.setattr(compact, "MAX_LAYERS", 10)
+    monkeypatch.setattr(model, "MAX_LAYERS", 10)
+    path = tmp_path / "many.txt"
+    path.write_text("Input(4)\n" + "Dense(4)\n" * 10)  # 11 layers, 11 calls: under the scan's margin
+    assert error_of(str(path)).endswith("the spec lists more than 10 layers; at most 10 are counted")

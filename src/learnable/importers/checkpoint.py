@@ -3,8 +3,9 @@
 - ``.safetensors``: only the header is read (an 8-byte length, then JSON of names, dtypes
   and shapes), checked before use; the weights after it are never touched.
 - ``.pt`` / ``.pth`` / ``.bin`` / ``.ckpt``: ``torch.load(weights_only=True, mmap=True)``,
-  so no arbitrary object is ever unpickled and tensors stay in the mapped file, unread.
-  Tensors stored once under two names (tied weights) are counted once.
+  so no arbitrary object is ever unpickled and tensors stay in the mapped file, unread;
+  ``_torch_file.py`` checks the zip before and every view after (a count only from bytes
+  the file holds). Tensors stored once under two names (tied weights) are counted once.
 
 Each module prefix (``layer1.0.conv1``) becomes one row, counted from its tensors; the
 prefixes above it (``layer1``, ``layer1.0``) become blocks with subtotals (``--depth``).
@@ -16,16 +17,16 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
-from . import quantized, require
+from . import _torch_file, quantized
 
 MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
+MAX_MODULE_DEPTH = 256  # dotted parts in a tensor's name, each a block of the report
 _BUFFERS = {"running_mean", "running_var", "num_batches_tracked"}
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I64": 8, "I32": 4,
                 "I16": 2, "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
@@ -37,7 +38,7 @@ Tensor = tuple[str, tuple[int, ...], str, int]
 def file_graph(path: Path, **options) -> Graph:
     if not path.is_file():
         raise SpecError("no such file", Location(str(path)))
-    tensors = safetensors_tensors(path) if path.suffix.lower() == ".safetensors" else _torch_file(path)
+    tensors = safetensors_tensors(path) if path.suffix.lower() == ".safetensors" else _torch_file.tensors(path)
     return tensor_graph(tensors, name=path.name)
 
 
@@ -106,45 +107,11 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # JSON's true is not 1 here
 
 
-def _torch_file(path: Path) -> list[Tensor]:
-    torch = require("torch", "torch")
-
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as err:  # pickle.UnpicklingError for anything but tensors and containers
-        raise SpecError(f"cannot be read as a PyTorch state dict with weights_only=True: {err}",
-                        Location(str(path))) from None
-    tensors, seen = [], set()
-    for name, tensor in _state_items(data):
-        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
-        if key in seen and tensor.numel():  # tied: the same storage under a second name
-            continue
-        seen.add(key)
-        tensors.append((name, tuple(tensor.shape), str(tensor.dtype).removeprefix("torch."),
-                        tensor.numel() * tensor.element_size()))
-    if not tensors:
-        raise SpecError("holds no tensors", Location(str(path)))
-    return tensors
-
-
-def _state_items(data: object, prefix: str = "") -> Iterable[tuple[str, object]]:
-    """Every tensor in a (possibly nested) state dict: {"model": {...}}, {"state_dict": {...}}."""
-    torch = require("torch", "torch")
-
-    if isinstance(data, torch.Tensor):
-        yield prefix.rstrip("."), data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _state_items(value, f"{prefix}{key}.")
-    elif isinstance(data, (list, tuple)):
-        for i, value in enumerate(data):
-            yield from _state_items(value, f"{prefix}{i}.")
-
-
 def tensor_graph(tensors: list[Tensor], name: str | None = None, quantization: object = None) -> Graph:
     """One node per module prefix, blocks for the prefixes above them. A quantized linear
     (quantized.py; ``quantization`` is a config's quantization_config) is a Linear of its
     logical size; any other module is counted from its tensors."""
+    _check_depth(tensors, name)
     nodes, blocks = [], {}
     found = []
     for module, members in quantized.group(tensors).items():
@@ -156,6 +123,17 @@ def tensor_graph(tensors: list[Tensor], name: str | None = None, quantization: o
                      else _tensors_node(module, members, parent, q))
     notes = (quantized.summary(found),) if found else ()
     return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()), notes=notes)
+
+
+def _check_depth(tensors: list[Tensor], name: str | None) -> None:
+    """Each dotted part of a name is a block: a real model nests a dozen
+    (``model.layers.0.mlp.experts.3.w1.weight``); 20,000 parts are a crafted file."""
+    for tensor in tensors:
+        depth = tensor[0].count(".") + 1
+        if depth > MAX_MODULE_DEPTH:
+            shown = tensor[0] if len(tensor[0]) <= 60 else f"{tensor[0][:60]}…"
+            raise SpecError(f"tensor {shown!r} has a module path of {depth:,} dotted parts; more than "
+                            f"{MAX_MODULE_DEPTH} is not a model's", Location(name) if name else None)
 
 
 def _tensors_node(module: str, members: dict[str, Tensor], parent: str | None, why: str | None):
@@ -178,11 +156,16 @@ def _quantized_node(module: str, q: quantized.QuantizedLinear, parent: str | Non
 
 
 def _ensure_blocks(prefix: str, blocks: dict[str, BlockInfo], last: str) -> str | None:
-    """The block for ``prefix`` and those above it; ``last`` is the latest node inside."""
+    """The block for ``prefix`` and those above it; ``last`` is the latest node inside.
+    A loop, not recursion: nothing here depends on Python's stack (_check_depth bounds it)."""
     if not prefix:
         return None
-    parent = _ensure_blocks(prefix.rpartition(".")[0], blocks, last)
-    blocks[prefix] = BlockInfo(prefix, "module", parent, last or "(top level)")
+    parts = prefix.split(".")
+    parent = None
+    for i in range(1, len(parts) + 1):
+        path = ".".join(parts[:i])
+        blocks[path] = BlockInfo(path, "module", parent, last or "(top level)")
+        parent = path
     return prefix
 
 

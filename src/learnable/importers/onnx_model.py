@@ -33,7 +33,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,7 +49,7 @@ from ..graph import Graph, Node, make_node
 from ..rules import CHANNELS_FIRST, KERAS, PYTORCH, Context, Shape, lookup
 from ._onnx_ops import TABLE, NoFit, Op
 from ._onnx_shapes import Shapes, first_line, text
-from ._onnx_tensor import Tensor
+from ._onnx_tensor import Tensor, bounded_size, checked, checked_sparse
 
 MAX_FILE_BYTES = 2**31  # protobuf's own limit: bigger models keep their weights in external data
 MAX_NESTING = 16  # subgraphs (If, Loop, Scan) within subgraphs; real models nest a few
@@ -58,6 +57,8 @@ INLINE_ELEMENTS = 1024  # small tensors stay in the skeleton, where shape infere
 _TENSORS = lookup("Tensors")
 _CONSTANT_TYPES = {TensorProto.INT64, TensorProto.INT32, TensorProto.UINT64, TensorProto.UINT32,
                    TensorProto.BOOL, TensorProto.STRING}
+_EXTERNAL = ("{:,} initializer(s) keep their data in external files, never opened: their sizes are the dims the "
+             "model states, not checked against the data")
 _RECURRENT = {"LSTM": 4, "GRU": 3, "RNN": 1}
 _CAVEAT = ("what this ONNX file holds; exporters fold BatchNorm into convolutions and merge identical tensors, "
            "so its total can differ from the framework model's")
@@ -96,17 +97,15 @@ def to_graph(model: Any, *, name: str | None = None, where: Location | None = No
         raise SpecError(f"is not a valid ONNX model: {first_line(err)}", where) from None
     shapes = Shapes(skeleton, {t.name for t in tensors}, input_shape, where)
     title = f"{name or text(model.graph.name) or 'ONNX model'}: {_CAVEAT}"
-    return _Builder(model, tensors, shapes, convention or PYTORCH, where).graph(title)
+    graph = _Builder(model, tensors, shapes, convention or PYTORCH, where).graph(title)
+    external = sum(t.external for t in tensors)
+    return replace(graph, notes=(*graph.notes, _EXTERNAL.format(external))) if external else graph
 
 
 def _initializers(graph: onnx.GraphProto, where: Location | None) -> list[Tensor]:
-    tensors = [(t.name, t.dims, t.data_type) for t in graph.initializer]
-    tensors += [(s.values.name, s.dims, s.values.data_type) for s in graph.sparse_initializer]
-    for tensor_name, dims, dtype in tensors:
-        if any(d < 0 for d in dims) or dtype == TensorProto.UNDEFINED:
-            raise SpecError(f"is not a valid ONNX model: initializer '{tensor_name}' has dims {list(dims)} "
-                            f"and data type {dtype}", where)
-    return [Tensor(n, tuple(d), t) for n, d, t in tensors]
+    """Each initializer, its dims checked against the data it holds (_onnx_tensor.py)."""
+    return ([checked(t, where) for t in graph.initializer]
+            + [checked_sparse(s, where) for s in graph.sparse_initializer])
 
 
 def _skeleton(model: onnx.ModelProto, tensors: list[Tensor]) -> onnx.ModelProto:
@@ -117,7 +116,7 @@ def _skeleton(model: onnx.ModelProto, tensors: list[Tensor]) -> onnx.ModelProto:
                               list(source.output), value_info=list(source.value_info))
     declared = {i.name for i in source.input}
     for tensor in source.initializer:
-        if tensor.data_location != TensorProto.EXTERNAL and math.prod(tensor.dims) <= INLINE_ELEMENTS:
+        if tensor.data_location != TensorProto.EXTERNAL and bounded_size(tensor.dims) <= INLINE_ELEMENTS:
             graph.initializer.append(tensor)
     kept = {t.name for t in graph.initializer}
     for t in tensors:

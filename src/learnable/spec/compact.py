@@ -11,21 +11,37 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Location, SpecError
 from ._literals import dotted, literal, quiet_parse
-from .model import LayerSpec, ModelSpec, layer_spec
+from .model import MAX_LAYERS, LayerSpec, ModelSpec, layer_spec, too_many
 
 _SEQUENTIAL = "Sequential"
 
 
+# What could begin a call: a name and "(". Every layer is one; a layer's arguments rarely hold
+# calls (an initializer), so a quarter more than MAX_LAYERS of these is not a network. Counting
+# them is one regex scan; parsing costs ~4 KB per call (16 MB of "D()" took gigabytes before any check).
+_CALL = re.compile(r"[A-Za-z_][\w.]*\s*\(")
+
+
 def parse_compact(text: str, source: str | None = None) -> ModelSpec:
+    calls = sum(1 for _ in _CALL.finditer(text))
+    if calls > MAX_LAYERS + MAX_LAYERS // 4:
+        raise SpecError(f"the compact form holds {calls:,} calls; a network of at most {MAX_LAYERS:,} layers "
+                        "has far fewer", Location(source))
     reader = _Reader(text, source)
     try:
-        layers = tuple(reader.layer(call, i, name) for i, (call, name) in enumerate(reader.calls(), start=1))
+        layers = []
+        for i, (call, name) in enumerate(reader.calls(), start=1):
+            if i > MAX_LAYERS:  # before reading the rest
+                raise SpecError(too_many(MAX_LAYERS, "lists more than"), Location(source))
+            layers.append(reader.layer(call, i, name))
+        layers = tuple(layers)
     except RecursionError:  # e.g. an argument of a thousand nested lists
         raise SpecError("the compact form is nested too deeply to read", Location(source)) from None
     if not layers:

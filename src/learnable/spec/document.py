@@ -23,7 +23,7 @@ from ..rules._args import suggest
 from ._literals import call_value
 from ._yaml import load_yaml
 from .blocks import parse_blocks
-from .model import GRAPH_KEYS, LayerSpec, ModelSpec, layer_spec
+from .model import GRAPH_KEYS, MAX_LAYERS, LayerSpec, ModelSpec, layer_spec, too_many
 
 TOP_KEYS = ("name", "description", "input", "inputs", "data_format", "convention", "params", "blocks", "layers")
 
@@ -74,6 +74,8 @@ def spec_from_mapping(data: Any, source: str | None = None, lines: Mapping | Non
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise SpecError("'layers:' must be a non-empty list of layers", where)
+    if len(layers) > MAX_LAYERS:  # before reading each: what follows costs per layer
+        raise SpecError(too_many(len(layers), "lists"), where)
 
     def parse_items(items: list, path: tuple[str, ...]) -> list[LayerSpec]:
         at = (lines or {}).get(path, [])

@@ -22,12 +22,11 @@ from ..errors import GraphError, LayerError, LearnableError, RuleError, SpecErro
 from ..graph import BlockInfo, Node, describe, make_node
 from ..rules import KERAS, Rule, lookup
 from .blocks import bind_params, substitute
-from .model import BlockDef, LayerSpec
+from .model import MAX_LAYERS, BlockDef, LayerSpec
 
 MAX_DEPTH = 50  # blocks within blocks; deeper is a mistake
-# Layers and block uses after expanding repeats and blocks. Repeats multiply through nested
-# blocks, so a few lines could otherwise ask for 100,000³ layers and never finish.
-MAX_LAYERS = 1_000_000
+# MAX_LAYERS (model.py) holds after expanding repeats and blocks too. Repeats multiply through
+# nested blocks, so a few lines could otherwise ask for 100,000³ layers and never finish.
 
 
 @dataclass(slots=True)

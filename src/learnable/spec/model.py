@@ -42,6 +42,19 @@ class LayerSpec:
 _LAYER_FIELDS = LayerSpec.__slots__
 
 
+# Layers and block uses in a network, written or after repeats and blocks. The pipeline takes
+# tens of microseconds and about a kilobyte per layer, so 200,000 stay within seconds and
+# a few hundred MB (a million took 43 s and 1.6 GB, a server thread's worth; issue 19).
+# Checked as early as each reader can: the layers a spec lists before each is read, a compact
+# text's calls before it is parsed, repeats and blocks before they are expanded.
+MAX_LAYERS = 200_000
+
+
+def too_many(count: int, what: str) -> str:
+    """The message for a spec past MAX_LAYERS: what it has, and the limit."""
+    return f"the spec {what} {count:,} layers; at most {MAX_LAYERS:,} are counted"
+
+
 @dataclass(frozen=True)
 class BlockDef:
     """A named group of layers with parameters, defined once and used like a layer."""
