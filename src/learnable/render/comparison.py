@@ -76,11 +76,11 @@ def side_by_side_table(title: str | None, headers: Sequence[str], numeric: Colle
 def side_by_side_markdown(title: str | None, headers: Sequence[str], numeric: Collection[str],
                           rows: Sequence[Sequence[str]], totals: Sequence[str]) -> str:
     lines = [f"### {markdown_cell(title)}", ""] if title else []
-    lines.append("| " + " | ".join(headers) + " |")
+    lines.append("| " + " | ".join(map(markdown_cell, headers)) + " |")  # compare's hold the models' labels
     lines.append("|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|")
     for cells in rows:
         lines.append("| " + " | ".join(map(markdown_cell, cells)) + " |")
-    return "\n".join([*lines, "", *(f"{line}  " for line in totals)]).rstrip() + "\n"
+    return "\n".join([*lines, "", *(f"{markdown_cell(line)}  " for line in totals)]).rstrip() + "\n"
 
 
 @json_output

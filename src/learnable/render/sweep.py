@@ -106,7 +106,7 @@ def _csv(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[Memo
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     memory_names = ["inference_bytes", "training_bytes"] if memory else []
-    writer.writerow([*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown", *memory_names])
+    writer.writerow(map(csv_cell, [*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown", *memory_names]))
     for i, v in enumerate(variants):
         report = v.report
         row = [*(value_text(v.values[key]) for key in keys), *(getattr(report, name) for _, name in _TOTALS),
