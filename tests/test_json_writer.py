@@ -8,6 +8,7 @@ import json
 import pytest
 
 import learnable
+from learnable._text import json_visible
 from learnable.render.formats import json_chunks
 from learnable.report import LayerRow, Report
 from learnable.spec import zoo
@@ -42,7 +43,9 @@ def layer_lines(report) -> list[str]:
 def check(report) -> None:
     text = "".join(json_chunks(report))
     assert json.loads(text) == json.loads(json.dumps(report.to_dict()))
-    assert layer_lines(report) == [json.dumps(row.to_dict(), ensure_ascii=False) for row in report.layers]
+    # each row as json writes it, hidden characters (U+2028 here) as their \\uXXXX escapes
+    assert layer_lines(report) == [json_visible(json.dumps(row.to_dict(), ensure_ascii=False))
+                                   for row in report.layers]
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

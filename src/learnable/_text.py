@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import re
+from collections.abc import Callable, Sequence
 
 
 def shape_text(shape: Sequence[int | None]) -> str:
@@ -22,3 +24,42 @@ def human(size: int) -> str:
             tenths = (size * 10 + scale // 2) // scale
             return f"{tenths // 10:,}.{tenths % 10} {unit}"
     return f"{size:,} B"
+
+
+# What a name from a spec or a model file may hold that must not reach an output as it is:
+# C0 controls but tab and newline, DEL, C1 controls (a terminal's ESC sequences), Unicode's
+# line and paragraph separators, the bidirectional controls that reorder what a reader sees
+# (U+202E, "Trojan Source"), zero-width joiners and byte-order marks, and lone surrogates,
+# which no UTF-8 writer can encode (every format crashed on a layer named "\ud800").
+_HIDDEN = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+           "\ud800-\udfff")
+_HIDDEN_TEXT = re.compile(f"[{_HIDDEN}]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each hidden character written as Python writes it (``\\u202e``,
+    ``\\ud800``, ``\\x1b``): shown, never obeyed, and always encodable."""
+    return _HIDDEN_TEXT.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def json_visible(text: str) -> str:
+    """JSON text with each hidden character as its ``\\uXXXX`` escape. They can stand only
+    inside strings, where the escape reads back as the same character: lossless, and
+    encodable (json's encoder with ensure_ascii=False leaves surrogates and U+202E raw)."""
+    return _HIDDEN_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def visible_output(function: Callable[..., str]) -> Callable[..., str]:
+    """A renderer whose text is passed through :func:`visible` before anyone writes it."""
+    @functools.wraps(function)
+    def render(*args, **kwargs) -> str:
+        return visible(function(*args, **kwargs))
+    return render
+
+
+def json_output(function: Callable[..., str]) -> Callable[..., str]:
+    """A JSON renderer whose text is passed through :func:`json_visible`."""
+    @functools.wraps(function)
+    def render(*args, **kwargs) -> str:
+        return json_visible(function(*args, **kwargs))
+    return render

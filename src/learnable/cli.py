@@ -245,11 +245,21 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _positive(text: str) -> int:
-    value = int(text) if text.isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
+MAX_OPTION = 1_000_000_000  # memory.MAX_BATCH (not imported here so --help imports nothing more)
+
+
+def _whole(text: str, least: int) -> int:
+    """A whole-number option from ``least`` to MAX_OPTION; its digits are bounded before int()
+    reads them (past 4,300 digits int() raises, telling the user to call sys.set_int_max_str_digits)."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else -1
+    if not least <= value <= MAX_OPTION:
+        shown = repr(text) if len(text) <= 24 else f"{text[:12]!r}… ({len(text):,} characters)"
+        raise argparse.ArgumentTypeError(f"must be a whole number from {least} to {MAX_OPTION:,}, got {shown}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1)
 
 
 def _memory(args: argparse.Namespace, reports: Sequence) -> list | None:
@@ -272,10 +282,7 @@ def _show(args: argparse.Namespace, report):
 
 
 def _depth(text: str) -> int:
-    depth = int(text) if text.isdigit() else -1
-    if depth < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 0, got {text!r}")
-    return depth
+    return _whole(text, 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._text import _HIDDEN
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -39,9 +41,9 @@ class Location:
         return text
 
 
-# Characters that would break a message over lines or drive a terminal (ESC sequences):
-# C0 controls but tab, DEL, C1 controls, and Unicode's line and paragraph separators.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters that would break a message over lines, drive a terminal (ESC sequences), reorder
+# what a reader sees (U+202E) or fail to encode (a lone surrogate): _text.py lists them.
+_UNPRINTABLE = re.compile(f"[\n{_HIDDEN}]")
 
 
 def one_line(text: str) -> str:

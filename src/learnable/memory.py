@@ -121,6 +121,11 @@ def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimi
     )
 
 
+# A batch bigger than any machine holds: bounded before the arithmetic, so a 5,000-digit batch
+# is one line, not Python's "Exceeds the limit (4300 digits)" advice to call sys.set_int_max_str_digits().
+MAX_BATCH = 1_000_000_000
+
+
 def _check_context(context: int | None, kv_dtype: str) -> None:
     if context is not None and (isinstance(context, bool) or not isinstance(context, int) or context < 1):
         raise LearnableError(f"context must be a whole number of tokens ≥ 1, got {context!r}")
@@ -131,8 +136,10 @@ def _check_context(context: int | None, kv_dtype: str) -> None:
 def _check(dtype: str, batch: int, optimizer: str | None, lora: bool = False) -> None:
     if not isinstance(dtype, str) or dtype not in DTYPE_BITS:  # (values may come from a request's JSON)
         raise LearnableError(f"dtype must be one of {', '.join(DTYPE_BITS)}, got {dtype!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise LearnableError(f"batch must be a whole number ≥ 1, got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        # (a batch of 5,000 digits cannot even be written: repr raises past 4,300 digits)
+        got = f"{batch!r}" if not isinstance(batch, int) or -10**12 < batch < 10**12 else "a larger number"
+        raise LearnableError(f"batch must be a whole number from 1 to {MAX_BATCH:,}, got {got}")
     if optimizer is not None and (not isinstance(optimizer, str) or optimizer not in OPTIMIZERS):
         raise LearnableError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     if optimizer is not None and (dtype == "fp8" or dtype in ("int8", "int4") and not lora):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from .._text import json_output, visible_output
 from ..auditing import AuditResult, AuditRow, AuditTotal
 from ._columns import CONVENTION_TEXT
 from .formats import markdown_cell, markdown_table
@@ -120,6 +121,7 @@ def _not_claimed(result: AuditResult) -> list[str]:
     return lines
 
 
+@visible_output
 def render_table(result: AuditResult) -> str:
     """Plain text at its natural width, like :func:`learnable.render.table.render_text`."""
     from rich import box
@@ -140,6 +142,7 @@ def render_table(result: AuditResult) -> str:
     return plain_text(Group(table, Text("\n".join(footer(result)))))
 
 
+@visible_output
 def render_markdown(result: AuditResult) -> str:
     lines = [f"### {markdown_cell(title(result))}", ""]
     columns = headers(result)
@@ -155,6 +158,7 @@ def render_markdown(result: AuditResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@json_output
 def render_json(result: AuditResult) -> str:
     """The keys are documented on :class:`~learnable.auditing.AuditResult`; counts are exact ints."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"

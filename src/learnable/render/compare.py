@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .._text import shape_text
+from .._text import json_output, shape_text, visible_output
 from ..compare import LayerMatch, ModelComparison
 from ..report import LayerRow, Report
 from .comparison import side_by_side_markdown, side_by_side_table
@@ -81,17 +81,20 @@ def _title(comparison: ModelComparison) -> str:
     return f"{comparison.labels[0]} vs {comparison.labels[1]}"
 
 
+@visible_output
 def render_table(comparison: ModelComparison, *, explain: bool = False) -> str:
     headers, numeric = _headers(comparison, explain)
     rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
     return side_by_side_table(_title(comparison), headers, numeric, rows, _totals(comparison))
 
 
+@visible_output
 def render_markdown(comparison: ModelComparison, *, explain: bool = False) -> str:
     headers, numeric = _headers(comparison, explain)
     rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
     return side_by_side_markdown(_title(comparison), headers, numeric, rows, _totals(comparison))
 
 
+@json_output
 def render_json(comparison: ModelComparison, *, explain: bool = False) -> str:
     return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n"

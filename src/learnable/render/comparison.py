@@ -7,8 +7,9 @@ import io
 import json
 from collections.abc import Collection, Sequence
 
-from .._text import shape_text
+from .._text import json_output, shape_text, visible_output
 from ..comparison import Comparison, RowPair
+from .formats import csv_cell, markdown_cell
 
 HEADERS = ("Layer", "Type", "Output shape", "Keras params", "Keras non-trainable", "PyTorch params",
            "PyTorch buffers", "Differs", "Note")
@@ -32,11 +33,13 @@ def _totals(comparison: Comparison) -> list[str]:
     ]
 
 
+@visible_output
 def render_table(comparison: Comparison, *, explain: bool = False) -> str:
     return side_by_side_table(comparison.name, HEADERS, NUMERIC, [_cells(p) for p in comparison.rows],
                               _totals(comparison))
 
 
+@visible_output
 def render_markdown(comparison: Comparison, *, explain: bool = False) -> str:
     return side_by_side_markdown(comparison.name, HEADERS, NUMERIC, [_cells(p) for p in comparison.rows],
                                  _totals(comparison))
@@ -72,18 +75,20 @@ def side_by_side_table(title: str | None, headers: Sequence[str], numeric: Colle
 
 def side_by_side_markdown(title: str | None, headers: Sequence[str], numeric: Collection[str],
                           rows: Sequence[Sequence[str]], totals: Sequence[str]) -> str:
-    lines = [f"### {title}", ""] if title else []
-    lines.append("| " + " | ".join(headers) + " |")
+    lines = [f"### {markdown_cell(title)}", ""] if title else []
+    lines.append("| " + " | ".join(map(markdown_cell, headers)) + " |")  # compare's hold the models' labels
     lines.append("|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|")
     for cells in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join([*lines, "", *(f"{line}  " for line in totals)]).rstrip() + "\n"
+        lines.append("| " + " | ".join(map(markdown_cell, cells)) + " |")
+    return "\n".join([*lines, "", *(f"{markdown_cell(line)}  " for line in totals)]).rstrip() + "\n"
 
 
+@json_output
 def render_json(comparison: Comparison, *, explain: bool = False) -> str:
     return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
+@visible_output
 def render_csv(comparison: Comparison, *, explain: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -91,5 +96,5 @@ def render_csv(comparison: Comparison, *, explain: bool = False) -> str:
     fields = list(rows[0]) if rows else []
     writer.writerow(fields)
     for data in rows:
-        writer.writerow([shape_text(data[f]) if f == "output_shape" else data[f] for f in fields])
+        writer.writerow(map(csv_cell, [shape_text(data[f]) if f == "output_shape" else data[f] for f in fields]))
     return out.getvalue()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from .._text import shape_text
+from .._text import json_output, shape_text, visible_output
 from ..explain import ConventionCount, Explanation
 from ..rules import KERAS, PYTORCH
 
@@ -117,6 +117,7 @@ def build_renderable(e: Explanation):
     return Group(*parts)
 
 
+@visible_output
 def render_text(e: Explanation) -> str:
     """Plain text at its natural width: stable in files, pipes and tests."""
     from .table import plain_text
@@ -140,6 +141,7 @@ def _md_table(headers: tuple[str, ...], rows: list[list[str]], numeric: tuple[st
     return lines + ["| " + " | ".join(c.replace("|", "\\|") or " " for c in row) + " |" for row in rows]
 
 
+@visible_output
 def render_markdown(e: Explanation) -> str:
     lines = [f"### {e.name}", "", heading(e) + ".", "", e.doc, ""]
     if e.args:
@@ -161,5 +163,6 @@ def render_markdown(e: Explanation) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+@json_output
 def render_json(e: Explanation) -> str:
     return json.dumps(e.to_dict(), indent=2, ensure_ascii=False) + "\n"

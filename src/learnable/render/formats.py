@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from operator import itemgetter
 
-from .._text import shape_text
+from .._text import json_visible, shape_text, visible_output
 from ..errors import one_line
 from ..report import LayerRow, Report, field_dict
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, totals
@@ -35,7 +35,12 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with op
 def json_chunks(report: Report, show: Show = PARAMS_ONLY) -> Iterator[str]:
     """The JSON text in pieces: ``{``, then a top-level key a line, the layers one a line.
     Readable, written by json's C encoder (an indented dump goes through its pure-Python
-    one, 10× slower), and streamed so a 100,000-layer report is never whole in memory."""
+    one, 10× slower), and streamed so a 100,000-layer report is never whole in memory.
+    Hidden characters in names (U+202E, a lone surrogate) leave as ``\\uXXXX`` escapes."""
+    return map(json_visible, _json_pieces(report, show))
+
+
+def _json_pieces(report: Report, show: Show) -> Iterator[str]:
     data = report.to_dict(layers=False)
     if show.memory is not None:
         data["memory"] = show.memory.to_dict()
@@ -120,20 +125,43 @@ def _placed_json(row: LayerRow, dump) -> tuple[str, ...]:
     )
 
 
+@visible_output
 def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
-        writer.writerow([row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
+        writer.writerow(map(csv_cell, [row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
                          row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
                          row.note, row.block or "", "" if row.macs is None else row.macs, row.macs_formula,
-                         receptive_text(row.receptive_field), row.receptive_formula, row.macs_kind])
+                         receptive_text(row.receptive_field), row.receptive_formula, row.macs_kind]))
     return out.getvalue()
 
 
+# Markdown passes HTML through, so a layer named "<img src=x onerror=...>" would be a tag on
+# the page that shows the table, and "![x](https://...)" an image fetched from anywhere: the
+# characters that open a tag are written as entities, a link's "](" as "]\\(" ("|" would end
+# the cell). "[28, 28, 1]" stays as it is: without "](" it is text.
+_MARKDOWN_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"})
+
+
 def markdown_cell(text: str) -> str:
-    return " ".join(text.split("\n")).replace("|", "\\|")
+    """``text`` as Markdown that shows it as it is, on one line."""
+    return " ".join(text.split("\n")).translate(_MARKDOWN_TEXT).replace("](", "]\\(")
+
+
+# OWASP's advice against CSV injection: a spreadsheet reads a cell that starts with one of
+# these as a formula (=cmd|' /C calc'!A0), so a text cell that does starts with a quote. A
+# number is written as it is: "-1" is a value, not a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet shows as text and never runs."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def markdown_table(headers: Sequence[str], numeric: Sequence[bool], cells: Iterable[Sequence[str]]) -> list[str]:
@@ -143,6 +171,7 @@ def markdown_table(headers: Sequence[str], numeric: Sequence[bool], cells: Itera
             *("| " + " | ".join(map(markdown_cell, line)) + " |" for line in cells)]
 
 
+@visible_output
 def render_markdown(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
     lines = [f"### {markdown_cell(one_line(report.name))}", ""] if report.name else []

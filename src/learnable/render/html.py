@@ -13,7 +13,7 @@ import heapq
 import math
 from html import escape
 
-from .._text import shape_text
+from .._text import shape_text, visible_output
 from ..report import LayerRow, Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
@@ -51,6 +51,7 @@ _CSS = """
 """
 
 
+@visible_output
 def render_html(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     """The standalone page. The arithmetic is always shown; ``depth`` limits the block
     tree (0, the default: every block open)."""
@@ -61,6 +62,7 @@ def render_html(report: Report, *, explain: bool = False, depth: int = 0, show: 
             f'</body>\n</html>\n')
 
 
+@visible_output
 def render_html_fragment(report: Report, *, depth: int = 0, diagram: bool = True, show: Show = PARAMS_ONLY) -> str:
     """A self-contained ``<div>`` with its own scoped style (what a notebook shows)."""
     parts = [f"<style>{_CSS}</style>", '<div class="lrn">', _header(report, show),
@@ -136,6 +138,7 @@ def _axis(values: list[int]) -> tuple[bool, float, float, list[float]]:
     return False, 0, high, [high * i / 4 for i in range(5)]
 
 
+@visible_output
 def chart_svg(report: Report) -> str:
     rows = [layer for layer in report.layers if layer.params]
     if not rows:
@@ -265,6 +268,7 @@ def _layout(order: list[str], inputs: dict[str, list[str]]) -> tuple[dict[str, i
     return rank, lane
 
 
+@visible_output
 def diagram_svg(report: Report) -> str:
     order, inputs = _graph(report)
     if not order:

@@ -8,6 +8,7 @@ so that a number never gets a space after its commas.
 
 from __future__ import annotations
 
+from .._text import visible, visible_output
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
@@ -23,6 +24,9 @@ _REPLACEMENTS = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    "<": r"\textless{}",  # in LaTeX's default OT1 encoding "<" and ">" typeset as ¡ and ¿
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
     "×": r"$\times$",
     "−": r"$-$",
     "⌊": r"$\lfloor$",
@@ -34,6 +38,7 @@ _REPLACEMENTS = {
 
 def latex_text(text: str) -> str:
     """``text`` as LaTeX source that typesets as ``text``."""
+    text = visible(text)  # a hidden character as its escape, whose backslash is escaped below
     out = []
     for i, char in enumerate(text):
         if char == "," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
@@ -80,6 +85,7 @@ def _totals(report: Report, explain: bool, show: Show) -> list[str]:
         rf"  \par\smallskip{{\footnotesize {note}}}" for note in notes]
 
 
+@visible_output
 def render_latex(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
     spec = "".join("r" if c.numeric else "l" for c in chosen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from .._text import visible, visible_output
 from ..errors import one_line
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
@@ -16,9 +17,10 @@ from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 _GAP = "   "  # a cell's right padding, the box's blank rule, the next cell's left padding
 
 
+@visible_output
 def render_plain(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     chosen = columns(report, explain, show)
-    cells = [[column.cell(row) for column in chosen] for row in display_rows(report, depth, show.memory)]
+    cells = [[visible(column.cell(row)) for column in chosen] for row in display_rows(report, depth, show.memory)]
     lines = [one_line(report.name), ""] if report.name else []
     lines += table_lines([c.header for c in chosen], [c.numeric for c in chosen], cells)
     lines += ["", *totals(report, show)]

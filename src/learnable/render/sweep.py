@@ -10,11 +10,11 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._text import human
+from .._text import human, json_visible, visible
 from ..errors import one_line
 from ..report import SCHEMA_VERSION
 from ..sweeping import Variant, describe, value_text
-from .formats import markdown_table
+from .formats import csv_cell, markdown_cell, markdown_table
 from .plain import table_lines
 
 if TYPE_CHECKING:  # imported when a sweep asks for memory
@@ -29,7 +29,8 @@ _TOTALS = (("Params", "total_params"), ("Trainable", "trainable_params"),
 def render_sweep(keys: Sequence[str], variants: Sequence[Variant], fmt: str = "table",
                  memory: Sequence[MemoryEstimate] | None = None) -> str:
     """``memory``: each variant's memory estimate, for its columns."""
-    return {"table": _table, "markdown": _markdown, "csv": _csv, "json": _json}[fmt](keys, variants, memory)
+    text = {"table": _table, "markdown": _markdown, "csv": _csv, "json": _json}[fmt](keys, variants, memory)
+    return json_visible(text) if fmt == "json" else visible(text)
 
 
 def _totals(variants: Sequence[Variant]) -> list[tuple[str, str]]:
@@ -93,7 +94,7 @@ def _table(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[Me
 
 
 def _markdown(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[MemoryEstimate] | None) -> str:
-    lines = [f"### {_title(variants)}", "", *markdown_table(*_rows(keys, variants, memory))]
+    lines = [f"### {markdown_cell(_title(variants))}", "", *markdown_table(*_rows(keys, variants, memory))]
     extremes = _extremes(variants)
     if extremes:
         lines += ["", *(f"{line}  " for line in extremes)]
@@ -105,7 +106,7 @@ def _csv(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[Memo
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     memory_names = ["inference_bytes", "training_bytes"] if memory else []
-    writer.writerow([*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown", *memory_names])
+    writer.writerow(map(csv_cell, [*keys, *(name for _, name in _TOTALS), "total_macs", "macs_unknown", *memory_names]))
     for i, v in enumerate(variants):
         report = v.report
         row = [*(value_text(v.values[key]) for key in keys), *(getattr(report, name) for _, name in _TOTALS),
@@ -113,7 +114,7 @@ def _csv(keys: Sequence[str], variants: Sequence[Variant], memory: Sequence[Memo
         if memory:
             estimate = memory[i]
             row += [estimate.inference_bytes, estimate.training_bytes if estimate.optimizer else ""]
-        writer.writerow(row)
+        writer.writerow(map(csv_cell, row))
     return out.getvalue()
 
 

@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from .._text import visible, visible_output
 from ..errors import one_line
 from ..report import Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
@@ -30,7 +31,7 @@ def build_table(report: Report, *, explain: bool = False, depth: int = 0, show: 
         else:
             table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
     for row in display_rows(report, depth, show.memory):
-        table.add_row(*(Text(column.cell(row)) for column in chosen))
+        table.add_row(*(Text(visible(column.cell(row))) for column in chosen))
     return table
 
 
@@ -49,6 +50,7 @@ def print_report(report: Report, *, explain: bool = False, depth: int = 0, file:
         console.file.write(plain_text(group))
 
 
+@visible_output
 def render_text(report: Report, *, explain: bool = False, depth: int = 0, show: Show = PARAMS_ONLY) -> str:
     """The table as plain text at its natural width (``str(report)``)."""
     return plain_text(Group(build_table(report, explain=explain, depth=depth, show=show), _totals(report, show)))
