@@ -102,8 +102,8 @@ def test_published_sizes(fields, published, tmp_path):
 
 
 def test_a_family_without_a_spec_goes_through_transformers(tmp_path):
-    config = transformers.AutoConfig.for_model("gpt_neox", hidden_size=32, num_attention_heads=4,
-                                               intermediate_size=64, num_hidden_layers=2, vocab_size=100)
+    config = transformers.AutoConfig.for_model("opt", hidden_size=32, num_attention_heads=4, ffn_dim=64,
+                                               num_hidden_layers=2, vocab_size=100, word_embed_proj_dim=32)
     config.save_pretrained(tmp_path)
     report = learnable.count(tmp_path / "config.json")
     assert report.total_params == meta_params(config)
@@ -142,11 +142,11 @@ def test_config_counts_without_torch_or_transformers(tmp_path):
     (tmp_path / "llama").mkdir()
     (tmp_path / "llama" / "config.json").write_text(json.dumps(LLAMA_3_8B))
     (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "config.json").write_text(json.dumps({"model_type": "gpt_neox"}))
+    (tmp_path / "other" / "config.json").write_text(json.dumps({"model_type": "opt"}))
     result = subprocess.run([sys.executable, "-c", NO_FRAMEWORKS, str(tmp_path / "llama" / "config.json"),
                              str(tmp_path / "other" / "config.json")], check=False, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     total, error = result.stdout.strip().splitlines()
     assert int(total) == 8_030_261_248
-    assert "model_type 'gpt_neox'" in error and "pip install 'learnable[hf]'" in error
+    assert "model_type 'opt'" in error and "pip install 'learnable[hf]'" in error

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..graph import Graph
+from .hf_layouts import AUTO_MODEL, EMBEDDING, FIELDS, HEADS, LAYOUTS, TIED_HEADS
 from .hf_moe import REQUIRED, moe_params, runs, sparse_layers
 from .hf_window import layer_windows
 
@@ -56,6 +57,15 @@ FAMILIES: dict[str, dict[str, Any]] = {
                     "window": {"default": 4096, "layers": ("every", "sliding_window_pattern", 6)}},
     "phi3": {**_LLAMA, "layer": "phi3_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False, "window": _ALL},
     "gpt2": {"layout": "gpt2", "tie": True},
+    # BERT and RoBERTa: an encoder whose head follows the config's architecture (hf_layouts.HEADS);
+    # a BERT made a decoder with cross-attention is left to transformers ("refer").
+    "bert": {"layout": "encoder", "tie": True, "refer": ("add_cross_attention", "is_decoder")},
+    "roberta": {"layout": "encoder", "tie": True, "refer": ("add_cross_attention", "is_decoder")},
+    # GPT-NeoX: which layer follows use_parallel_residual; q, k, v and the output dense are
+    # biased unless attention_bias is false; the MLP always is.
+    "gpt_neox": {"layout": "neox", "layer": ("use_parallel_residual", True, {True: "neox_layer",
+                                                                             False: "neox_sequential_layer"}),
+                 "qkv_bias": ("attention_bias", True), "o_bias": ("attention_bias", True), "tie": False},
     # Mixtures of experts (hf_moe.py reads "moe" and "sparse"): the mixture's fields with
     # transformers' defaults, and which layers hold it (the others are "dense_layer").
     "mixtral": {**_LLAMA, "layer": "moe_layer", "qkv_bias": False, "o_bias": False, "mlp_bias": False,
@@ -83,37 +93,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
                             "top_k": ("num_experts_per_tok", 8), "moe_intermediate": ("moe_intermediate_size", 2048),
                             "shared_experts": ("n_shared_experts", 1)}},
 }
-# The config's field for each parameter the layouts use (GPT-2 has its own names).
-_FIELDS = {
-    "decoder": {"vocab": "vocab_size", "hidden": "hidden_size", "layers": "num_hidden_layers",
-                "heads": "num_attention_heads", "intermediate": "intermediate_size"},
-    "gpt2": {"vocab": "vocab_size", "hidden": "n_embd", "layers": "n_layer", "heads": "n_head",
-             "positions": "n_positions"},
-}
-_HEAD = {"Linear": {"in_features": "$hidden", "out_features": "$vocab", "bias": False, "name": "lm_head"}}
-LAYOUTS = {
-    "decoder": [
-        {"Embedding": {"num_embeddings": "$vocab", "embedding_dim": "$hidden", "name": "embed_tokens"}},
-        {"decoder_layers": {"name": "layers"}},  # one block holding the stack, as transformers' model.layers
-        {"RMSNorm": {"normalized_shape": "$hidden", "name": "norm"}},
-        _HEAD,
-    ],
-    # GPT-2's block (ln_1, c_attn, c_proj, ln_2, c_fc, c_proj) holds what nn.TransformerEncoderLayer
-    # with norm_first holds (see zoo gpt2_small.yaml); its causal mask attn.bias is no parameter.
-    "gpt2": [
-        {"nn.Embedding": {"num_embeddings": "$vocab", "embedding_dim": "$hidden", "name": "wte",
-                          "inputs": ["input_ids"]}},
-        {"nn.Embedding": {"num_embeddings": "$positions", "embedding_dim": "$hidden", "name": "wpe",
-                          "inputs": ["position_ids"]}},
-        {"Add": {"inputs": ["wte", "wpe"]}},
-        {"TransformerEncoderLayer": {"d_model": "$hidden", "nhead": "$heads", "dim_feedforward": "$intermediate",
-                                     "activation": "gelu", "norm_first": True, "repeat": "$layers", "name": "h",
-                                     "kv_cache": {"heads": "$heads", "head_dim": "$hidden // $heads"}}},
-        {"LayerNorm": {"normalized_shape": "$hidden", "name": "ln_f"}},
-        _HEAD,
-    ],
-}
-_EMBEDDING = {"decoder": "embed_tokens", "gpt2": "wte"}
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -145,37 +124,83 @@ def config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None
     if not isinstance(model_type, str):
         raise SpecError("has no 'model_type'; a Hugging Face config.json names its model's family there", where)
     family = FAMILIES.get(model_type)
-    if family is None:
+    architecture = _architecture(config, model_type)
+    why = _not_native(config, family, model_type, architecture)
+    if why is not None:
         from .hf_transformers import transformers_graph
 
-        return transformers_graph(dict(config), source, input_shape)
+        return transformers_graph(dict(config), source, input_shape, architecture if model_type in HEADS else None,
+                                  why)
     params = family_params(config, family, where)
+    params["head"] = architecture
     tokens = _tokens(input_shape, params, where)
     return _build(family, params, tokens, _model_name(config, source, model_type), source)
+
+
+def _not_native(config: Mapping[str, Any], family: Mapping[str, Any] | None, model_type: str,
+                architecture: str | None) -> str | None:
+    """Why learnable's spec cannot count this config (transformers can), or None."""
+    if family is None:
+        return f"model_type '{model_type}' has no spec in learnable"
+    refer = [field for field in family.get("refer", ()) if config.get(field)]
+    if refer:
+        return f"'{refer[0]}' is set, which learnable's {model_type} spec does not lay out"
+    if model_type in HEADS and architecture not in HEADS[model_type]:
+        return f"the architecture {architecture!r} has no spec in learnable (it has {', '.join(HEADS[model_type])})"
+    return None
+
+
+def _architecture(config: Mapping[str, Any], model_type: str) -> str | None:
+    """The class the config names (``architectures[0]``), or AutoModel's for the families
+    whose head follows it; None for the causal language models, counted with their head."""
+    named = config.get("architectures")
+    if isinstance(named, list) and named and isinstance(named[0], str):
+        return named[0]
+    return AUTO_MODEL.get(model_type)
 
 
 def family_params(config: Mapping[str, Any], family: Mapping[str, Any], where: Location) -> dict[str, Any]:
     """The blocks' parameters from the config's fields (the family's defaults where left out)."""
     layout = family["layout"]
-    params = {name: _whole(config, field, where) for name, field in _FIELDS[layout].items()}
+    params = {name: _whole(config, field, where) if isinstance(field, str) else _field(config, *field, where)
+              for name, field in FIELDS[layout].items()}
     if layout == "gpt2":
         inner = config.get("n_inner")
         params["intermediate"] = 4 * params["hidden"] if inner is None else _whole(config, "n_inner", where)
+    elif layout in ("encoder", "neox"):
+        params["head_dim"] = _head_dim(params, where)
+        if layout == "neox":
+            field, default, blocks = family["layer"]
+            params["layer"] = blocks[bool(config.get(field, default))]
+            params.update({name: bool(config.get(*family[name])) for name in ("qkv_bias", "o_bias")})
     else:
-        params["layer"] = family["layer"]
-        heads = params["heads"]
-        params["kv_heads"] = _field(config, "num_key_value_heads", family.get("kv_heads", heads), where)
-        params["head_dim"] = _field(config, "head_dim", family.get("head_dim", params["hidden"] // heads), where)
-        for name in ("qkv_bias", "o_bias", "mlp_bias"):
-            value = family[name]
-            params[name] = bool(config.get(value[0], value[1])) if isinstance(value, tuple) else value
-        params["qk_norm"] = family["qk_norm"]
-        _check_groups(params, where)
-        if "moe" in family:
-            params.update(moe_params(config, family, where), correction_bias=family.get("correction_bias", False))
-        _layer_stack(config, family, params, where)
+        _decoder_params(config, family, params, where)
     params["tied"] = bool(config.get("tie_word_embeddings", family["tie"]))
     return params
+
+
+def _decoder_params(config: Mapping[str, Any], family: Mapping[str, Any], params: dict[str, Any],
+                    where: Location) -> None:
+    params["layer"] = family["layer"]
+    heads = params["heads"]
+    params["kv_heads"] = _field(config, "num_key_value_heads", family.get("kv_heads", heads), where)
+    params["head_dim"] = _field(config, "head_dim", family.get("head_dim", params["hidden"] // heads), where)
+    for name in ("qkv_bias", "o_bias", "mlp_bias"):
+        value = family[name]
+        params[name] = bool(config.get(value[0], value[1])) if isinstance(value, tuple) else value
+    params["qk_norm"] = family["qk_norm"]
+    _check_groups(params, where)
+    if "moe" in family:
+        params.update(moe_params(config, family, where), correction_bias=family.get("correction_bias", False))
+    _layer_stack(config, family, params, where)
+
+
+def _head_dim(params: Mapping[str, Any], where: Location) -> int:
+    """hidden / heads, which these families require to be whole (transformers refuses the rest)."""
+    if params["hidden"] % params["heads"]:
+        raise SpecError(f"'hidden_size' ({params['hidden']}) must be a multiple of 'num_attention_heads' "
+                        f"({params['heads']}): each head takes an equal share of it", where)
+    return params["hidden"] // params["heads"]
 
 
 def _layer_stack(config: Mapping[str, Any], family: Mapping[str, Any], params: dict[str, Any],
@@ -223,6 +248,11 @@ def _tokens(input_shape: Any, params: Mapping[str, Any], where: Location) -> int
     return shape[0]
 
 
+# The block a layout's stack is written into, and the inputs besides input_ids it takes.
+_STACKS = {"decoder": "decoder_layers", "neox": "neox_layers"}
+_INPUTS = {"gpt2": ("position_ids",), "encoder": ("position_ids", "token_type_ids")}
+
+
 def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name: str, source: str) -> Graph:
     from dataclasses import replace
 
@@ -231,23 +261,30 @@ def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name:
 
     layout = family["layout"]
     data = dict(_blocks())
-    if layout == "decoder":
-        data["blocks"] = {**data["blocks"], "decoder_layers": {"layers": _stack(params)}}
+    if layout in _STACKS:
+        data["blocks"] = {**data["blocks"], _STACKS[layout]: {"layers": _stack(params)}}
     data["name"] = name
-    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied", "stack")}
-    inputs = {"input_ids": [tokens]}
-    if layout == "gpt2":
-        inputs["position_ids"] = [tokens]
-    data["inputs"] = inputs
+    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied", "stack", "head")}
+    data["inputs"] = {input_name: [tokens] for input_name in ("input_ids", *_INPUTS.get(layout, ()))}
     data["layers"] = _layers(layout, params)
     graph = build_graph(spec_from_mapping(data, source), None, None)
+    note = (f"{source}: counted from the config (model_type '{family_name(family)}'); MACs for one sequence of "
+            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {_head_note(family, params)}")
+    return replace(graph, notes=(*graph.notes, note))
+
+
+def _head_note(family: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    model_type = family_name(family)
+    if model_type in HEADS:
+        head = "with the masked-LM head 'decoder'" if "ForMaskedLM" in params["head"] else "with the pooler"
+        tied = ", tied to the word embeddings (stored once)" if "ForMaskedLM" in params["head"] and params["tied"] \
+            else ""
+        return f"built as {params['head']}, {head}{tied}"
     tied = "the head lm_head is tied to the token embeddings (stored once)" if params["tied"] else \
         "the head lm_head has its own weights (tie_word_embeddings is false)"
     routed = (f"; a mixture of experts: each token goes through {params['top_k']} of {params['experts']} routed "
               "experts, so active params and MACs take that share of them") if "moe" in family else ""
-    note = (f"{source}: counted from the config (model_type '{family_name(family)}'); MACs for one sequence of "
-            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {tied}{routed}")
-    return replace(graph, notes=(*graph.notes, note))
+    return tied + routed
 
 
 def _stack(params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -269,21 +306,29 @@ def family_name(family: Mapping[str, Any]) -> str:
 
 
 def _layers(layout: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The layout's top level, then the architecture's head where it has one (hf_layouts.HEADS)."""
+    head = next((heads[params["head"]] for heads in HEADS.values() if params.get("head") in heads), ())
     layers = []
-    for item in LAYOUTS[layout]:
+    for item in (*LAYOUTS[layout], *head):
         (kind, args), = item.items()
         args = dict(args)
-        if args.get("name") == "lm_head" and params["tied"]:
-            args["shares"] = _EMBEDDING[layout]
+        if args.pop("untied_only", False) and params["tied"]:
+            continue
+        if args.get("name") in TIED_HEADS and params["tied"]:
+            args["shares"] = EMBEDDING[layout]
         layers.append({kind: args})
     return layers
 
 
 @cache
 def _blocks() -> Mapping[str, Any]:
-    """hf_decoder.yaml's blocks, parsed once."""
+    """hf_decoder.yaml's and hf_encoder.yaml's blocks, parsed once (the encoders use the
+    decoders' attention block)."""
     from ..spec._yaml import load_yaml
 
-    path = Path(__file__).with_name("hf_decoder.yaml")
-    data, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
-    return {key: data[key] for key in ("convention", "blocks")}
+    blocks: dict[str, Any] = {}
+    for file in ("hf_decoder.yaml", "hf_encoder.yaml"):
+        path = Path(__file__).with_name(file)
+        data, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+        blocks.update(data["blocks"])
+    return {"convention": data["convention"], "blocks": blocks}
