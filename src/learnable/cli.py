@@ -2,6 +2,7 @@
 
     learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
                            [--macs] [--paper-macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O --context N --kv-dtype D]
+                           [--gpus N --zero S --tp N --pp N --offload W --recompute R --seq N]
     learnable audit | explain | compare | plot | sweep | zoo | serve ...
 
 SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
@@ -202,6 +203,41 @@ def _add_memory_options(cost: argparse._ArgumentGroup) -> None:
                       help="number format of the KV cache (default: the activations')")
     cost.add_argument("--optimizer", choices=tuple(OPTIMIZER_NAMES),
                       help="add a training estimate: weights, gradients, optimizer state, activations")
+    _add_parallel_options(cost)
+
+
+def _add_parallel_options(cost: argparse._ArgumentGroup) -> None:
+    """Training at scale (parallel.py): what one GPU holds; --batch is the micro-batch per GPU."""
+    cost.add_argument("--gpus", type=_positive, metavar="N",
+                      help="training on N GPUs in all (data parallel × --tp × --pp): memory per GPU")
+    cost.add_argument("--zero", type=int, choices=(0, 1, 2, 3),
+                      help="ZeRO stage: 0 DDP (FSDP NO_SHARD), 1 optimizer state, 2 and gradients "
+                           "(SHARD_GRAD_OP), 3 and weights (FULL_SHARD); default 0")
+    cost.add_argument("--tp", type=_positive, metavar="N", help="tensor-parallel size (default 1)")
+    cost.add_argument("--pp", type=_positive, metavar="N", help="pipeline-parallel size (default 1)")
+    cost.add_argument("--offload", choices=("optimizer", "params"),
+                      help="keep gradients, master copy and optimizer state on the CPU (params: the weights too, "
+                           "ZeRO-3)")
+    cost.add_argument("--recompute", choices=("none", "selective", "full"),
+                      help="activation recomputation for the per-GPU activations (default none)")
+    cost.add_argument("--sequence-parallel", action="store_true",
+                      help="split the activations tensor parallelism leaves whole (Megatron's sequence parallel)")
+    cost.add_argument("--seq", type=_positive, metavar="N",
+                      help="tokens a sequence, for the per-GPU activations (Korthikanti et al. 2022)")
+
+
+_PARALLEL = ("gpus", "zero", "tp", "pp", "offload", "recompute", "seq")
+
+
+def _parallel(args: argparse.Namespace) -> dict | None:
+    """estimate()'s parallel= from the --gpus ... --seq options, when any is given."""
+    given = {name: getattr(args, name) for name in _PARALLEL if getattr(args, name) is not None}
+    if not given and not args.sequence_parallel:
+        return None
+    if args.optimizer is None:
+        raise SpecError("--gpus, --zero, --tp, --pp, --offload, --recompute and --seq are for training: "
+                        "add --optimizer (e.g. adamw)")
+    return {**given, "sequence_parallel": args.sequence_parallel, "micro_batch": args.batch}
 
 
 def _add_lora_options(parser: argparse.ArgumentParser) -> None:
@@ -264,12 +300,13 @@ def _positive(text: str) -> int:
 
 def _memory(args: argparse.Namespace, reports: Sequence) -> list | None:
     """The memory estimate of each report, when any of the memory options asks for one."""
+    parallel = _parallel(args)
     if not (args.memory or args.optimizer or args.batch != 1 or args.dtype or args.context or args.kv_dtype):
         return None
     from .memory import estimate
 
     return [estimate(report, dtype=args.dtype, batch=args.batch, optimizer=args.optimizer, context=args.context,
-                     kv_dtype=args.kv_dtype) for report in reports]
+                     kv_dtype=args.kv_dtype, parallel=parallel) for report in reports]
 
 
 def _show(args: argparse.Namespace, report):

@@ -167,19 +167,22 @@ def _active(value: Any, place: str) -> tuple[int, int]:
 def _kv_cache(value: Any, place: str) -> KVCache | None:
     """``{tensors: 2, heads: 8, head_dim: 128, window: 4096}``: per token, keys and values of 8
     heads of 128 for the last 4,096 tokens; ``head_dim`` may be a list of sizes that add up
-    (MLA's latent and rope parts, [512, 64]); a window of 0 or null is the whole context."""
+    (MLA's latent and rope parts, [512, 64]); a window of 0 or null is the whole context;
+    ``query_heads`` and ``hidden`` (optional) say the attention's query heads and the model
+    width, which the training activation estimate reads."""
     if isinstance(value, KVCache):
         return value
-    known = {"tensors", "heads", "head_dim", "window"}
+    known = {"tensors", "heads", "head_dim", "window", "query_heads", "hidden"}
     if not isinstance(value, Mapping) or not {"heads", "head_dim"} <= value.keys() <= known:
         raise LayerError(place, "argument 'kv_cache' must be a mapping of heads, head_dim and perhaps tensors "
                          f"(default 2: keys and values) and window, got {value!r}")
     dims = value["head_dim"] if isinstance(value["head_dim"], list) else [value["head_dim"]]
     window = value.get("window") or None
-    sizes = [value.get("tensors", 2), value["heads"], *dims] + ([window] if window is not None else [])
+    extra = [value.get(k) for k in ("query_heads", "hidden")]
+    sizes = [value.get("tensors", 2), value["heads"], *dims] + [n for n in (window, *extra) if n is not None]
     if not dims or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
         raise LayerError(place, f"argument 'kv_cache' must hold positive whole numbers, got {value!r}")
-    return KVCache(value.get("tensors", 2), value["heads"], tuple(dims), window)
+    return KVCache(value.get("tensors", 2), value["heads"], tuple(dims), window, *extra)
 
 
 # (rule, positional, keywords) → bound arguments: a deep spec repeats the same layers.

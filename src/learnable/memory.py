@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._memory_inference import all_stored, kv_terms, stored_terms
 from .errors import LearnableError
@@ -72,6 +73,10 @@ class MemoryEstimate:
     kv_dtype: str | None = None
     kv_per_token: Term | None = None  # the cache's bytes per token of context, all layers
     notes: tuple[str, ...] = ()  # what could not be estimated, and why
+    parallel: Any = None  # the training set-up at scale (parallel.Parallel), when given
+    per_gpu: tuple[Term, ...] = ()  # what one GPU holds under it
+    cpu: tuple[Term, ...] = ()  # what each GPU's process keeps on the host (offload)
+    deepspeed: tuple[Term, ...] = ()  # DeepSpeed's own estimator, to compare (ZeRO-2/3)
 
     @property
     def inference_bytes(self) -> int:
@@ -80,6 +85,10 @@ class MemoryEstimate:
     @property
     def training_bytes(self) -> int:
         return sum(t.bytes.value for t in self.training)
+
+    @property
+    def per_gpu_bytes(self) -> int:
+        return sum(t.bytes.value for t in self.per_gpu)
 
     def to_dict(self) -> dict:
         return {
@@ -90,17 +99,25 @@ class MemoryEstimate:
             "training_bytes": self.training_bytes if self.training else None,
             "unknown": list(self.unknown), "context": self.context, "kv_dtype": self.kv_dtype,
             "kv_cache_per_token": None if self.kv_per_token is None else self.kv_per_token.to_dict(),
-            "notes": list(self.notes),
+            "notes": list(self.notes), **self._parallel_dict(),
         }
+
+    def _parallel_dict(self) -> dict:
+        if self.parallel is None:
+            return {}
+        return {"parallel": self.parallel.to_dict(), "per_gpu": [t.to_dict() for t in self.per_gpu],
+                "per_gpu_bytes": self.per_gpu_bytes, "cpu": [t.to_dict() for t in self.cpu],
+                "cpu_bytes": sum(t.bytes.value for t in self.cpu), "deepspeed": [t.to_dict() for t in self.deepspeed]}
 
 
 def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimizer: str | None = None,
-             context: int | None = None, kv_dtype: str | None = None) -> MemoryEstimate:
+             context: int | None = None, kv_dtype: str | None = None, parallel: Any = None) -> MemoryEstimate:
     """The memory ``report``'s network needs at ``batch`` examples in ``dtype`` (None: the
     weights as the source stores them, where it says, else fp32); with an ``optimizer``
     ("sgd", "momentum", "adam", "adamw"), for training too (of LoRA's adapters alone where the
     report is fine-tuned with LoRA); with a ``context`` of tokens, the KV cache in ``kv_dtype``
-    (default: the activations' dtype)."""
+    (default: the activations' dtype); with ``parallel`` (a parallel.Parallel or a mapping of its
+    fields: gpus, zero, tp, pp, offload, recompute, ...), what one GPU holds (parallel.py)."""
     stored = dtype is None and all_stored(report)
     dtype = dtype or "fp32"
     _check(dtype, batch, optimizer, report.lora is not None)
@@ -112,18 +129,31 @@ def estimate(report: Report, *, dtype: str | None = None, batch: int = 1, optimi
     kv, per_token, notes = kv_terms(report, context, batch, kv_dtype) if context else ([], None, ())
     inference = [*weights, *kv, _peak_term(report, sizes, act, batch)]
     training = _training_terms(report, dtype, optimizer, sizes, batch) if optimizer else ()
+    scale = _at_scale(report, dtype, optimizer, parallel) if parallel is not None else {}
     return MemoryEstimate(
         STORED if stored else dtype, batch, optimizer,
         activations=tuple(None if s is None else batch * s.value * DTYPE_BITS[act] // 8 for s in sizes),
         inference=tuple(inference), training=tuple(training),
         unknown=tuple(row.name for row, s in zip(report.layers, sizes) if s is None),
-        context=context, kv_dtype=kv_dtype if context else None, kv_per_token=per_token, notes=notes,
+        context=context, kv_dtype=kv_dtype if context else None, kv_per_token=per_token,
+        notes=notes + scale.pop("notes", ()), **scale,
     )
 
 
 # A batch bigger than any machine holds: bounded before the arithmetic, so a 5,000-digit batch
 # is one line, not Python's "Exceeds the limit (4300 digits)" advice to call sys.set_int_max_str_digits().
 MAX_BATCH = 1_000_000_000
+
+
+def _at_scale(report: Report, dtype: str, optimizer: str | None, parallel: Any) -> dict:
+    from .parallel import deepspeed_terms, parallel_setup, per_gpu_terms
+
+    setup = parallel_setup(parallel)
+    if optimizer is None:
+        raise LearnableError("memory per GPU is for training: choose an optimizer (--optimizer adam)")
+    gpu, cpu, notes = per_gpu_terms(report, dtype, optimizer, setup)
+    return {"parallel": setup, "per_gpu": tuple(gpu), "cpu": tuple(cpu), "notes": notes,
+            "deepspeed": deepspeed_terms(report, setup)}
 
 
 def _check_context(context: int | None, kv_dtype: str) -> None:

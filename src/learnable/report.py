@@ -83,12 +83,16 @@ class KVCache:
     """What one attention layer keeps per token of context and per sequence, as it declares
     it (``kv_cache:`` on a layer of its spec): ``tensors`` (2, keys and values; 1, MLA's one
     latent) × ``heads`` × the sum of ``dims`` (a head's size; MLA's kv_lora_rank and
-    qk_rope_head_dim), for the last ``window`` tokens at most (a sliding window; None: all)."""
+    qk_rope_head_dim), for the last ``window`` tokens at most (a sliding window; None: all).
+    ``query_heads`` and ``hidden`` (the model width the layer reads and writes), where declared,
+    give the per-layer activation estimate for training (parallel.py) its a and h."""
 
     tensors: int
     heads: int
     dims: tuple[int, ...]
     window: int | None = None
+    query_heads: int | None = None
+    hidden: int | None = None
 
     @property
     def per_token(self) -> int:
@@ -96,7 +100,7 @@ class KVCache:
 
     def to_dict(self) -> dict[str, Any]:
         return {"tensors": self.tensors, "heads": self.heads, "dims": list(self.dims), "window": self.window,
-                "per_token": self.per_token}
+                "per_token": self.per_token, "query_heads": self.query_heads, "hidden": self.hidden}
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,10 +178,28 @@ def memory_lines(memory: MemoryEstimate) -> list[str]:
         total = memory.training_bytes
         lines.append(f"Training memory: {human(total)} ({total:,} bytes; {what}, {memory.optimizer})")
         lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.training]
+    if memory.parallel is not None:
+        lines += _per_gpu_lines(memory)
     if memory.unknown:
         lines.append(f"Memory leaves out {len(memory.unknown):,} layer(s) of unknown output size: "
                      + ", ".join(memory.unknown[:5]))
     lines += memory.notes
+    return lines
+
+
+def _per_gpu_lines(memory: MemoryEstimate) -> list[str]:
+    """Training at scale: one GPU's terms, its process's host memory, DeepSpeed's figures."""
+    p = memory.parallel
+    setup = (f"{p.gpus:,} GPUs = data {p.dp} × tensor {p.tp} × pipeline {p.pp}, ZeRO-{p.zero}"
+             f"{f', offload {p.offload}' if p.offload else ''}")
+    total = memory.per_gpu_bytes
+    lines = [f"Per GPU: {human(total)} ({total:,} bytes; {setup}, {memory.dtype}, {memory.optimizer})"]
+    lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.per_gpu]
+    if memory.cpu:
+        cpu = sum(t.bytes.value for t in memory.cpu)
+        lines.append(f"On the CPU, per GPU's process: {human(cpu)} ({cpu:,} bytes)")
+        lines += [f"  {t.label}: {_bytes_equation(t)}" for t in memory.cpu]
+    lines += [f"  ({t.label}: {_bytes_equation(t)}, {human(t.bytes.value)})" for t in memory.deepspeed]
     return lines
 
 

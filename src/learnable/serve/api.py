@@ -29,7 +29,7 @@ FIELDS = ("spec", "convention", "data_format", "format", "depth", "input", "mode
 # The page's toggles: MACs (in every report; true adds them to the rendered formats) and
 # memory (true, or {"batch", "dtype", "optimizer"}: an estimate, docs/compute.md).
 OPTIONS = ("macs", "memory")
-MEMORY_FIELDS = ("batch", "dtype", "optimizer", "context", "kv_dtype")
+MEMORY_FIELDS = ("batch", "dtype", "optimizer", "context", "kv_dtype", "parallel")
 _LINE = re.compile(r"\bline (\d+)(?:, column (\d+))?")
 _SVG = re.compile(r"<svg\b.*</svg>", re.DOTALL)
 
