@@ -3,6 +3,7 @@
     learnable count SOURCE [--explain] [--format table|json|markdown|csv|latex|html]
                            [--macs] [--paper-macs] [--receptive-field] [--memory --batch N --dtype D --optimizer O --context N --kv-dtype D]
                            [--gpus N --zero S --tp N --pp N --offload W --recompute R --seq N]
+                           [--tokens D --gpu NAME --peak-flops F --mfu U --gpu-memory SIZE]
     learnable audit | explain | compare | plot | sweep | zoo | serve ...
 
 SOURCE is a spec file (.yaml, .yml, .json), a compact-form file, a compact-form string,
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="layout of the shapes (default: the spec's; else channels_first when every "
                             "layout-dependent layer is a PyTorch one, channels_last otherwise)")
     _add_cost_options(count)
+    _add_throughput_options(count)
     _add_lora_options(count)
     audit = commands.add_parser(
         "audit", help="check a published table against the network (exit 1 if any claim is wrong)",
@@ -209,7 +211,8 @@ def _add_memory_options(cost: argparse._ArgumentGroup) -> None:
 def _add_parallel_options(cost: argparse._ArgumentGroup) -> None:
     """Training at scale (parallel.py): what one GPU holds; --batch is the micro-batch per GPU."""
     cost.add_argument("--gpus", type=_positive, metavar="N",
-                      help="training on N GPUs in all (data parallel × --tp × --pp): memory per GPU")
+                      help="GPUs training together (data parallel × --tp × --pp): with --optimizer, memory per GPU; "
+                           "with --tokens, the time (default 1)")
     cost.add_argument("--zero", type=int, choices=(0, 1, 2, 3),
                       help="ZeRO stage: 0 DDP (FSDP NO_SHARD), 1 optimizer state, 2 and gradients "
                            "(SHARD_GRAD_OP), 3 and weights (FULL_SHARD); default 0")
@@ -232,12 +235,60 @@ _PARALLEL = ("gpus", "zero", "tp", "pp", "offload", "recompute", "seq")
 def _parallel(args: argparse.Namespace) -> dict | None:
     """estimate()'s parallel= from the --gpus ... --seq options, when any is given."""
     given = {name: getattr(args, name) for name in _PARALLEL if getattr(args, name) is not None}
-    if not given and not args.sequence_parallel:
-        return None
+    if not given and not args.sequence_parallel or set(given) == {"gpus"} and args.optimizer is None:
+        return None  # (--gpus alone, without --optimizer, is the GPUs of --tokens' time)
     if args.optimizer is None:
         raise SpecError("--gpus, --zero, --tp, --pp, --offload, --recompute and --seq are for training: "
                         "add --optimizer (e.g. adamw)")
     return {**given, "sequence_parallel": args.sequence_parallel, "micro_batch": args.batch}
+
+
+def _add_throughput_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "training compute, time and what fits (MACs per token at --context; docs/compute.md)")
+    group.add_argument("--tokens", type=_count_text, metavar="D",
+                       help="training tokens: FLOPs as 6·N·D and as the per-layer sum, side by side (15e12, 1.4T, "
+                            "300B)")
+    group.add_argument("--gpu", metavar="NAME",
+                       help="an accelerator from the table (a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, l4, "
+                            "rtx-4090, mi300x, tpu-v5e): its peak dense FLOP/s (bf16; fp8 with --dtype fp8) for "
+                            "the time, and its memory for the largest batch and context that fit")
+    group.add_argument("--peak-flops", type=_count_text, metavar="F",
+                       help="peak FLOP/s of one GPU, instead of --gpu's (989.5e12, 312T)")
+    group.add_argument("--mfu", type=_fraction, metavar="U",
+                       help="model FLOPs utilization: the fraction of the peak training achieves (default 0.4)")
+    group.add_argument("--gpu-memory", metavar="SIZE",
+                       help="memory of one GPU for what fits, instead of --gpu's (24GiB, 80GB)")
+
+
+_SUFFIXES = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12, "p": 10**15}
+
+
+def _count_text(text: str) -> int:
+    """``15e12``, ``1.4T``, ``300B``, ``2,048`` → an exact int."""
+    from decimal import Decimal, InvalidOperation
+
+    clean = text.strip().replace(",", "").replace("_", "")
+    scale = _SUFFIXES.get(clean[-1:].lower(), 1) if clean else 1
+    try:
+        value = Decimal(clean[:-1] if scale > 1 else clean) * scale
+    except InvalidOperation:
+        value = Decimal(0)
+    if value < 1 or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1 (15e12, 1.4T, 300B), got {text!r}")
+    return int(value)
+
+
+def _fraction(text: str):
+    from fractions import Fraction
+
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        value = Fraction(0)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1], e.g. 0.4; got {text!r}")
+    return value
 
 
 def _add_lora_options(parser: argparse.ArgumentParser) -> None:
@@ -315,7 +366,47 @@ def _show(args: argparse.Namespace, report):
 
     memory = _memory(args, [report])
     return Show(macs=args.macs or args.paper_macs, flops_per_mac=args.flops_per_mac, paper_macs=args.paper_macs,
-                receptive_field=args.receptive_field, memory=memory and memory[0])
+                receptive_field=args.receptive_field, memory=memory and memory[0], compute=_compute(args, report),
+                fit=_fit(args, report))
+
+
+def _gpu(args: argparse.Namespace):
+    from .accelerators import accelerator
+
+    return accelerator(args.gpu) if args.gpu else None
+
+
+def _compute(args: argparse.Namespace, report):
+    """MACs per token (with --context and --macs, or any training option), training FLOPs
+    and time."""
+    asked = args.tokens or args.gpu or args.peak_flops or args.mfu
+    if not (asked or (args.context and (args.macs or args.paper_macs))):
+        return None
+    from .compute import DEFAULT_MFU, Throughput, compute
+
+    gpu = _gpu(args)
+    if (args.peak_flops or args.mfu or (args.gpus or 1) != 1 and args.tokens) and not (gpu or args.peak_flops):
+        raise SpecError("the time of --tokens on --gpus, and --mfu, need a throughput: --gpu NAME or --peak-flops F")
+    throughput = None
+    if gpu or args.peak_flops:
+        peak = args.peak_flops or gpu.peak(args.dtype)
+        throughput = Throughput(peak, args.mfu or DEFAULT_MFU, args.gpus or 1, gpu.name if gpu else "",
+                                "" if args.peak_flops or not gpu else gpu.source)
+    return compute(report, context=args.context, tokens=args.tokens, throughput=throughput,
+                   flops_per_mac=args.flops_per_mac)
+
+
+def _fit(args: argparse.Namespace, report):
+    """The largest batch and context that fit --gpu's memory or --gpu-memory."""
+    if not (args.gpu or args.gpu_memory):
+        return None
+    from .accelerators import memory_size
+    from .fit import fit
+
+    gpu = _gpu(args)
+    memory = memory_size(args.gpu_memory) if args.gpu_memory else gpu.memory
+    return fit(report, memory, gpu=gpu.name if gpu else None, dtype=args.dtype, batch=args.batch,
+               optimizer=args.optimizer, context=args.context, kv_dtype=args.kv_dtype)
 
 
 def _depth(text: str) -> int:

@@ -13,6 +13,8 @@ from ..report import LayerRow, Report
 from ..rules._kinds import PAPER_KINDS, label
 
 if TYPE_CHECKING:  # a count without --memory never imports memory.py
+    from ..compute import Compute
+    from ..fit import FitReport
     from ..memory import MemoryEstimate
 
 CONVENTION_TEXT = {
@@ -60,6 +62,8 @@ class Show:
     paper_macs: bool = False  # MACs as papers count them: convolutions and fully connected layers only
     receptive_field: bool = False
     memory: MemoryEstimate | None = None
+    compute: Compute | None = None  # MACs per token at a context, training FLOPs and time (compute.py)
+    fit: FitReport | None = None  # the largest batch and context that fit a GPU (fit.py)
 
 
 PARAMS_ONLY = Show()
@@ -97,6 +101,11 @@ def totals(report: Report, show: Show = PARAMS_ONLY) -> list[str]:
         lines += (paper_lines if show.paper_macs else compute_lines)(report, show.flops_per_mac)
     if show.memory is not None:
         lines += memory_lines(show.memory)
+    if show.compute is not None or show.fit is not None:
+        from ._cost_lines import cost_lines, fit_lines
+
+        lines += cost_lines(show.compute) if show.compute is not None else []
+        lines += fit_lines(show.fit) if show.fit is not None else []
     lines.append(f"Convention: {CONVENTION_TEXT[report.convention]}")
     lines += [f"Note: {note}" for note in report.notes]
     return lines

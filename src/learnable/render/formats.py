@@ -44,6 +44,10 @@ def _json_pieces(report: Report, show: Show) -> Iterator[str]:
     data = report.to_dict(layers=False)
     if show.memory is not None:
         data["memory"] = show.memory.to_dict()
+    if show.compute is not None:
+        data["compute"] = show.compute.to_dict()
+    if show.fit is not None:
+        data["fit"] = show.fit.to_dict()
     dump = _ENCODER.encode
     yield "{\n"
     for i, (key, value) in enumerate(data.items()):
