@@ -235,11 +235,13 @@ _PARALLEL = ("gpus", "zero", "tp", "pp", "offload", "recompute", "seq")
 def _parallel(args: argparse.Namespace) -> dict | None:
     """estimate()'s parallel= from the --gpus ... --seq options, when any is given."""
     given = {name: getattr(args, name) for name in _PARALLEL if getattr(args, name) is not None}
-    if not given and not args.sequence_parallel or set(given) == {"gpus"} and args.optimizer is None:
-        return None  # (--gpus alone, without --optimizer, is the GPUs of --tokens' time)
+    if not given and not args.sequence_parallel:
+        return None
+    if set(given) == {"gpus"} and args.optimizer is None and args.tokens:
+        return None  # the GPUs of --tokens' time, not a training set-up
     if args.optimizer is None:
         raise SpecError("--gpus, --zero, --tp, --pp, --offload, --recompute and --seq are for training: "
-                        "add --optimizer (e.g. adamw)")
+                        "add --optimizer (e.g. adamw) for the memory per GPU, or --tokens D for the time")
     return {**given, "sequence_parallel": args.sequence_parallel, "micro_batch": args.batch}
 
 
