@@ -17,7 +17,7 @@ from http import HTTPStatus
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers; browsers send about 1 KiB
 MAX_HEADERS = 100
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_LENGTH = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() takes '²', which int() refuses
+_LENGTH = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() takes '²', which int() refuses
 _SINGLE = ("content-length", "host", "content-type", "transfer-encoding")  # one of each, or the request is ambiguous
 
 
@@ -121,9 +121,10 @@ def body_length(headers: dict[str, str], max_body: int) -> int | None:
     if not _LENGTH.fullmatch(text):
         raise HttpError(HTTPStatus.BAD_REQUEST, f"Content-Length must be a whole number of bytes in ASCII digits, "
                                                 f"got {text[:40]!r}", unread=True)
-    if int(text) > max_body:
+    if len(text) > 15 or int(text) > max_body:  # the length first: int() of 5,000 digits is refused
+        size = f"{int(text):,} bytes" if len(text) <= 15 else f"a {len(text)}-digit number of bytes"
         raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"the request is {int(text):,} bytes; the limit is {max_body:,} bytes "
+                        f"the request is {size}; the limit is {max_body:,} bytes "
                         f"({max_body // 1024} KiB), far more than any spec needs", unread=True)
     return int(text)
 
