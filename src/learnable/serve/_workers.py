@@ -15,6 +15,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -126,6 +127,7 @@ class _Worker:
 # --- in the worker process ---------------------------------------------------------------
 
 def _serve(pipe, count: Callable[[bytes], Any], memory_bytes: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server stops us
     _limit_memory(memory_bytes)
     while True:
         try:
