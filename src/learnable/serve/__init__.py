@@ -3,7 +3,7 @@
 A page (``static/``) where one types a spec and watches the table, the totals, the chart
 and the graph follow, computed by the same engine as the command line through a small
 JSON API (:mod:`.api`, documented in docs/serve.md). Only the ``serve`` command imports
-this package; the standard library's http.server is all it needs.
+this package; the standard library (asyncio, multiprocessing) is all it needs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ DEFAULT_PORT = 8765
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     """Serve until Ctrl-C; returns the exit status. Port 0 takes any free port."""
+    from ._hosts import is_loopback
     from .server import make_server, serve_forever, url
 
     if not 0 <= port <= 65535:
@@ -28,7 +29,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     except OSError as err:
         raise LearnableError(_bind_problem(host, port, err)) from None
     print(f"learnable: the calculator is at {url(server)} (Ctrl-C to stop)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(server.server_address[0]):
         print(f"learnable: note: listening on {host}, not this machine only: whoever can reach it can use it "
               "(it has no login)", file=sys.stderr, flush=True)
     serve_forever(server)

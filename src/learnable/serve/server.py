@@ -1,141 +1,205 @@
-"""The HTTP side of ``learnable serve``: the standard library's ThreadingHTTPServer, the
-packaged page, and the JSON API of :mod:`.api`.
+"""The HTTP side of ``learnable serve``: an asyncio server (:mod:`._http`), the packaged
+page, and the JSON API of :mod:`.api` counted in a pool of worker processes (:mod:`._workers`).
 
 Bound to 127.0.0.1 by default. Two guards keep other web sites the user visits from
-using it: on a loopback address only requests whose Host is a loopback name are answered
-(DNS rebinding), and POST needs ``Content-Type: application/json``, which a cross-site
+using it: only requests whose Host names this server are answered (DNS rebinding: see
+:class:`HostCheck`), and POST needs ``Content-Type: application/json``, which a cross-site
 form cannot send and a cross-site fetch can only send after a preflight this server
 never approves (it sends no CORS headers).
+
+Every resource a client can hold is bounded (:class:`Limits`, docs/serve.md): open
+connections, the time to send a request, its size, the workers, the requests waiting for
+one, and each count's time and memory. Past a bound the answer is one JSON line, never a
+traceback; a client that goes away is not an event worth a line on the console.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import socket
 import sys
-import traceback
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import api
-from ._files import static_file
+from . import _http, api
+from ._files import STATIC, static_file
+from ._hosts import HostCheck
+from ._workers import Pool, Saturated
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # The page needs nothing from anywhere else: no CDN, no font, no analytics.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 JSON_TYPE = "application/json; charset=utf-8"
+SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 _GET_API = {"/api/info": api.info, "/api/zoo": api.zoo_list, "/api/examples": api.examples_list}
 
 
-class Handler(BaseHTTPRequestHandler):
-    server_version = "learnable"
+@dataclass(frozen=True)
+class Limits:
+    """What one client, and all of them together, can take (docs/serve.md, "Limits")."""
 
-    def do_GET(self) -> None:
-        if not self._host_allowed():
-            return
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
-        if path in _GET_API:
-            self._json(HTTPStatus.OK, _GET_API[path]())
-        elif (found := static_file(path)) is not None:
-            self._send(HTTPStatus.OK, *found, page=True)
-        elif path == "/api/count":
-            self._error(HTTPStatus.METHOD_NOT_ALLOWED, "POST a JSON body to /api/count", Allow="POST")
-        else:
-            self._error(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}")
+    workers: int = min(8, max(2, os.cpu_count() or 2))  # counts at once
+    queue: int = 64  # requests waiting for a worker; more get 503 at once
+    count_seconds: float = 10.0  # one count's time; the worker is killed past it
+    count_memory: int | None = 2 * 1024**3  # one worker's address space (RLIMIT_AS)
+    connections: int = 512  # open at once; more get 503 and are closed
+    backlog: int = 256  # connections the kernel holds before they are accepted
+    request_seconds: float = 10.0  # to send a whole request once it has begun
+    idle_seconds: float = 15.0  # a keep-alive connection with no request
+    write_seconds: float = 30.0  # for the client to read its answer
+    requests_per_connection: int = 1000
 
-    def do_POST(self) -> None:
-        if not self._host_allowed():
-            return
-        if self.path.split("?", 1)[0] != "/api/count":
-            self._error(HTTPStatus.NOT_FOUND, "POST goes to /api/count")
-            return
-        body = self._body()
-        if body is None:
-            return
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    close: bool = False
+
+
+class Server:
+    """Bound and listening from construction (so a port in use is known at once); serves
+    from :meth:`serve_forever` until :meth:`shutdown` (from another thread) or Ctrl-C."""
+
+    def __init__(self, host: str, port: int, limits: Limits | None = None,
+                 count: Callable[[bytes], Any] = api.count_request):
+        self.limits = limits or Limits()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=self.limits.backlog)
+        self.server_address = self.socket.getsockname()
+        self.hosts = HostCheck(host, self.server_address[0])
+        self._cached = {path: _json_answer(HTTPStatus.OK, make()) for path, make in _GET_API.items()}
+        self._cached.update({path: Answer(HTTPStatus.OK, *_page(path)) for path in STATIC})
         try:
-            self._json(HTTPStatus.OK, api.count_request(body))
-        except api.RequestError as err:
-            self._json(err.status, err.payload())
-        except Exception as err:  # noqa: BLE001 (a bug in learnable: say so; the traceback goes to the console)
-            traceback.print_exc()
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"learnable failed on this spec (a bug, please report "
-                                                          f"it): {type(err).__name__}: {err}")
+            self._pool = Pool(count, workers=self.limits.workers, queue=self.limits.queue,
+                              seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory)
+        except BaseException:
+            self.socket.close()
+            raise
+        self._open = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
 
-    def _body(self) -> bytes | None:
-        """The request's body within the size limit, or None after answering an error."""
-        kind = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    def serve_forever(self) -> None:
+        try:
+            asyncio.run(self._main())
+        finally:
+            self._pool.close()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._stopped.wait(10)
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+    async def _main(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        server = await asyncio.start_server(self._connection, sock=self.socket, limit=_http.MAX_HEAD_BYTES,
+                                            backlog=self.limits.backlog)
+        async with server:
+            await self._stop.wait()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._open >= self.limits.connections:
+            writer.write(_response(_error(HTTPStatus.SERVICE_UNAVAILABLE, "too many open connections; try again",
+                                          {"Retry-After": "1"}), keep_alive=False))
+            writer.close()
+            return
+        self._open += 1
+        try:
+            await self._exchange(reader, writer)
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            pass  # the client went away or stopped reading: nobody to tell
+        finally:
+            self._open -= 1
+            writer.close()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Requests on one connection, one after another, until one side closes."""
+        limits = self.limits
+        for served in range(limits.requests_per_connection):
+            wait = limits.request_seconds if served == 0 else limits.idle_seconds
+            try:
+                request = await _http.read_request(reader, wait_seconds=wait, head_seconds=limits.request_seconds,
+                                                   max_body=api.MAX_REQUEST_BYTES)
+            except _http.HttpError as err:
+                await _http.send(writer, _response(_error(err.status, err.message), keep_alive=False),
+                                 limits.write_seconds)
+                if err.unread:
+                    writer.write_eof()
+                    await _http.discard(reader, 4 * api.MAX_REQUEST_BYTES, 1.0)
+                return
+            if request is None:
+                return
+            answer = await self._answer(request)
+            keep = request.keep_alive and not answer.close and served + 1 < limits.requests_per_connection
+            await _http.send(writer, _response(answer, keep_alive=keep), limits.write_seconds)
+            if not keep:
+                return
+
+    async def _answer(self, request: _http.Request) -> Answer:
+        if not self.hosts.allows(request.headers.get("host", "")):
+            return _error(HTTPStatus.FORBIDDEN, f"this calculator answers only requests addressed to "
+                                                f"{self.hosts.describe()}")
+        path = request.path.split("?", 1)[0].split("#", 1)[0]
+        if request.method == "GET":
+            if path in self._cached:
+                return self._cached[path]
+            if path == "/api/count":
+                return _error(HTTPStatus.METHOD_NOT_ALLOWED, "POST a JSON body to /api/count", {"Allow": "POST"})
+            return _error(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}")
+        if request.method == "POST":
+            return await self._count(request, path)
+        return _error(HTTPStatus.NOT_IMPLEMENTED, f"unsupported method {request.method[:20]!r}; use GET or POST",
+                      close=True)
+
+    async def _count(self, request: _http.Request, path: str) -> Answer:
+        if path != "/api/count":
+            return _error(HTTPStatus.NOT_FOUND, "POST goes to /api/count")
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if kind != "application/json":
-            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json")
-            return None
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
-            self._error(HTTPStatus.LENGTH_REQUIRED, "the request needs a Content-Length")
-            return None
-        if int(length) > api.MAX_REQUEST_BYTES:
-            self.close_connection = True  # the unread body must not be taken for the next request
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"the request is {int(length):,} bytes; the limit is {api.MAX_REQUEST_BYTES:,} bytes "
-                        f"({api.MAX_REQUEST_BYTES // 1024} KiB), far more than any spec needs")
-            return None
-        return self.rfile.read(int(length))
-
-    def _host_allowed(self) -> bool:
-        if self.server.server_address[0] not in ("127.0.0.1", "::1"):
-            return True  # bound to another address on purpose (--host): any name may reach it
-        if _host_name(self.headers.get("Host", "")) in LOOPBACK:
-            return True
-        self._error(HTTPStatus.FORBIDDEN, "this calculator answers only requests addressed to 127.0.0.1 or localhost")
-        return False
-
-    def _json(self, status: int, payload: Any, **headers: str) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), JSON_TYPE, **headers)
-
-    def _error(self, status: int, message: str, **headers: str) -> None:
-        self._json(status, api.RequestError(status, message).payload(), **headers)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own errors (a malformed request, an unknown method) in JSON too."""
-        self.close_connection = True
-        self._error(code, message or HTTPStatus(code).phrase)
-
-    def _send(self, status: int, body: bytes, content_type: str, *, page: bool = False, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        if page:
-            self.send_header("Content-Security-Policy", CSP)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per request would bury the address the user needs
+            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json")
+        if request.body is None:
+            return _error(HTTPStatus.LENGTH_REQUIRED, "the request needs a Content-Length")
+        try:
+            status, body = await self._pool.count(request.body)
+        except Saturated:
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE, "every worker is busy and the line of waiting requests is "
+                                                          "full; try again in a moment", {"Retry-After": "1"})
+        return Answer(status, body, {"Content-Type": JSON_TYPE, **SAFE_HEADERS})
 
 
-def _host_name(header: str) -> str:
-    """'localhost:8765' → 'localhost'; '[::1]:8765' → '::1'."""
-    if header.startswith("["):
-        return header[1:].split("]", 1)[0]
-    return header.rsplit(":", 1)[0].lower()
+def _json_answer(status: int, payload: Any, headers: dict[str, str] | None = None, close: bool = False) -> Answer:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return Answer(status, body, {"Content-Type": JSON_TYPE, **SAFE_HEADERS, **(headers or {})}, close)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True  # Ctrl-C does not wait for a slow request
+def _error(status: int, message: str, headers: dict[str, str] | None = None, *, close: bool = False) -> Answer:
+    return _json_answer(status, api.RequestError(status, message).payload(), headers, close)
 
 
-class Server6(Server):
-    address_family = socket.AF_INET6
+def _page(path: str) -> tuple[bytes, dict[str, str]]:
+    body, content_type = static_file(path)
+    return body, {"Content-Type": content_type, **SAFE_HEADERS, "Content-Security-Policy": CSP}
 
 
-def make_server(host: str, port: int) -> Server:
+def _response(answer: Answer, *, keep_alive: bool) -> bytes:
+    return _http.response_bytes(answer.status, answer.body, answer.headers, keep_alive=keep_alive)
+
+
+def make_server(host: str, port: int, limits: Limits | None = None, **options: Any) -> Server:
     """Bound and listening; raises OSError when the address cannot be had."""
-    return (Server6 if ":" in host else Server)((host, port), Handler)
+    return Server(host, port, limits, **options)
 
 
 def url(server: Server) -> str:
