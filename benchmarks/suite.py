@@ -16,6 +16,8 @@ from .peers import NETWORKS, Case, count_only_case, importer_case, installed, le
 Log = Callable[[str], None]
 FLOOR = 'python -c "import argparse, yaml"'
 PASTED_CODE = "learnable count benchmarks/pasted_resnet.py --input 3x32x32"
+CONFIG_405B = "learnable count benchmarks/configs/llama-3.1-405b/config.json"
+MEMORY_70B = "learnable count benchmarks/configs/llama-3-70b/config.json --memory --context 8192 --dtype bf16"
 
 
 @dataclass
@@ -99,7 +101,10 @@ def fresh_commands(with_peers: bool) -> list[Measured]:
             _command('python -c "import keras"', [python, "-c", "import keras"], tool="keras"),
             _command("learnable count examples/simple_cnn.yaml", [*learnable, "count", "examples/simple_cnn.yaml"]),
             # issue 15: a pasted 100-line PyTorch module (a CIFAR ResNet-18 with its training loop), read
-            _command(PASTED_CODE, [*learnable, "count", "benchmarks/pasted_resnet.py", "--input", "3x32x32"])]
+            _command(PASTED_CODE, [*learnable, "count", "benchmarks/pasted_resnet.py", "--input", "3x32x32"]),
+            # issue 16: a 405B model's config.json; issue 17: a 70B model's memory with its KV cache
+            _command(CONFIG_405B, [*learnable, *CONFIG_405B.split()[1:]]),
+            _command(MEMORY_70B, [*learnable, *MEMORY_70B.split()[1:]])]
     for network in NETWORKS:
         source = LEARNABLE_SOURCES[network]
         arguments = (["sweep", source, *(f"--vary={key}={','.join(map(str, values))}" for key, values in SWEEP.items())]
