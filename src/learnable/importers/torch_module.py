@@ -7,10 +7,12 @@
   classes (``*RMSNorm``, GPT-2's ``Conv1D``, rotary embeddings, the MoE experts and
   routers, its activations) are matched by name and tensors in ``_torch_hf.py``. A
   subclass with its own forward (``FalconLinear(nn.Linear)``) takes its base's rule when
-  it holds the base's tensors, and its row says whose forward the MACs are. A rule stands
-  for a module only if it lists exactly the module's tensors; anything else (a user's own
-  module, torch's without a rule, a container's own ``nn.Parameter``) is counted from its
-  tensors by the ``Tensors`` rule, and its row says so.
+  it holds the base's tensors, and its row says whose forward the MACs are. A container's
+  own tensors (``nn.Parameter``, ``register_buffer``) are a row each, by the ``Parameter``
+  and ``Buffer`` rules, named by their path (``stem.shift``). A rule stands for a module
+  only if it lists exactly the module's tensors; anything else (a user's own leaf module,
+  torch's without a rule) is counted from its tensors by the ``Tensors`` rule, and its row
+  says so.
 - **Shapes** come from a trace on the ``meta`` device (``torch.func.functional_call`` with a
   meta stand-in for every tensor, hooks recording each call's shapes): the user's module is
   not moved, and no memory is taken for weights. A module called twice is a second row
@@ -50,7 +52,7 @@ _WHOLE = WHOLE | {"Experts"}  # Experts holds its activation as a child
 _SEQUENCES = WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
 _TOKENS = {"Experts", "Router"}  # given (tokens, hidden), the batch already folded in
 _TENSORS = lookup("Tensors")
-_OWN = "tensors the module holds itself, beside its submodules: counted from its own tensors"
+_OWN = {False: lookup("nn.Parameter"), True: lookup("nn.Buffer")}  # a container's own tensor, by buffer
 Tensor = tuple[str, torch.Tensor, bool]  # (name, tensor, buffer)
 
 
@@ -176,8 +178,8 @@ def _batch_first(module: nn.Module) -> bool:
 
 @dataclass
 class _Unit:
-    """A module (one row per call), or the tensors a container owns beside its submodules
-    (``own``); ``block`` is the innermost container path around it."""
+    """A module (one row per call), or one tensor a container owns beside its submodules
+    (``own``: ``module`` is the container); ``block`` is the innermost container path around it."""
 
     path: str
     module: nn.Module
@@ -185,6 +187,7 @@ class _Unit:
     tensors: list[Tensor]
     block: str | None
     note: str = ""
+    own: bool = False
 
 
 def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None]]]:
@@ -207,13 +210,29 @@ def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None
             return
         if path:
             containers[path] = (type(module).__name__, parent)
-        if own := _own_tensors(module):
-            units.append(_Unit(path, module, None, own, path or None, _OWN))
+        units.extend(_own_units(path, module))
         for name, child in children:
             visit(f"{path}.{name}" if path else name, child, path or None)
 
     visit("", root, None)
     return units, containers
+
+
+def _own_units(path: str, module: nn.Module) -> list[_Unit]:
+    """A row per tensor the container holds itself: ``Parameter`` or ``Buffer`` of its shape."""
+    units = []
+    for name, tensor, buffer in _own_tensors(module):
+        what = "buffer" if buffer else "parameter"
+        mapping = _Mapping(_OWN[buffer], {"shape": tuple(tensor.shape)},
+                           f"a {what} {type(module).__name__} holds itself, beside its submodules")
+        try:
+            make_node(mapping.rule, name, (), (), mapping.kwargs)
+        except LearnableError:  # a size 0 (an empty tensor): counted from its tensors, as it is
+            mapping = None
+        note = "" if mapping else f"an empty {what} {type(module).__name__} holds itself: counted from its tensors"
+        units.append(_Unit(f"{path}.{name}" if path else name, module, mapping, [(name, tensor, buffer)],
+                           path or None, note, own=True))
+    return units
 
 
 def _own_tensors(module: nn.Module) -> list[Tensor]:
@@ -267,7 +286,7 @@ def _uses(units: list[_Unit], calls: dict[int, list[Call]] | None) -> list[_Use]
     uses: list[_Use] = []
     for i, unit in enumerate(units):
         name, made = unit.path or "(top level)", (calls or {}).get(id(unit.module), [])
-        if unit.note == _OWN:  # placed where the container's forward begins
+        if unit.own:  # placed where the container's forward begins
             uses.append(_Use((made[0].index, 0, i) if made else None, unit, name, []))
             continue
         rule = unit.mapping and unit.mapping.rule.name
@@ -324,7 +343,7 @@ class _Builder:
             return self._tensors(use, index, unit.tensors, f"the {rule.name} rule needs its input's shape "
                                  "(count with input_shape): counted from its own tensors")
         trainable = all(t.requires_grad for _, t, buffer in unit.tensors if not buffer)
-        type_name = type(unit.module).__name__
+        type_name = unit.mapping.rule.name if unit.own else type(unit.module).__name__
         node = make_node(rule, use.name, (), (), unit.mapping.kwargs, trainable=trainable, index=index,
                          block=unit.block, input_shapes=tuple(shapes), active=unit.mapping.active,
                          type_name=None if type_name == rule.name else type_name, note=unit.mapping.note)
