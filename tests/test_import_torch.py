@@ -430,9 +430,9 @@ def test_every_rule_mapped_module_row_matches_a_real_forward():
 
 @pytest.mark.parametrize("shape, message", [
     ((3, 0, 8), "input_shape must be one example's shape"),
-    ("3x8x8", "input_shape must be one example's shape"),
+    ("3x0x8", "input_shape must be sizes such as 3x224x224"),
     ((3, 8.5), "input_shape must be one example's shape"),
-    ((4, 8, 8), ("its forward failed on the meta device with input (1, 4, 8, 8) (float32), "
+    ((4, 8, 8), ("its forward failed on the meta device with input (1, 4, 8, 8) float32 (as input), "
                  "in backbone.0 (Conv2d, given (1, 4, 8, 8)): RuntimeError: ")),
 ])
 def test_bad_input_is_one_clear_error(shape, message):
@@ -441,13 +441,27 @@ def test_bad_input_is_one_clear_error(shape, message):
     assert str(caught.value).startswith("Sequential: ") and "\n" not in str(caught.value)
 
 
-def test_a_forward_that_needs_real_values_is_one_clear_error():
-    class DataDependent(nn.Module):
-        def forward(self, x):
-            return x[: int(x.sum().item())]
+class DataDependent(nn.Module):  # reads a value (.item()), as Hugging Face's mask code does
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 6)
 
-    with pytest.raises(SpecError, match="DataDependent: its forward failed on the meta device"):
-        learnable.count(DataDependent(), input_shape=(4,))
+    def forward(self, x):
+        return self.proj(x)[..., : int((x != 0).sum().item()) + 2]
+
+
+def test_a_forward_that_needs_real_values_runs_on_zeros_or_is_one_clear_error():
+    model = DataDependent()  # its tensors are real: run itself on zeros, a batch of one
+    report = learnable.count(model, input_shape=(4,))
+    assert_matches_torch(report, model, torch.zeros(2, 4))
+    with torch.device("meta"):  # no values to read: the error says so, and the remedy
+        model = DataDependent()
+    with pytest.raises(SpecError, match=re.escape(
+            "DataDependent: its forward failed on the meta device with input (1, 4) float32 (as x): RuntimeError: "
+            "Tensor.item() cannot be called on meta tensors; it reads tensor values, which a model built on the "
+            "meta device has none of: build it on the CPU to trace it")) as caught:
+        learnable.count(model, input_shape=(4,))
+    assert "\n" not in str(caught.value)
 
 
 def test_what_a_rule_refuses_is_still_counted_and_said():

@@ -40,6 +40,7 @@ from torch import nn
 from .._text import shape_text
 from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
+from ..inputs import input_specs
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, Weight, lookup
 from ..rules._args import COMMON_IGNORED, LayerCall
 from ..rules._inputs import WHOLE
@@ -436,17 +437,20 @@ class _Builder:
 # ---- the importer -----------------------------------------------------------------------------
 
 
-def to_graph(module: Any, *, input_shape: Any = None, convention: str | None = None, **_: Any) -> Graph:
+def to_graph(module: Any, *, input_shape: Any = None, integer_input: bool = False, convention: str | None = None,
+             **_: Any) -> Graph:
     """The Graph of a PyTorch module: rows from the module tree, shapes from a meta-device
-    trace when ``input_shape`` (one example, batch excluded) is given."""
+    trace when ``input_shape`` is given: one example's shape, batch excluded, or several
+    inputs, each with its dtype and keyword (``inputs.py``); ``integer_input`` makes the
+    inputs of no stated dtype token ids."""
     if not isinstance(module, nn.Module):
         raise SpecError(f"a {type(module).__module__}.{type(module).__name__} is not a model; pass an nn.Module")
     for name, tensor in itertools.chain(module.named_parameters(), module.named_buffers()):
         if isinstance(tensor, nn.parameter.UninitializedTensorMixin):
             raise SpecError(f"{type(module).__name__}: '{name}' is not initialized yet (a lazy module); run one "
                             "forward, or build it with its sizes, before counting")
-    shapes = _input_shapes(module, input_shape)
-    calls = None if shapes is None else trace(module, shapes)
+    specs = input_specs(input_shape, integer_input, f"{type(module).__name__}: input_shape")
+    calls = None if specs is None else trace(module, specs)
     units, containers = _walk(module)
     builder = _Builder(convention or PYTORCH, traced=calls is not None)
     nodes = tuple(builder.node(use, i + 1) for i, use in enumerate(_uses(units, calls)))
@@ -463,18 +467,3 @@ def _blocks(containers: dict[str, tuple[str, str | None]], nodes: tuple[Node, ..
             last[block], block = node.name, containers[block][1]
     return tuple(BlockInfo(path, kind, parent, last[path]) for path, (kind, parent) in containers.items()
                  if path in last)
-
-
-def _input_shapes(module: nn.Module, input_shape: Any) -> list[Shape] | None:
-    """``(3, 224, 224)`` or ``8``, or several inputs' shapes ``[(3, 32, 32), (10,)]``."""
-    if input_shape is None:
-        return None
-    several = isinstance(input_shape, (list, tuple)) and input_shape and all(
-        isinstance(s, (list, tuple)) for s in input_shape)
-    shapes = list(input_shape) if several else [input_shape]
-    shapes = [(s,) if isinstance(s, int) and not isinstance(s, bool) else s for s in shapes]
-    if not all(isinstance(s, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0
-                                                    for d in s) for s in shapes):
-        raise SpecError(f"{type(module).__name__}: input_shape must be one example's shape, batch excluded, in "
-                        f"positive integers such as (3, 224, 224) (or a list of such shapes), got {input_shape!r}")
-    return [tuple(s) for s in shapes]
