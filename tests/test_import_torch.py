@@ -31,7 +31,6 @@ from learnable.errors import SpecError
 
 pytestmark = pytest.mark.frameworks
 TESTS = Path(__file__).resolve().parent
-OWN = "tensors the module holds itself"
 
 
 # ---- the oracle -------------------------------------------------------------------------------
@@ -77,13 +76,15 @@ def assert_matches_torch(report, model: nn.Module, *inputs: torch.Tensor) -> Non
     calls, modules = torch_calls(model, *inputs), dict(model.named_modules())
     for row in report.layers:
         path, call = module_of(row.name)
-        module = modules[path]
-        if row.note.startswith(OWN):  # a container's own tensors, beside its submodules
-            ours = [(w.name, w.shape, w.buffer) for w in row.weights]
-            assert ours == [(n, tuple(t.shape), False) for n, t in module.named_parameters(recurse=False)] + [
-                (n, tuple(t.shape), True) for n, t in module.named_buffers(recurse=False)], row.name
+        if row.type in ("Parameter", "Buffer"):  # a container's own tensor, beside its submodules
+            buffer = row.type == "Buffer"
+            tensor = model.get_buffer(path) if buffer else model.get_parameter(path)
+            assert [(w.shape, w.buffer) for w in row.weights] == [(tuple(tensor.shape), buffer)], row.name
+            assert (row.params, row.buffers) == ((0, tensor.numel()) if buffer else (tensor.numel(), 0)), row.name
+            assert row.output_shape == tuple(tensor.shape), row.name
             assert_formulas_hold(row)
             continue
+        module = modules[path]
         if "never called" in row.note:
             assert path not in calls and row.output_shape == (), row.name
             assert row.params == sum(p.numel() for p in module.parameters()), row.name
@@ -226,7 +227,7 @@ def test_transformer_encoder_is_taken_whole():
     assert (table["encoder"].type, table["encoder"].output_shape) == ("TransformerEncoder", (16, 32))
     e, f = 32, 128
     assert table["encoder"].params == 2 * (4 * e * e + 4 * e + 2 * e * f + f + e + 4 * e) + 2 * e
-    assert table["(top level)"].params == 16 * 32 and table["(top level)"].note.startswith(OWN)
+    assert (table["positions"].type, table["positions"].params) == ("Parameter", 16 * 32)
     assert not any(name.startswith("encoder.") for name in table)  # its parts are inside its rule
 
 
@@ -273,6 +274,9 @@ def test_without_input_shape_every_model_counts_as_torch():
         modules = dict(model.named_modules())
         for row in report.layers:
             assert_formulas_hold(row)
+            if row.type in ("Parameter", "Buffer"):  # a container's own tensor: no module of its own
+                assert "counted from its own tensors" not in row.note, (type(model).__name__, row.name)
+                continue
             module = modules[module_of(row.name)[0]]
             if type(module).__module__.startswith("torch.nn") and row.params:  # through its rule
                 assert "counted from its own tensors" not in row.note, (type(model).__name__, row.name)
@@ -359,14 +363,15 @@ def test_own_parameters_and_a_module_called_twice():
     model = Custom()
     report = learnable.count(model, input_shape=(16,))
     assert [r.name for r in report.layers] == [
-        "(top level)", "stem", "stem.proj", "shared", "gate", "shared (call 2)", "unused", "out"]  # call order
+        "scale", "stem.shift", "stem.proj", "shared", "gate", "shared (call 2)", "unused", "out"]  # call order
     assert_matches_torch(report, model, torch.zeros(2, 16))
     table = rows(report)
     assert (table["unused"].params, table["unused"].output_shape) == (51, ()) and "never called" in table["unused"].note
     assert (table["shared (call 2)"].params, table["shared"].params) == (0, 16 * 16 + 16)
     assert "shares the weights of 'shared'" in table["shared (call 2)"].note
     assert (table["gate"].type, table["gate"].params) == ("Gate", 16)
-    assert table["stem"].note.startswith(OWN) and table["stem"].block == "stem"
+    assert (table["scale"].type, table["scale"].params, table["scale"].block) == ("Parameter", 16, None)
+    assert (table["stem.shift"].type, table["stem.shift"].params, table["stem.shift"].block) == ("Parameter", 16, "stem")
     assert {b.name: b.params for b in report.blocks} == {"stem": 16 + 16 * 16 + 16}
 
 
@@ -425,9 +430,9 @@ def test_every_rule_mapped_module_row_matches_a_real_forward():
 
 @pytest.mark.parametrize("shape, message", [
     ((3, 0, 8), "input_shape must be one example's shape"),
-    ("3x8x8", "input_shape must be one example's shape"),
+    ("3x0x8", "input_shape must be sizes such as 3x224x224"),
     ((3, 8.5), "input_shape must be one example's shape"),
-    ((4, 8, 8), ("its forward failed on the meta device with input (1, 4, 8, 8) (float32), "
+    ((4, 8, 8), ("its forward failed on the meta device with input (1, 4, 8, 8) float32 (as input), "
                  "in backbone.0 (Conv2d, given (1, 4, 8, 8)): RuntimeError: ")),
 ])
 def test_bad_input_is_one_clear_error(shape, message):
@@ -436,13 +441,27 @@ def test_bad_input_is_one_clear_error(shape, message):
     assert str(caught.value).startswith("Sequential: ") and "\n" not in str(caught.value)
 
 
-def test_a_forward_that_needs_real_values_is_one_clear_error():
-    class DataDependent(nn.Module):
-        def forward(self, x):
-            return x[: int(x.sum().item())]
+class DataDependent(nn.Module):  # reads a value (.item()), as Hugging Face's mask code does
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 6)
 
-    with pytest.raises(SpecError, match="DataDependent: its forward failed on the meta device"):
-        learnable.count(DataDependent(), input_shape=(4,))
+    def forward(self, x):
+        return self.proj(x)[..., : int((x != 0).sum().item()) + 2]
+
+
+def test_a_forward_that_needs_real_values_runs_on_zeros_or_is_one_clear_error():
+    model = DataDependent()  # its tensors are real: run itself on zeros, a batch of one
+    report = learnable.count(model, input_shape=(4,))
+    assert_matches_torch(report, model, torch.zeros(2, 4))
+    with torch.device("meta"):  # no values to read: the error says so, and the remedy
+        model = DataDependent()
+    with pytest.raises(SpecError, match=re.escape(
+            "DataDependent: its forward failed on the meta device with input (1, 4) float32 (as x): RuntimeError: "
+            "Tensor.item() cannot be called on meta tensors; it reads tensor values, which a model built on the "
+            "meta device has none of: build it on the CPU to trace it")) as caught:
+        learnable.count(model, input_shape=(4,))
+    assert "\n" not in str(caught.value)
 
 
 def test_what_a_rule_refuses_is_still_counted_and_said():

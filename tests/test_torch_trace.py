@@ -12,6 +12,7 @@ from torch import nn
 import learnable
 from learnable.errors import LearnableError
 from learnable.importers._torch_trace import trace
+from learnable.inputs import InputSpec
 
 pytestmark = pytest.mark.frameworks
 
@@ -41,7 +42,7 @@ def real_shapes(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[in
 @pytest.mark.parametrize("name", sorted(FITTING))
 def test_traced_shapes_are_a_real_forwards(name):
     model, shape = FITTING[name]
-    calls = trace(model, [shape])
+    calls = trace(model, [InputSpec(shape)])
     assert [calls[id(m)][0].output for m in model] == real_shapes(model, shape)
 
 

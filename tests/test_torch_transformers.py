@@ -65,11 +65,13 @@ def test_families_count_as_torch_with_no_row_left_to_raw_tensors(model_type):
     report = learnable.count(model)
     assert (report.total_params, report.trainable_params, report.total_buffers) == torch_counts(model)
     tensors = {n.name: n.display_type for n in to_graph(model).nodes if n.rule.name == "Tensors"}
-    if model_type in ("bert", "roberta"):  # the embeddings' position_ids and token_type_ids: index buffers
-        assert list(tensors.values()) == [f"{'Bert' if model_type == 'bert' else 'Roberta'}Embeddings"]
-        assert sum(r.params for r in report.layers if r.name in tensors) == 0
-    else:
-        assert tensors == {}, tensors
+    assert tensors == {}, tensors
+    if model_type in ("bert", "roberta"):  # the embeddings' own index buffers, a Buffer row each
+        embeddings = model.bert.embeddings if model_type == "bert" else model.roberta.embeddings
+        prefix = "bert" if model_type == "bert" else "roberta"
+        own = {(r.name, r.type, r.params, r.buffers) for r in report.layers if r.type == "Buffer"}
+        assert own == {(f"{prefix}.embeddings.{name}", "Buffer", 0, getattr(embeddings, name).numel())
+                       for name in ("position_ids", "token_type_ids")}
     for row in report.layers:
         assert_formulas_hold(row)
 

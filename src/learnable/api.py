@@ -36,7 +36,10 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
     or its ``*.safetensors.index.json`` (``input_shape=[tokens]`` sets the sequence for MACs).
     ``input_shape`` is one example's shape, batch excluded (or
     a list of them), for code or a PyTorch module that states none (without it: counts and
-    formulas, no shapes); ``integer_input`` says it holds token ids. For code, ``model``
+    formulas, no shapes); ``integer_input`` says it holds token ids. A PyTorch module's
+    inputs may each have their dtype and keyword: ``"128:int"``, ``["3x224x224",
+    "16:int"]``, ``{"input_ids": "128:int", "decoder_input_ids": "8:int"}``
+    (``learnable.inputs``). For code, ``model``
     names the model to count (``"net"``, ``"ResNet(BasicBlock, [2, 2, 2, 2])"``; default:
     the last one built) and ``values`` gives names the code leaves unknown or should
     change (``{"num_classes": 10}``). ``data_format`` ("channels_last" or
@@ -69,7 +72,8 @@ def _count(source: Any, input_shape: Any, data_format: str | None, convention: s
         raise SpecError("model= and values= are for model code (a .py file or Python text)")
     from .importers import import_graph
 
-    graph = import_graph(source, input_shape=input_shape, convention=convention)
+    extra = {"integer_input": True} if integer_input else {}  # (a PyTorch module's trace reads it)
+    graph = import_graph(source, input_shape=input_shape, convention=convention, **extra)
     if graph is not None:
         return engine.run(graph)
     if input_shape is not None:

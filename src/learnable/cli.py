@@ -164,9 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_code_options(parser: argparse.ArgumentParser) -> None:
     code = parser.add_argument_group("model code and framework models")
-    code.add_argument("--input", metavar="SHAPE", action="append",
+    code.add_argument("--input", metavar="[NAME=]SHAPE", action="append",
                       help="one example's shape, batch excluded, for code or a PyTorch model that states none: "
-                           "3x224x224; 128:int for token ids; repeat --input for a model with several inputs")
+                           "3x224x224; 128:int for token ids (:float to say float); repeat --input for a model with "
+                           "several inputs, each with its dtype; NAME= passes it to a PyTorch model's forward by "
+                           "keyword: --input input_ids=128:int --input decoder_input_ids=8:int")
     code.add_argument("--model", metavar="NAME",
                       help="which model the code builds to count: a name (net) or a call (\"ResNet(BasicBlock, "
                            "[2, 2, 2, 2])\"); default: the last model the code builds")
@@ -433,14 +435,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _model_options(args: argparse.Namespace) -> dict:
     """count()'s options for code and framework models, from --input, --model and --set."""
-    from .code.options import parse_shape, parse_value
+    from .code.options import parse_value
+    from .inputs import INT, parse_input
 
     options: dict = {}
     if args.input:
-        shapes = [parse_shape(text) for text in args.input]
-        options["input_shape"] = shapes[0][0] if len(shapes) == 1 else [shape for shape, _ in shapes]
-        if any(integer for _, integer in shapes):
-            options["integer_input"] = True
+        specs = [parse_input(text) for text in args.input]
+        if len(specs) == 1 and not specs[0].name:  # one shape, as every reader takes it (ONNX, Keras too)
+            options["input_shape"] = specs[0].shape
+            if specs[0].dtype == INT:
+                options["integer_input"] = True
+        else:  # several, each with its dtype and keyword: code and PyTorch models
+            options["input_shape"] = [str(spec) for spec in specs]
     if getattr(args, "model", None):
         options["model"] = args.model
     if getattr(args, "values", None):

@@ -7,18 +7,16 @@ import re
 from typing import Any
 
 from ..errors import SpecError
+from ..inputs import INT, parse_input
 
 
 def parse_shape(text: str, what: str = "--input") -> tuple[tuple[int, ...], bool]:
     """``3x224x224`` or ``3,224,224`` → ((3, 224, 224), False); ``128:int`` (token ids) →
-    ((128,), True)."""
-    sizes, colon, kind = text.strip().partition(":")
-    if colon and kind.strip().lower() not in ("int", "long", "ids"):
-        raise SpecError(f"{what} {text!r}: after the sizes, write :int for token ids (e.g. 128:int)")
-    parts = re.split(r"[x,×\s]+", sizes.strip().strip("()[]"))
-    if not parts or not all(p.isdigit() and int(p) > 0 and len(p) < 19 for p in parts):
-        raise SpecError(f"{what} must be sizes such as 3x224x224, got {text!r}")
-    return tuple(int(p) for p in parts), bool(colon)
+    ((128,), True). The grammar is ``inputs.parse_input``'s, without a keyword name."""
+    spec = parse_input(text, what)
+    if spec.name:
+        raise SpecError(f"{what} {text!r}: an input by name (NAME=...) is for a PyTorch model; give the sizes alone")
+    return spec.shape, spec.dtype == INT
 
 
 def parse_value(text: str, what: str = "--set") -> tuple[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import LearnableError, Location, SpecError
 from ..graph import Graph
+from ..inputs import input_specs, plain
 from ..spec._literals import quiet_parse
 from ._source import check_values
 from .names import TORCH
@@ -27,7 +28,8 @@ def read_code(text: str, source: str | None = None, *, model: str | None = None,
     tree = parse(text, source)
     check_values(dict(values or {}), tree, _names_in(model))
     reader = Reader(text, source, tree, dict(values or {}), data_format)
-    shapes = _shapes(input_shape)
+    shapes, integer = _shapes(input_shape)
+    integer_input = integer_input or integer
     reader.option_inputs = list(shapes or [])
     try:
         reader.run(tree)
@@ -124,20 +126,10 @@ def _is_torch(value: Any) -> bool:
     return isinstance(value, (Module, Layer)) and value.framework == TORCH
 
 
-def _shapes(input_shape: Any) -> list[tuple] | None:
-    if input_shape is None:
-        return None
-    several = isinstance(input_shape, (list, tuple)) and input_shape and all(
-        isinstance(s, (list, tuple)) for s in input_shape)
-    shapes = list(input_shape) if several else [input_shape]
-    result = []
-    for shape in shapes:
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
-            raise SpecError(f"input_shape must be one example's shape, batch excluded, in positive integers such as "
-                            f"(3, 224, 224) (or a list of such shapes), got {input_shape!r}")
-        result.append(shape)
-    return result
+def _shapes(input_shape: Any) -> tuple[list[tuple] | None, bool]:
+    """The inputs' shapes in order, and whether one is stated as token ids ("128:int")."""
+    specs = input_specs(input_shape)
+    return (None, False) if specs is None else plain(specs)
 
 
 def _where(value: Any, source: str | None) -> Location:

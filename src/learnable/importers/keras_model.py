@@ -40,7 +40,8 @@ from ._keras_layers import FROM_TENSORS, QUIET, arguments, rule_for
 
 Shape = tuple[int | None, ...]
 
-def to_graph(model: Any, *, input_shape: Sequence[int | None] | None = None, convention: str | None = None) -> Graph:
+def to_graph(model: Any, *, input_shape: Sequence[int | None] | None = None, convention: str | None = None,
+             **_: Any) -> Graph:
     """The Graph of a Keras Sequential or functional model (models nested in it included).
 
     ``input_shape`` (one example's shape, batch excluded) is needed only for a model that is

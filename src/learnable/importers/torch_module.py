@@ -7,10 +7,12 @@
   classes (``*RMSNorm``, GPT-2's ``Conv1D``, rotary embeddings, the MoE experts and
   routers, its activations) are matched by name and tensors in ``_torch_hf.py``. A
   subclass with its own forward (``FalconLinear(nn.Linear)``) takes its base's rule when
-  it holds the base's tensors, and its row says whose forward the MACs are. A rule stands
-  for a module only if it lists exactly the module's tensors; anything else (a user's own
-  module, torch's without a rule, a container's own ``nn.Parameter``) is counted from its
-  tensors by the ``Tensors`` rule, and its row says so.
+  it holds the base's tensors, and its row says whose forward the MACs are. A container's
+  own tensors (``nn.Parameter``, ``register_buffer``) are a row each, by the ``Parameter``
+  and ``Buffer`` rules, named by their path (``stem.shift``). A rule stands for a module
+  only if it lists exactly the module's tensors; anything else (a user's own leaf module,
+  torch's without a rule) is counted from its tensors by the ``Tensors`` rule, and its row
+  says so.
 - **Shapes** come from a trace on the ``meta`` device (``torch.func.functional_call`` with a
   meta stand-in for every tensor, hooks recording each call's shapes): the user's module is
   not moved, and no memory is taken for weights. A module called twice is a second row
@@ -38,6 +40,7 @@ from torch import nn
 from .._text import shape_text
 from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
+from ..inputs import input_specs
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, Rule, Shape, Weight, lookup
 from ..rules._args import COMMON_IGNORED, LayerCall
 from ..rules._inputs import WHOLE
@@ -50,7 +53,7 @@ _WHOLE = WHOLE | {"Experts"}  # Experts holds its activation as a child
 _SEQUENCES = WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
 _TOKENS = {"Experts", "Router"}  # given (tokens, hidden), the batch already folded in
 _TENSORS = lookup("Tensors")
-_OWN = "tensors the module holds itself, beside its submodules: counted from its own tensors"
+_OWN = {False: lookup("nn.Parameter"), True: lookup("nn.Buffer")}  # a container's own tensor, by buffer
 Tensor = tuple[str, torch.Tensor, bool]  # (name, tensor, buffer)
 
 
@@ -176,8 +179,8 @@ def _batch_first(module: nn.Module) -> bool:
 
 @dataclass
 class _Unit:
-    """A module (one row per call), or the tensors a container owns beside its submodules
-    (``own``); ``block`` is the innermost container path around it."""
+    """A module (one row per call), or one tensor a container owns beside its submodules
+    (``own``: ``module`` is the container); ``block`` is the innermost container path around it."""
 
     path: str
     module: nn.Module
@@ -185,6 +188,7 @@ class _Unit:
     tensors: list[Tensor]
     block: str | None
     note: str = ""
+    own: bool = False
 
 
 def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None]]]:
@@ -207,13 +211,29 @@ def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None
             return
         if path:
             containers[path] = (type(module).__name__, parent)
-        if own := _own_tensors(module):
-            units.append(_Unit(path, module, None, own, path or None, _OWN))
+        units.extend(_own_units(path, module))
         for name, child in children:
             visit(f"{path}.{name}" if path else name, child, path or None)
 
     visit("", root, None)
     return units, containers
+
+
+def _own_units(path: str, module: nn.Module) -> list[_Unit]:
+    """A row per tensor the container holds itself: ``Parameter`` or ``Buffer`` of its shape."""
+    units = []
+    for name, tensor, buffer in _own_tensors(module):
+        what = "buffer" if buffer else "parameter"
+        mapping = _Mapping(_OWN[buffer], {"shape": tuple(tensor.shape)},
+                           f"a {what} {type(module).__name__} holds itself, beside its submodules")
+        try:
+            make_node(mapping.rule, name, (), (), mapping.kwargs)
+        except LearnableError:  # a size 0 (an empty tensor): counted from its tensors, as it is
+            mapping = None
+        note = "" if mapping else f"an empty {what} {type(module).__name__} holds itself: counted from its tensors"
+        units.append(_Unit(f"{path}.{name}" if path else name, module, mapping, [(name, tensor, buffer)],
+                           path or None, note, own=True))
+    return units
 
 
 def _own_tensors(module: nn.Module) -> list[Tensor]:
@@ -267,7 +287,7 @@ def _uses(units: list[_Unit], calls: dict[int, list[Call]] | None) -> list[_Use]
     uses: list[_Use] = []
     for i, unit in enumerate(units):
         name, made = unit.path or "(top level)", (calls or {}).get(id(unit.module), [])
-        if unit.note == _OWN:  # placed where the container's forward begins
+        if unit.own:  # placed where the container's forward begins
             uses.append(_Use((made[0].index, 0, i) if made else None, unit, name, []))
             continue
         rule = unit.mapping and unit.mapping.rule.name
@@ -324,7 +344,7 @@ class _Builder:
             return self._tensors(use, index, unit.tensors, f"the {rule.name} rule needs its input's shape "
                                  "(count with input_shape): counted from its own tensors")
         trainable = all(t.requires_grad for _, t, buffer in unit.tensors if not buffer)
-        type_name = type(unit.module).__name__
+        type_name = unit.mapping.rule.name if unit.own else type(unit.module).__name__
         node = make_node(rule, use.name, (), (), unit.mapping.kwargs, trainable=trainable, index=index,
                          block=unit.block, input_shapes=tuple(shapes), active=unit.mapping.active,
                          type_name=None if type_name == rule.name else type_name, note=unit.mapping.note)
@@ -417,17 +437,20 @@ class _Builder:
 # ---- the importer -----------------------------------------------------------------------------
 
 
-def to_graph(module: Any, *, input_shape: Any = None, convention: str | None = None, **_: Any) -> Graph:
+def to_graph(module: Any, *, input_shape: Any = None, integer_input: bool = False, convention: str | None = None,
+             **_: Any) -> Graph:
     """The Graph of a PyTorch module: rows from the module tree, shapes from a meta-device
-    trace when ``input_shape`` (one example, batch excluded) is given."""
+    trace when ``input_shape`` is given: one example's shape, batch excluded, or several
+    inputs, each with its dtype and keyword (``inputs.py``); ``integer_input`` makes the
+    inputs of no stated dtype token ids."""
     if not isinstance(module, nn.Module):
         raise SpecError(f"a {type(module).__module__}.{type(module).__name__} is not a model; pass an nn.Module")
     for name, tensor in itertools.chain(module.named_parameters(), module.named_buffers()):
         if isinstance(tensor, nn.parameter.UninitializedTensorMixin):
             raise SpecError(f"{type(module).__name__}: '{name}' is not initialized yet (a lazy module); run one "
                             "forward, or build it with its sizes, before counting")
-    shapes = _input_shapes(module, input_shape)
-    calls = None if shapes is None else trace(module, shapes)
+    specs = input_specs(input_shape, integer_input, f"{type(module).__name__}: input_shape")
+    calls = None if specs is None else trace(module, specs)
     units, containers = _walk(module)
     builder = _Builder(convention or PYTORCH, traced=calls is not None)
     nodes = tuple(builder.node(use, i + 1) for i, use in enumerate(_uses(units, calls)))
@@ -444,18 +467,3 @@ def _blocks(containers: dict[str, tuple[str, str | None]], nodes: tuple[Node, ..
             last[block], block = node.name, containers[block][1]
     return tuple(BlockInfo(path, kind, parent, last[path]) for path, (kind, parent) in containers.items()
                  if path in last)
-
-
-def _input_shapes(module: nn.Module, input_shape: Any) -> list[Shape] | None:
-    """``(3, 224, 224)`` or ``8``, or several inputs' shapes ``[(3, 32, 32), (10,)]``."""
-    if input_shape is None:
-        return None
-    several = isinstance(input_shape, (list, tuple)) and input_shape and all(
-        isinstance(s, (list, tuple)) for s in input_shape)
-    shapes = list(input_shape) if several else [input_shape]
-    shapes = [(s,) if isinstance(s, int) and not isinstance(s, bool) else s for s in shapes]
-    if not all(isinstance(s, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0
-                                                    for d in s) for s in shapes):
-        raise SpecError(f"{type(module).__name__}: input_shape must be one example's shape, batch excluded, in "
-                        f"positive integers such as (3, 224, 224) (or a list of such shapes), got {input_shape!r}")
-    return [tuple(s) for s in shapes]

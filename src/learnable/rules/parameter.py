@@ -1,4 +1,5 @@
-"""Learnable tensors that are no layer: ViT's class token and position embedding.
+"""Tensors that are no layer: ViT's class token and position embedding (``Parameter``), and
+a module's own buffer (``Buffer``: BERT's ``position_ids``).
 
 PyTorch ``nn.Parameter(torch.zeros(1, 1, 768))`` and Keras ``self.add_weight(shape=(1, 1,
 768))`` store a tensor of any shape, which forward()/call() then uses beside the layers'
@@ -14,6 +15,12 @@ Both frameworks count it as a parameter, trainable unless frozen (``requires_gra
 field is unknown (it reads no input). The rule is registered under both frameworks' names,
 as Dropout is, so a Parameter says nothing about whose names a spec uses, and a spec in
 PyTorch's names still counts in PyTorch's convention.
+
+``Buffer`` is PyTorch's ``self.register_buffer(name, tensor)`` held by a module beside its
+submodules (BERT's embeddings keep ``position_ids``, an index table): state, not a parameter,
+so PyTorch's ``parameters()`` leaves it out and ``buffers()`` lists it. Its one tensor,
+``buffer``, counts as buffers, never as parameters. Keras has no buffers (it keeps such
+state as non-trainable weights), so the rule is PyTorch's only.
 """
 
 from __future__ import annotations
@@ -30,16 +37,26 @@ from ._registry import KERAS, PYTORCH, register
 
 
 def _stored_shape(value: Any) -> tuple[int, ...]:
+    """The stored tensor's sizes, all known; () for a scalar (CLIP's ``logit_scale``)."""
+    if isinstance(value, (list, tuple)) and not value:
+        return ()
     dims = shape(value)
     if None in dims:
         raise ArgumentError(None, f"must be the stored tensor's sizes, all known, got {value!r}")
     return dims
 
 
+def _weight(name: str, stored: tuple[int, ...], buffer: bool = False) -> Weight:
+    return Weight(name, tuple(num(d, f"d_{i}") for i, d in enumerate(stored, start=1)), not buffer, buffer)
+
+
 def _parameter(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
     stored = a["shape"]
     out = stored
     if a["batch_axis"]:
+        if not stored:
+            raise RuleError("batch_axis=true reads the first axis as the batch, and a scalar has none; leave "
+                            "batch_axis out")
         if stored[0] != 1:
             raise RuleError(f"batch_axis=true reads the first axis of shape {shape_text(stored)} as the batch, "
                             f"so its size must be 1, not {stored[0]}")
@@ -47,8 +64,11 @@ def _parameter(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> I
             raise RuleError("batch_axis=true leaves no axis of shape (1,) for one example; give the tensor an "
                             "axis more, or leave batch_axis out")
         out = stored[1:]
-    weight = Weight("weight", tuple(num(d, f"d_{i}") for i, d in enumerate(stored, start=1)))
-    return Inference(out, (weight,), macs=NO_MACS)
+    return Inference(out, (_weight("weight", stored),), macs=NO_MACS)
+
+
+def _buffer(a: Mapping[str, Any], shapes: Sequence[Shape], ctx: Context) -> Inference:
+    return Inference(a["shape"], (_weight("buffer", a["shape"], buffer=True),), macs=NO_MACS)
 
 
 _ARGS = (Arg("shape", _stored_shape), Arg("batch_axis", boolean, False))
@@ -61,3 +81,10 @@ for _framework, _how in ((KERAS, "Keras self.add_weight(shape=...)"),
         packs_positional=True,  # Parameter(1, 1, 768) as torch.zeros(1, 1, 768)
         doc=_DOC.format(_how),
     ))
+register(Rule(
+    name="Buffer", family="parameter", infer=_buffer, args=(Arg("shape", _stored_shape),), arity=(0, 0),
+    framework=PYTORCH, packs_positional=True,
+    doc="PyTorch self.register_buffer(name, torch.zeros(...)): a module's own state tensor of the stored shape "
+        "(BERT's position_ids), d_1×d_2×… elements counted as buffers, not parameters; takes no input, "
+        "outputs the stored shape.",
+))
