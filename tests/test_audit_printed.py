@@ -529,3 +529,15 @@ def test_keras2_rows_wrapped_in_name_and_shape():
 def test_a_header_repeated_inside_a_table_is_not_a_row():
     table = "| Layer | Params |\n|---|---|\n| conv2d | 320 |\n| Layer | Params |\n| conv2d_1 | 18,496 |\n"
     assert audit(learnable.count(MNIST), table).ok
+
+
+def test_row_names_this_network_in_a_table_of_networks():
+    # torchvision's ResNet-50 (v1.5): 25,557,032 parameters, 4,089,184,256 multiply-adds of its
+    # convolutions and fully connected layer (torch's FlopCounterMode ÷ 2, tests/test_paper_macs.py).
+    table = "| Model | Params (M) | FLOPs (G) |\n|---|---|---|\n| ResNet-34 | 21.8 | 3.6 |\n| ResNet-50 | 25.6 | 4.1 |\n"
+    report = learnable.count("zoo:resnet50_torch")
+    result = audit(report, table, row="ResNet-50")
+    assert result.ok and result.other_networks == ("ResNet-34",)  # "ResNet-34" is no torchsummary row
+    assert {t.kind: t.computed for t in result.totals} == {"total_params": 25_557_032, "total_macs": 4_089_184_256}
+    with pytest.raises(SpecError, match="--row ResNet-101: no row of that name"):
+        audit(report, table, row="ResNet-101")

@@ -115,14 +115,16 @@ def compare_conventions(source: Any, *, input_shape: Any = None, data_format: st
     return Comparison(keras, pytorch)
 
 
-def audit(source: Any, claims: Any, *, column: str | None = None, **options: Any) -> AuditResult:
+def audit(source: Any, claims: Any, *, column: str | None = None, row: str | None = None,
+          **options: Any) -> AuditResult:
     """Check a published table (a file, or ``-`` for standard input: Markdown, CSV, aligned
     text, a Keras summary or torchsummary / torchinfo output) against the network: each
     claim ✓ or ✗ with the computed value and its arithmetic. ``column`` picks this network's
-    column in a table of several; ``options`` are those of :func:`count`."""
+    column in a table of several, ``row`` its row (in a table of networks that names it
+    otherwise); ``options`` are those of :func:`count`."""
     from .auditing import audit_file
 
-    return audit_file(count(source, **options), claims, column)
+    return audit_file(count(source, **options), claims, column, row)
 
 
 def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | None = None,

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("claims", metavar="CLAIMS", help="the claimed table: a file, or - to paste it")
     audit.add_argument("--column", metavar="NAME",
                        help="in a table with a column per network (VGG's A to E), the one for this network")
+    audit.add_argument("--row", metavar="NAME",
+                       help="in a table of networks, the row that is this one when it names it otherwise "
+                            "(ResNet-50 for zoo:resnet50_torch)")
     audit.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     audit.add_argument("--convention", choices=CONVENTIONS, help="count as Keras or as PyTorch does")
     _add_code_options(audit)
@@ -568,7 +571,8 @@ def _audit(args: argparse.Namespace) -> int:
     from .render.audit import render_audit
 
     source = load_model(args.source) if is_reference(args.source) else args.source
-    result = audit(source, args.claims, convention=args.convention, column=args.column, **_model_options(args))
+    result = audit(source, args.claims, convention=args.convention, column=args.column, row=args.row,
+                   **_model_options(args))
     sys.stdout.write(render_audit(result, args.format))
     return 0 if result.ok else 1
 

@@ -125,8 +125,12 @@ def _with_context(base: Fit, report: Report, one: MemoryEstimate, batch: int) ->
     activations = sum(t.bytes.value for t in base.per_example if t.key == "activations")
     room = base.memory - base.fixed_bytes - batch * activations
     budget = room // batch if room >= 0 else -1  # KV bytes one sequence may hold
-    where = (f"⌊({base.memory:,} − {base.fixed_bytes:,} − {batch:,}×{activations:,})/{batch:,}⌋ = {budget:,} B "
-             f"for each sequence's KV cache")
+    if budget < 0:  # nothing is left for a cache: say what overflows, not a negative budget
+        where = (f"{base.memory:,} − {base.fixed_bytes:,} − {batch:,}×{activations:,} = {room:,} B: no room for a "
+                 "KV cache")
+    else:
+        where = (f"⌊({base.memory:,} − {base.fixed_bytes:,} − {batch:,}×{activations:,})/{batch:,}⌋ = {budget:,} B "
+                 f"for each sequence's KV cache")
     found, unbounded, how = _solve_context(groups, budget)
     return Fit(base.what, base.memory, base.fixed, base.per_example, base.max_batch, base.batch_formula,
                one.context, found, batch, f"{where}; {how}", unbounded)
@@ -136,7 +140,7 @@ def _solve_context(groups: list[tuple[int | None, int]], budget: int) -> tuple[i
     """The largest C with Σ bytes × min(C, window) ≤ budget, on the linear pieces between
     windows: (C, unbounded, arithmetic)."""
     if budget < 0:
-        return 0, False, "the fixed terms and activations alone do not fit"
+        return 0, False, "the fixed terms and the activations alone do not fit"
     edges = sorted({w for w, _ in groups if w})
     start = 0
     for end in [*edges, None]:

@@ -33,16 +33,21 @@ _FOR_TOTAL = {"params": "total_params", "trainable": "trainable_params", "non_tr
               "macs": "total_macs"}
 
 
-def audit(report: Report, claims_text: str, source_name: str | None = None, column: str | None = None) -> AuditResult:
+def audit(report: Report, claims_text: str, source_name: str | None = None, column: str | None = None,
+          row: str | None = None) -> AuditResult:
     """Check the claims in ``claims_text`` against ``report``.
 
     ``column`` names the column that holds this network's claims, in a table with one
-    column per network (VGG's "A" to "E", ResNet's "18-layer" to "152-layer"). ``source_name``
+    column per network (VGG's "A" to "E", ResNet's "18-layer" to "152-layer"); ``row`` the row
+    that is this network, in a table of networks naming it otherwise. ``source_name``
     (the claims file's name) places errors. Raises :class:`~learnable.errors.SpecError` for
     a text without a table, a column not in it, or a cell that is not a number."""
     table, claims, flops, ignored = read(claims_text, source_name, column)
     rows_claimed = [c for c in claims if not total_kind(c.name)]
-    targets = match_claims(report, rows_claimed)
+    targets = match_claims(report, rows_claimed, row)
+    if row is not None and not any(t is not None and t.how == "model" for t in targets):
+        shown = ", ".join(f"'{c.name}'" for c in rows_claimed[:8])
+        raise SpecError(f"--row {row}: no row of that name; the rows are {shown}", Location(source_name))
     rows, total_claims = [], [(c, total_kind(c.name)) for c in claims if total_kind(c.name)]
     names_model = networks_table(rows_claimed, targets)
     summary = any(stated_type(c.name) for c in rows_claimed)
@@ -91,9 +96,9 @@ def read_claims(path: str | Path) -> str:
         raise SpecError(f"cannot be read: {err.strerror or err}", Location(name)) from None
 
 
-def audit_file(report: Report, path: str | Path, column: str | None = None) -> AuditResult:
+def audit_file(report: Report, path: str | Path, column: str | None = None, row: str | None = None) -> AuditResult:
     """:func:`audit` of a claims file (``-``: standard input)."""
-    return audit(report, read_claims(path), "<stdin>" if str(path) == "-" else str(path), column)
+    return audit(report, read_claims(path), "<stdin>" if str(path) == "-" else str(path), column, row)
 
 
 def parse_claims(text: str, source_name: str | None = None) -> list[Claim]:

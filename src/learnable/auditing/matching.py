@@ -77,8 +77,9 @@ class _Names:
     """The report's names, indexed once: by normalised name, by block, and by every proper
     prefix at a name boundary, so matching N rows to L layers is not N × L work."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, row: str | None = None) -> None:
         self.report = report
+        self.model = {normalise(name) for name in (report.name, row) if name}
         self.exact = {layer.name: layer for layer in reversed(report.layers)}
         self.layers: dict[str, LayerRow] = {}
         self.prefixes: dict[str, list[LayerRow]] = {}
@@ -98,9 +99,10 @@ class _Names:
             self.blocks.setdefault(normalise(block.name.rsplit("/", 1)[-1]), block)
 
 
-def match_claims(report: Report, claims: Sequence[Claim]) -> list[Target | None]:
-    """For each claim row: what it was matched to, or None."""
-    names = _Names(report)
+def match_claims(report: Report, claims: Sequence[Claim], row: str | None = None) -> list[Target | None]:
+    """For each claim row: what it was matched to, or None. ``row`` names the row that is this
+    network, in a table of networks that names it otherwise (ResNet-50 for resnet50_torch)."""
+    names = _Names(report, row)
     found = [_by_name(names, claim) for claim in claims]
     if networks_table(claims, found):
         return found  # its other rows are about other networks, not layers
@@ -131,8 +133,25 @@ def networks_table(claims: Sequence[Claim], found: Sequence[Target | None]) -> b
     """A table of networks: one row names this model, and no other names a layer or a type."""
     if not any(target is not None and target.how == "model" for target in found):
         return False
-    return all(target is None and not typed(claim.name) for claim, target in zip(claims, found, strict=True)
-               if target is None or target.how != "model")
+    return all(target is None and not _layer_type(typed(claim.name))
+               for claim, target in zip(claims, found, strict=True) if target is None or target.how != "model")
+
+
+def _layer_type(name: str | None) -> bool:
+    """Whether a summary row's type is a layer type learnable knows (``Conv2d-1``), not a
+    network's name that reads alike (``ResNet-34``)."""
+    if not name:
+        return False
+    from ..errors import LearnableError
+    from ..rules import lookup
+
+    for candidate in (name, f"nn.{name}"):
+        try:
+            lookup(candidate)
+            return True
+        except LearnableError:
+            pass
+    return False
 
 
 def _nested(names: _Names, claims: Sequence[Claim], found: list[Target | None], taken: set[int]) -> None:
@@ -197,7 +216,7 @@ def _by_name(names: _Names, claim: Claim) -> Target | None:
     if not short and not full:
         return None
     whole = normalise(re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", claim.name))  # "ResNet-50 + SE" is not ResNet-50
-    if report.name and normalise(report.name) in (full, whole):
+    if names.model & {full, whole}:
         return Target("(the model)", "model", report.layers, "model", report.layers[-1].output_shape
                       if report.layers else None)
     written = undecorated(claim.name).strip()

@@ -85,6 +85,7 @@ def _fit_lines(fit: Fit) -> list[str]:
                         f"batch {b + 1:,}: {fit.total(b + 1):,} B > {fit.memory:,} B")]
     lines.append(f"    largest term: {key} ({human(size)})")
     if fit.context_formula:
-        at = "any context" if fit.context_unbounded else f"largest context {fit.max_context:,} tokens"
+        at = "any context" if fit.context_unbounded else f"largest context {fit.max_context:,} tokens" \
+            if fit.max_context else "no context"
         lines.append(f"    {at} at batch {fit.context_batch:,}: {fit.context_formula}")
     return lines
