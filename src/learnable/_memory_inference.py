@@ -74,9 +74,22 @@ def stored_terms(report: Report) -> list:
                   "weights")]
     metadata = {f: v for f, v in formats.items() if f.endswith(METADATA)}
     if metadata:
-        terms.append(Term(f"quantization metadata as stored ({', '.join(metadata)}: scales, zeros, absmax, g_idx)",
+        terms.append(Term(f"quantization metadata as stored ({_metadata_legend(metadata, weights)})",
                           total(*(_format_bytes(v) for v in metadata.values())), "quantization_metadata"))
     return terms
+
+
+def _metadata_legend(metadata: dict[str, list[Stored]], weights: dict[str, list[Stored]]) -> str:
+    """``GPTQ 4-bit, group 128: scales F16, qzeros I32, g_idx I32; 0.3125 bits per quantized
+    weight``: a metadata format is ``<scheme>: <tensor> <dtype> metadata``, its scheme a weight's."""
+    schemes: dict[str, list[str]] = {}
+    for name in metadata:
+        scheme, _, tensor = name.removesuffix(METADATA).strip().rpartition(": ")
+        schemes.setdefault(scheme, []).append(tensor)
+    shown = "; ".join(f"{s}: {', '.join(t)}" if s else ", ".join(t) for s, t in schemes.items())
+    quantized = sum(e.elements for s in schemes if s in weights for e in weights[s])
+    extra = sum(e.bytes for v in metadata.values() for e in v)
+    return f"{shown}; {8 * extra / quantized:.4g} bits per quantized weight" if quantized else shown
 
 
 def _format_bytes(entries: Sequence[Stored]) -> Expr:

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
-from . import _torch_file, quantized
+from . import _stored, _torch_file, quantized
 
 MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
 MAX_MODULE_DEPTH = 256  # dotted parts in a tensor's name, each a block of the report
@@ -141,18 +141,20 @@ def _tensors_node(module: str, members: dict[str, Tensor], parent: str | None, w
     note = _dtypes(list(members.values()))
     return make_node(lookup("Tensors"), module or "(top level)", (), (), {
         "tensors": local, "output_shape": (), "note": f"{why}; {note}" if why else note}, input_shapes=(),
-        block=parent, type_name="tensors")
+        block=parent, type_name="tensors", stored=_stored.tensor_stored(list(members.values())) or ())
 
 
 def _quantized_node(module: str, q: quantized.QuantizedLinear, parent: str | None):
     note = quantized.describe(q)
+    stored = _stored.quantized_stored(q) or ()
     if q.inputs is None:  # bitsandbytes 4-bit with no bias: its element count, not its shape
         local = [("weight", (q.elements,), True, False)]
         return make_node(lookup("Tensors"), module or "(top level)", (), (), {
             "tensors": local, "output_shape": (), "note": note}, input_shapes=(), block=parent,
-            type_name=f"Linear ({q.method})")
+            type_name=f"Linear ({q.method})", stored=stored)
     return make_node(lookup("Linear", PYTORCH), module or "(top level)", (), (q.inputs, q.outputs, q.bias is not None),
-                     input_shapes=((q.inputs,),), block=parent, type_name=f"Linear ({q.method})", note=note)
+                     input_shapes=((q.inputs,),), block=parent, type_name=f"Linear ({q.method})", note=note,
+                     stored=stored)
 
 
 def _ensure_blocks(prefix: str, blocks: dict[str, BlockInfo], last: str) -> str | None:

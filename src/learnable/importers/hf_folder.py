@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..graph import Graph
-from . import checkpoint, quantized
+from . import _stored, checkpoint, quantized
 from .hf_config import MAX_CONFIG_BYTES, config_graph, is_hf_config, read_config
 
 INDEX_SUFFIX = ".safetensors.index.json"
@@ -129,11 +129,13 @@ def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path]
     zeros and absmax are not parameters (quantized.py)."""
     from .. import engine
 
-    expected = engine.run(graph).total_params
+    report = engine.run(graph)
+    expected = report.total_params
     buffers = [(t, suffix, why) for t in tensors for suffix, why in _BUFFER_NAMES if t[0].endswith(suffix)]
     set_aside = {t[0] for t, _, _ in buffers}
     kept = [t for t in tensors if t[0] not in set_aside]
-    stored, found = quantized.logical_count(quantized.group(kept), quantization)
+    groups = quantized.group(kept)
+    stored, found = quantized.logical_count(groups, quantization)
     head = _stored_tied_head(graph, tensors, stored - expected)
     stored -= head
     where = f"{len(tensors):,} tensors in {len(shards):,} shard{'s' * (len(shards) != 1)}"
@@ -145,6 +147,7 @@ def reconcile(graph: Graph, tensors: list[checkpoint.Tensor], shards: list[Path]
     if stored == expected:
         notes += [quantized.summary(list(found.values()))] if found else []
         graph = quantized.annotate(graph, found) if found else graph
+        graph = _stored.attach(graph, groups, found, {row.name: row.params + row.buffers for row in report.layers})
         notes.append(f"{folder}: checked against the stored {where} ({dtypes}; {nbytes:,} bytes): they hold the "
                      f"config's {expected:,} parameters exactly; the rows are the config's")
         return replace(graph, notes=(*graph.notes, *notes))

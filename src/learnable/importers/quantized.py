@@ -21,7 +21,8 @@ name, dtype and shape (and the config's ``quantization_config`` where a folder h
   or per row (compressed-tensors), perhaps an ``input_scale``.
 
 A layer recognised is a Linear of out × in (+ bias) parameters; its row's note gives the
-stored bytes of each tensor and the overhead. Scales, zeros, absmax and g_idx are
+stored bytes of each tensor and the overhead, and its ``stored`` records the same for memory
+(_stored.py: the packed weight by ``layout``, the metadata by dtype). Scales, zeros, absmax and g_idx are
 quantization metadata, not parameters. A layer that looks quantized but whose shapes do
 not fit the layout is counted as stored, and its row says why.
 """
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from math import ceil, prod
+from math import ceil, gcd, prod
 from typing import Any
 
 from ..graph import Graph
@@ -60,6 +61,7 @@ class QuantizedLinear:
     elements: int  # the weight's logical elements, out × in
     weight: tuple[Tensor, ...]  # the stored weight (and bias): the parameters' storage
     metadata: tuple[Tensor, ...]  # scales, zeros, absmax, g_idx: not parameters
+    layout: tuple[int, int] = (1, 1)  # the weight's values per block, bytes per block: 8 in one int32 at 4 bits
 
     @property
     def bias(self) -> Tensor | None:
@@ -170,7 +172,8 @@ def _packed_int(members: dict[str, Tensor], config: dict) -> QuantizedLinear:
         _need(members["g_idx"][1] == (inputs,), f"g_idx is {_dims(members['g_idx'][1])}, not ({inputs:,},)")
     _only(members, {"qweight", "qzeros", "scales", "g_idx", "bias"})
     scheme = f"{_METHODS[method]} {bits}-bit, group {size}"
-    return _linear(_METHODS[method], scheme, inputs, outputs, members, ("qweight",))
+    values = 32 // gcd(32, bits)  # whole int32s: 8 values in 4 bytes at 4 bits, 32 in 12 at 3 bits
+    return _linear(_METHODS[method], scheme, inputs, outputs, members, ("qweight",), layout=(values, values * bits // 8))
 
 
 def _bits(members: dict[str, Tensor], config: dict, method: str, outputs: int) -> int:
@@ -225,7 +228,7 @@ def _bnb4(members: dict[str, Tensor], config: dict) -> QuantizedLinear:
     nested = ", double-quantized absmax" if "weight.nested_absmax" in members else ""
     size = f", blocks of {elements // blocks}" if blocks and elements % blocks == 0 else ""
     return _linear("bitsandbytes", f"bitsandbytes 4-bit {kind}{size}{nested}", inputs, outputs, members,
-                   ("weight",), elements)
+                   ("weight",), elements, layout=(2, 1))
 
 
 def _fp8(members: dict[str, Tensor], config: dict) -> QuantizedLinear:
@@ -249,12 +252,13 @@ def _fp8(members: dict[str, Tensor], config: dict) -> QuantizedLinear:
 
 
 def _linear(method: str, scheme: str, inputs: int | None, outputs: int | None, members: dict[str, Tensor],
-            stored: tuple[str, ...], elements: int | None = None) -> QuantizedLinear:
+            stored: tuple[str, ...], elements: int | None = None, layout: tuple[int, int] = (1, 1)
+            ) -> QuantizedLinear:
     bias = _bias(members, outputs)
     weight = tuple(members[n] for n in stored) + bias
     metadata = tuple(t for n, t in members.items() if n not in stored and n != "bias")
     return QuantizedLinear(method, scheme, inputs, outputs, elements if elements is not None else inputs * outputs,
-                           weight, metadata)
+                           weight, metadata, layout)
 
 
 def describe(q: QuantizedLinear) -> str:
