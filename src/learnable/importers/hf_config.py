@@ -27,6 +27,7 @@ from ..errors import Location, SpecError
 from ..graph import Graph
 from .hf_layouts import AUTO_MODEL, EMBEDDING, FIELDS, HEADS, LAYOUTS, TIED_HEADS
 from .hf_moe import REQUIRED, moe_params, runs, sparse_layers
+from .hf_t5 import t5_inputs, t5_lengths, t5_note, t5_params
 from .hf_window import layer_windows
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -92,6 +93,14 @@ FAMILIES: dict[str, dict[str, Any]] = {
                     "moe": {**_MLA, "experts": (("n_routed_experts", "num_local_experts"), 256),
                             "top_k": ("num_experts_per_tok", 8), "moe_intermediate": ("moe_intermediate_size", 2048),
                             "shared_experts": ("n_shared_experts", 1)}},
+    # T5 (v1.0, v1.1, Flan-T5) and mT5 (hf_t5.py, hf_t5.yaml): the same layout, the defaults of
+    # T5Config and MT5Config; the head is tied unless tie_word_embeddings says false (hf_t5.py).
+    "t5": {"layout": "t5", "tie": True, "defaults": {
+        "vocab_size": 32128, "d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_heads": 8,
+        "relative_attention_num_buckets": 32, "feed_forward_proj": "relu"}},
+    "mt5": {"layout": "t5", "tie": True, "defaults": {
+        "vocab_size": 250112, "d_model": 512, "d_kv": 64, "d_ff": 1024, "num_layers": 8, "num_heads": 6,
+        "relative_attention_num_buckets": 32, "feed_forward_proj": "gated-gelu"}},
 }
 
 
@@ -133,7 +142,8 @@ def config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None
                                   why)
     params = family_params(config, family, where)
     params["head"] = architecture
-    tokens = _tokens(input_shape, params, where)
+    default = min(DEFAULT_TOKENS, params.get("positions", DEFAULT_TOKENS))
+    tokens = t5_lengths(input_shape, default, where) if family["layout"] == "t5" else _tokens(input_shape, params, where)
     return _build(family, params, tokens, _model_name(config, source, model_type), source)
 
 
@@ -162,9 +172,13 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> str | None:
 def family_params(config: Mapping[str, Any], family: Mapping[str, Any], where: Location) -> dict[str, Any]:
     """The blocks' parameters from the config's fields (the family's defaults where left out)."""
     layout = family["layout"]
-    params = {name: _whole(config, field, where) if isinstance(field, str) else _field(config, *field, where)
+    defaults = family.get("defaults", {})
+    params = {name: _field(config, field, defaults[field], where) if field in defaults
+              else _whole(config, field, where) if isinstance(field, str) else _field(config, *field, where)
               for name, field in FIELDS[layout].items()}
-    if layout == "gpt2":
+    if layout == "t5":
+        t5_params(config, family, params, where)
+    elif layout == "gpt2":
         inner = config.get("n_inner")
         params["intermediate"] = 4 * params["hidden"] if inner is None else _whole(config, "n_inner", where)
     elif layout in ("encoder", "neox"):
@@ -253,7 +267,7 @@ _STACKS = {"decoder": "decoder_layers", "neox": "neox_layers"}
 _INPUTS = {"gpt2": ("position_ids",), "encoder": ("position_ids", "token_type_ids")}
 
 
-def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name: str, source: str) -> Graph:
+def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: Any, name: str, source: str) -> Graph:
     from dataclasses import replace
 
     from ..spec.build import build_graph
@@ -263,13 +277,18 @@ def _build(family: Mapping[str, Any], params: dict[str, Any], tokens: int, name:
     data = dict(_blocks())
     if layout in _STACKS:
         data["blocks"] = {**data["blocks"], _STACKS[layout]: {"layers": _stack(params)}}
+    if layout == "t5":  # the feed-forward block the config names (hf_t5.py)
+        data["blocks"] = {**data["blocks"], "t5_dense": data["blocks"][params["dense"]]}
+        data["inputs"] = t5_inputs(tokens, "Encoder" not in params["head"])
+    else:
+        data["inputs"] = {input_name: [tokens] for input_name in ("input_ids", *_INPUTS.get(layout, ()))}
     data["name"] = name
-    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied", "stack", "head")}
-    data["inputs"] = {input_name: [tokens] for input_name in ("input_ids", *_INPUTS.get(layout, ()))}
+    data["params"] = {k: v for k, v in params.items() if k not in ("layer", "tied", "stack", "head", "dense")}
     data["layers"] = _layers(layout, params)
     graph = build_graph(spec_from_mapping(data, source), None, None)
-    note = (f"{source}: counted from the config (model_type '{family_name(family)}'); MACs for one sequence of "
-            f"{tokens:,} tokens (input_shape=[n] / --input n to change); {_head_note(family, params)}")
+    what = t5_note(params, tokens) if layout == "t5" else \
+        f"MACs for one sequence of {tokens:,} tokens (input_shape=[n] / --input n to change); {_head_note(family, params)}"
+    note = f"{source}: counted from the config (model_type '{family_name(family)}'); {what}"
     return replace(graph, notes=(*graph.notes, note))
 
 
@@ -322,12 +341,12 @@ def _layers(layout: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 @cache
 def _blocks() -> Mapping[str, Any]:
-    """hf_decoder.yaml's and hf_encoder.yaml's blocks, parsed once (the encoders use the
-    decoders' attention block)."""
+    """hf_decoder.yaml's, hf_encoder.yaml's and hf_t5.yaml's blocks, parsed once (the
+    encoders use the decoders' attention block)."""
     from ..spec._yaml import load_yaml
 
     blocks: dict[str, Any] = {}
-    for file in ("hf_decoder.yaml", "hf_encoder.yaml"):
+    for file in ("hf_decoder.yaml", "hf_encoder.yaml", "hf_t5.yaml"):
         path = Path(__file__).with_name(file)
         data, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
         blocks.update(data["blocks"])

@@ -22,6 +22,10 @@ FIELDS: dict[str, dict[str, Any]] = {
                 "positions": ("max_position_embeddings", 512), "type_vocab": ("type_vocab_size", 2)},
     "neox": {"vocab": "vocab_size", "hidden": "hidden_size", "layers": "num_hidden_layers",
              "heads": "num_attention_heads", "intermediate": "intermediate_size"},
+    # T5's sizes take their family's defaults (hf_config.FAMILIES "defaults"); n_positions,
+    # which older configs give (512, T5's pretraining length), only caps the default length.
+    "t5": {"vocab": "vocab_size", "hidden": "d_model", "d_kv": "d_kv", "ff": "d_ff", "layers": "num_layers",
+           "heads": "num_heads", "buckets": "relative_attention_num_buckets", "positions": ("n_positions", 512)},
 }
 _HEAD = {"Linear": {"in_features": "$hidden", "out_features": "$vocab", "bias": False, "name": "lm_head"}}
 LAYOUTS: dict[str, list[dict[str, Any]]] = {
@@ -67,9 +71,17 @@ LAYOUTS: dict[str, list[dict[str, Any]]] = {
         {"LayerNorm": {"normalized_shape": "$hidden", "name": "final_layer_norm"}},
         _HEAD,
     ],
+    # T5 and mT5 (hf_t5.yaml): the shared embedding and the encoder; the decoder and the head
+    # follow the architecture (HEADS), T5EncoderModel having neither.
+    "t5": [
+        {"Embedding": {"num_embeddings": "$vocab", "embedding_dim": "$hidden", "name": "shared",
+                       "inputs": ["input_ids"]}},
+        {"t5_encoder": {"name": "encoder", "inputs": ["shared", "relative_position_buckets"]}},
+    ],
 }
 # The Embedding a tied head shares its weight with, per layout.
-EMBEDDING = {"decoder": "embed_tokens", "gpt2": "wte", "encoder": "word_embeddings", "neox": "embed_in"}
+EMBEDDING = {"decoder": "embed_tokens", "gpt2": "wte", "encoder": "word_embeddings", "neox": "embed_in",
+             "t5": "shared"}
 
 # BertPooler: the first token's state through dense + tanh. BertOnlyMLMHead / RobertaLMHead:
 # dense + GELU + LayerNorm, then a decoder to the vocabulary tied to the word embeddings (its
@@ -85,11 +97,19 @@ _MLM = [{"Linear": {"in_features": "$hidden", "out_features": "$hidden", "name":
         {"LayerNorm": {"normalized_shape": "$hidden", "name": "transform_LayerNorm"}},
         {"Linear": {"in_features": "$hidden", "out_features": "$vocab", "bias": True, "name": "decoder"}},
         {"Parameter": {"shape": ["$vocab"], "name": "bias", "untied_only": True}}]
+# T5's decoder looks its target up in the same `shared` table (decoder.embed_tokens is
+# shared.weight) and reads the encoder's output; the LM head follows it.
+_T5_DECODER = [{"Embedding": {"shares": "shared", "name": "decoder_embed_tokens", "inputs": ["decoder_input_ids"]}},
+               {"t5_decoder": {"name": "decoder", "inputs": ["decoder_embed_tokens",
+                                                             "decoder_relative_position_buckets", "encoder"]}}]
+_T5_LM = [*_T5_DECODER, {"Linear": {**_HEAD["Linear"], "inputs": ["decoder"]}}]
 HEADS: dict[str, dict[str, list[dict[str, Any]]]] = {
     "bert": {"BertModel": _POOLER, "BertForMaskedLM": _MLM},
     "roberta": {"RobertaModel": _POOLER, "RobertaForMaskedLM": _MLM},
+    "t5": {"T5Model": _T5_DECODER, "T5ForConditionalGeneration": _T5_LM, "T5EncoderModel": []},
+    "mt5": {"MT5Model": _T5_DECODER, "MT5ForConditionalGeneration": _T5_LM, "MT5EncoderModel": []},
 }
 # The class AutoModel builds when the config names no architecture.
-AUTO_MODEL = {"bert": "BertModel", "roberta": "RobertaModel"}
+AUTO_MODEL = {"bert": "BertModel", "roberta": "RobertaModel", "t5": "T5Model", "mt5": "MT5Model"}
 # The head a tied embedding is shared with, where it is not lm_head.
 TIED_HEADS = ("lm_head", "decoder")
