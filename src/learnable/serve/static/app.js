@@ -244,7 +244,7 @@
     const select = $("gpu");
     const chosen = new URLSearchParams(location.hash.slice(1)).get("gpu") || select.value;
     const options = accelerators.map((a) => {
-      const option = new Option(`${a.name} (${LearnableView.bytes(a.memory_bytes)})`, a.key);
+      const option = new Option(`${a.name} (${LearnableSizing.bytes(a.memory_bytes)})`, a.key);
       option.title = `${a.source}: ${LearnableView.number(a.bf16_flops / 1e12)} TFLOP/s dense bf16`;
       return option;
     });

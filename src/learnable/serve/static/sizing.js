@@ -96,8 +96,7 @@ const LearnableSizing = (() => {
   // --- what fits ----------------------------------------------------------------------
 
   function fitPart(fit, memory) {
-    const where = `${fit.gpu || "a GPU"} (${exactBytes(fit.memory_bytes)})`;
-    const parts = [element("h3", "", `What fits on ${where}`)];
+    const parts = [element("h3", "", `What fits on ${fit.gpu || "a GPU"}: ${exactBytes(fit.memory_bytes)}`)];
     const runs = [["Inference", fit.inference, memory && memory.inference_bytes],
       ["Training", fit.training, memory && memory.training_bytes]];
     for (const [what, one, needed] of runs) {
