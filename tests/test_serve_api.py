@@ -159,7 +159,7 @@ def test_memory_and_macs_options(base):
     assert weights["bytes"] == 2_515 * 4  # the seed's 2,515 parameters in fp32
     assert "Total MACs:" in payload["text"] and "Training memory:" in payload["text"]
     status, payload = count(base, DEEPLIZARD, memory={"dtype": "fp64"})
-    assert status == 422 and "dtype must be one of" in payload["error"]["message"]
+    assert status == 400 and "'memory.dtype' must be one of" in payload["error"]["message"]
 
 
 def test_requests_over_the_limit_get_413(base):
@@ -197,7 +197,7 @@ def test_lists_and_info(base):
 
 
 def test_the_page_and_its_files_need_no_network(base):
-    for path in ("/", "/app.js", "/view.js", "/app.css"):
+    for path in ("/", "/app.js", "/view.js", "/sizing.js", "/app.css"):
         with urllib.request.urlopen(base.rstrip("/") + path, timeout=10) as response:
             text = response.read().decode()
             csp = response.headers.get("Content-Security-Policy", "")

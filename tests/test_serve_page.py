@@ -291,3 +291,62 @@ def test_pasted_model_code_counts_and_takes_an_input_shape(site):
     expect()(page.locator("#total-notes")).not_to_contain_text("no input shape")
     assert "input=3x32x32" in page.url
     shot(page, "pasted_code")
+
+
+# A small Llama: 2 layers, width 256, 8 query heads of 32 and 2 key/value heads (GQA).
+LLAMA_CONFIG = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 256,
+                "intermediate_size": 688, "num_hidden_layers": 2, "num_attention_heads": 8,
+                "num_key_value_heads": 2, "vocab_size": 1000}
+
+
+def test_a_config_json_sized_for_a_gpu_with_lora(site, tmp_path):
+    """Paste a Llama config.json, set a context, a GPU and LoRA: the KV cache is hand arithmetic,
+    LoRA's adapters are PEFT's, and what fits is the library's fit() for the same inputs."""
+    import json
+
+    import learnable
+    from learnable.accelerators import accelerator
+    from learnable.fit import fit
+
+    base, context, _ = site
+    page = context.new_page()
+    page.goto(base)
+    page.fill("#spec", json.dumps(LLAMA_CONFIG, indent=2))
+    check = expect()
+    check(page.locator("#status")).to_contain_text("params", timeout=WAIT_MS)
+    page.locator("#option-memory input").check()
+    page.fill("#context", "8192")
+    page.select_option("#dtype", "bf16")
+    page.select_option("#gpu", "l4")
+    page.fill("#lora-rank", "8")
+    page.fill("#lora-targets", "q_proj,v_proj")
+    # PEFT: A (r × in) + B (out × r) on each q_proj (256 → 256) and v_proj (256 → 64), 2 layers
+    check(total(page, "trainable_params")).to_have_text(f"{2 * (8 * (256 + 256) + 8 * (256 + 64)):,}",
+                                                        timeout=WAIT_MS)
+    # keys and values × 2 layers × 2 kv heads × 32 (head size) × 2 bytes (bf16) = 512 B a token
+    kv = page.locator("#memory [data-line='kv-per-token']")
+    check(kv).to_contain_text(f"2×2×2×32×2 = {2 * 2 * 2 * 32 * 2} B")
+    check(page.locator("#memory [data-line='kv-total']")).to_contain_text(f"{512 * 8192:,} B")
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(LLAMA_CONFIG), encoding="utf-8")
+    l4 = accelerator("l4")
+    report = learnable.count(path, lora={"r": 8, "target_modules": ["q_proj", "v_proj"]})
+    expected = fit(report, l4.memory, gpu=l4.name, dtype="bf16", context=8192).inference
+    inference = page.locator("#fit [data-fit='inference']")
+    check(page.locator("#fit h3")).to_contain_text(f"What fits on L4: {l4.memory:,} B (24 GiB)")
+    check(inference.locator("[data-line='max-batch']")).to_contain_text(f"= {expected.max_batch:,}")
+    check(inference.locator("[data-line='max-context']")).to_contain_text(f"{expected.max_context:,} tokens")
+    check(inference.locator("[data-line='dominates']")).to_contain_text(expected.largest()[1])
+    check(inference.locator(".fits")).to_contain_text("✓ fits: batch 1 at context 8,192")
+    page.fill("#tokens", "1e9")
+    check(page.locator("#compute [data-line='six-nd']")).to_contain_text(
+        f"6×{report.total_params:,}×1,000,000,000", timeout=WAIT_MS)
+    check(page.locator("#compute [data-line='time']")).to_contain_text("1 × L4 at MFU 0.4")
+    assert "gpu=l4" in page.url and "context=8192" in page.url
+    shot(page, "sizing")
+    shared = context.new_page()  # the address keeps the sizing
+    shared.goto(page.url)
+    check(shared.locator("#fit [data-fit='inference'] [data-line='max-batch']")).to_contain_text(
+        f"= {expected.max_batch:,}", timeout=WAIT_MS)
+    assert shared.locator("#gpu").input_value() == "l4"

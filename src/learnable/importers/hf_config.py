@@ -147,6 +147,19 @@ def config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None
     return _build(family, params, tokens, _model_name(config, source, model_type), source)
 
 
+def native_config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None) -> Graph:
+    """The model a config describes, for the families learnable lays out itself only: the
+    calculator's server reads a pasted config.json so, never building a model in transformers."""
+    model_type = config.get("model_type")
+    if isinstance(model_type, str):
+        why = _not_native(config, FAMILIES.get(model_type), model_type, _architecture(config, model_type))
+        if why is not None:
+            raise SpecError(f"{why}; here only the families learnable lays out are counted ({', '.join(FAMILIES)}): "
+                            "run `learnable count config.json` with transformers installed for the others",
+                            Location(source))
+    return config_graph(config, source, input_shape)
+
+
 def _not_native(config: Mapping[str, Any], family: Mapping[str, Any] | None, model_type: str,
                 architecture: str | None) -> str | None:
     """Why learnable's spec cannot count this config (transformers can), or None."""

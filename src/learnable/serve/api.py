@@ -5,7 +5,10 @@ parsed in memory, or ``zoo:NAME``, a file shipped in the package and looked up a
 zoo's names; model code is text too, read by the code reader (never run, its work bounded).
 Paths, ``FILE.py:NAME`` and model files are never opened, because the text never reaches
 :func:`learnable.spec.load` or :func:`learnable.code.code_source` (which would treat a path
-as a file); nothing is executed. See docs/serve.md for the contract.
+as a file); nothing is executed. A Hugging Face ``config.json`` pasted as text is read as
+JSON by the config reader, for the families it lays out itself (never through transformers).
+The sizing fields (memory's set-up, LoRA, a GPU, training tokens) are checked in _sizing.py.
+See docs/serve.md for the contract.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from ..render import render
 from ..render._columns import CONVENTION_TEXT, Show
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..spec import parse_text, zoo
+from . import _sizing
 
 MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
 MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
 FORMATS = ("json", "markdown", "csv", "latex")
-FIELDS = ("spec", "convention", "data_format", "format", "depth", "input", "model", "values")
+FIELDS = ("spec", "convention", "data_format", "format", "depth", "input", "model", "values", *_sizing.TOP_FIELDS)
 # The page's toggles: MACs (in every report; true adds them to the rendered formats) and
-# memory (true, or {"batch", "dtype", "optimizer"}: an estimate, docs/compute.md).
+# memory (true, or {"batch", "dtype", "optimizer", "context", "kv_dtype", "parallel"}: an
+# estimate, docs/compute.md).
 OPTIONS = ("macs", "memory")
-MEMORY_FIELDS = ("batch", "dtype", "optimizer", "context", "kv_dtype", "parallel")
 _LINE = re.compile(r"\bline (\d+)(?:, column (\d+))?")
 _SVG = re.compile(r"<svg\b.*</svg>", re.DOTALL)
 
@@ -52,9 +56,12 @@ def available_options() -> list[str]:
 
 def info() -> dict[str, Any]:
     from .. import __version__
+    from ..memory import DTYPE_BITS, KV_DTYPES, OPTIMIZERS
 
     return {"version": __version__, "conventions": list(CONVENTIONS), "data_formats": list(DATA_FORMATS),
-            "formats": list(FORMATS), "options": available_options(), "max_request_bytes": MAX_REQUEST_BYTES}
+            "formats": list(FORMATS), "options": available_options(), "max_request_bytes": MAX_REQUEST_BYTES,
+            "dtypes": list(DTYPE_BITS), "kv_dtypes": list(KV_DTYPES), "optimizers": list(OPTIMIZERS),
+            "accelerators": _sizing.accelerators()}
 
 
 def count_request(body: bytes) -> dict[str, Any]:
@@ -70,33 +77,31 @@ def count_request(body: bytes) -> dict[str, Any]:
         raise RequestError(400, f"'depth' must be a whole number ≥ 0, got {depth}")
     options = _options(request)
     code = _code_options(request)
+    memory_options, sizing = _checked_sizing(request, options)
     try:
-        report = _count(spec_text, convention, data_format, code)
-        memory = _memory(report, options.get("memory"))
+        report = _count(spec_text, convention, data_format, code, sizing["lora"])
+        sized = _sizing.estimates(report, memory_options, sizing)
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": "code" if code is not None else "spec", **_figures(report)}
-    if memory is not None:
-        payload["memory"] = memory.to_dict()
+               "source": _source_kind(spec_text, code), **_figures(report)}
+    payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt
-        show = Show(macs=bool(options.get("macs")), memory=memory)
+        show = Show(macs=bool(options.get("macs")), memory=sized["memory"], compute=sized["compute"], fit=sized["fit"])
         payload["text"] = render(report, fmt, explain=True, depth=depth, show=show)
     return payload
 
 
-def _memory(report, value: Any):
-    """``memory: true`` estimates one fp32 example; an object sets batch, dtype, optimizer."""
-    if value is None:
-        return None
-    if value is True:
-        value = {}
-    if not isinstance(value, dict) or set(value) - set(MEMORY_FIELDS):
-        raise RequestError(400, f"'memory' must be true or an object with {', '.join(MEMORY_FIELDS)}")
-    from ..memory import estimate
-
-    return estimate(report, **value)
+def _checked_sizing(request: dict, options: dict) -> tuple[dict | None, dict]:
+    """``memory: true`` estimates one example as the source stores it (else fp32); an object
+    sets batch, dtype, optimizer, context, kv_dtype, parallel; and lora, gpu, gpu_memory,
+    tokens, mfu. Each field is checked: a bad one is a 400 naming it."""
+    try:
+        memory = _sizing.memory_options(options["memory"]) if "memory" in options else None
+        return memory, _sizing.sizing(request)
+    except _sizing.FieldError as err:
+        raise RequestError(400, str(err)) from None
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -160,15 +165,33 @@ def _code_options(request: dict) -> dict[str, Any] | None:
     return options
 
 
-def _count(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None = None):
-    """Text → report, through the parsers and the engine only: never a file or an importer."""
-    if code is not None:
-        from dataclasses import replace
+def _count(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None = None,
+           lora: dict[str, Any] | None = None):
+    """Text → report (with LoRA's adapters where asked), through the parsers and the engine only."""
+    report = _count_text(text, convention, data_format, code)
+    if lora is None:
+        return report
+    from ..lora import apply
 
-        from .. import engine
+    return apply(report, lora)
+
+
+def _count_text(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None):
+    """Text → report, through the parsers and the engine only: never a file or an importer."""
+    from dataclasses import replace
+
+    from .. import engine
+
+    if code is not None:
         from ..code import read_code
 
         graph = read_code(text, None, data_format=data_format, **code)
+        return engine.run(replace(graph, convention=convention) if convention else graph)
+    config = _hf_config(text)
+    if config is not None:
+        from ..importers.hf_config import native_config_graph
+
+        graph = native_config_graph(config, "config.json")
         return engine.run(replace(graph, convention=convention) if convention else graph)
     stripped = text.strip()
     if stripped.startswith(zoo.PREFIX) and "\n" not in stripped:
@@ -177,6 +200,24 @@ def _count(text: str, convention: str | None, data_format: str | None, code: dic
         spec = parse_text(text, None)
     # count() takes a parsed spec as it is: no importer claims it, no path is looked up
     return api.count(spec, data_format=data_format, convention=convention)
+
+
+def _hf_config(text: str) -> dict[str, Any] | None:
+    """A Hugging Face config.json's object (``model_type`` or ``architectures`` at its top, and
+    no ``layers``: a spec's JSON has those), else None."""
+    if not text.lstrip().startswith("{"):
+        return None
+    from ..importers.hf_config import is_hf_config
+
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) and is_hf_config(value) and "layers" not in value else None
+
+
+def _source_kind(text: str, code: dict[str, Any] | None) -> str:
+    return "code" if code is not None else "config" if _hf_config(text) is not None else "spec"
 
 
 def _place(err: LearnableError) -> tuple[int | None, int | None]:

@@ -34,6 +34,10 @@
   }
 
   const CODE_FIELDS = { input: "code-input", model: "code-model", values: "code-values" };
+  // The sizing controls, by their key in the page's address; their values go to the server as
+  // sizingFields() says (each checked there: a bad one is an error naming it).
+  const SIZING = { batch: "batch", context: "context", dtype: "dtype", kv: "kv-dtype", optimizer: "optimizer",
+    lora: "lora-rank", targets: "lora-targets", gpu: "gpu", gib: "gpu-memory", tokens: "tokens", mfu: "mfu" };
 
   function countRequest() {
     const body = { spec: editor.value, convention: $("convention").value || null };
@@ -43,11 +47,36 @@
     for (const family of shownFamilies()) {
       if (state.options.includes(family)) body[family] = true; // an option this server's count() takes
     }
-    if (body.memory) {
-      body.memory = { batch: Math.max(1, parseInt($("batch").value, 10) || 1), dtype: $("dtype").value,
-        optimizer: $("optimizer").value || null };
-    }
+    if (body.memory) Object.assign(body, sizingFields());
     return body;
+  }
+
+  // An empty control is left out: the server's default. A number the browser cannot read is
+  // sent as the text typed, so the server's message says what is wrong with it.
+  function wholeField(id) {
+    const text = $(id).value.trim();
+    if (!text) return null;
+    const value = Number(text);
+    return Number.isFinite(value) ? value : text;
+  }
+
+  function sizingFields() {
+    const memory = { batch: wholeField("batch") ?? 1, context: wholeField("context"), dtype: $("dtype").value || null,
+      kv_dtype: $("kv-dtype").value || null, optimizer: $("optimizer").value || null };
+    const fields = { memory };
+    const rank = wholeField("lora-rank");
+    if (rank !== null) fields.lora = { r: rank, targets: $("lora-targets").value.trim() };
+    const gpu = $("gpu").value;
+    if (gpu === "custom") {
+      if ($("gpu-memory").value.trim()) fields.gpu_memory = `${$("gpu-memory").value.trim()}GiB`;
+    } else if (gpu) {
+      fields.gpu = gpu;
+      const mfu = wholeField("mfu");
+      if (mfu !== null) fields.mfu = mfu;
+    }
+    const tokens = wholeField("tokens");
+    if (tokens !== null) fields.tokens = tokens;
+    return fields;
   }
 
   function shownFamilies() {
@@ -158,6 +187,9 @@
       if ($(id).value.trim()) params.set(field, $(id).value.trim());
     }
     if (shownFamilies().size) params.set("show", [...shownFamilies()].join(","));
+    if (shownFamilies().has("memory")) {
+      for (const [key, id] of Object.entries(SIZING)) if ($(id).value.trim()) params.set(key, $(id).value.trim());
+    }
     const hash = `#${params}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
   }
@@ -172,6 +204,8 @@
     const show = (params.get("show") || "").split(",");
     for (const box of document.querySelectorAll("input[data-family]")) box.checked = show.includes(box.dataset.family);
     $("memory-options").hidden = !show.includes("memory");
+    for (const [key, id] of Object.entries(SIZING)) if (params.has(key)) $(id).value = params.get(key);
+    showGpuMemory();
     renderGutter();
     return true;
   }
@@ -199,6 +233,29 @@
     const result = await call("/api/info");
     state.options = result.ok ? result.payload.options : [];
     offerToggles(state.options);
+    if (!result.ok) return;
+    offerGpus(result.payload.accelerators || []);
+    showGpuMemory();
+    if ($("gpu").value && shownFamilies().has("memory")) countNow(); // a GPU from the address, now offered
+  }
+
+  // The GPU picker: the server's accelerator table, each with its memory, before "my own".
+  function offerGpus(accelerators) {
+    const select = $("gpu");
+    const chosen = new URLSearchParams(location.hash.slice(1)).get("gpu") || select.value;
+    const options = accelerators.map((a) => {
+      const option = new Option(`${a.name} (${LearnableSizing.bytes(a.memory_bytes)})`, a.key);
+      option.title = `${a.source}: ${LearnableView.number(a.bf16_flops / 1e12)} TFLOP/s dense bf16`;
+      return option;
+    });
+    select.replaceChildren(select.options[0], ...options, select.querySelector('option[value="custom"]'));
+    select.value = chosen;
+  }
+
+  function showGpuMemory() {
+    const custom = $("gpu").value === "custom";
+    $("gpu-memory-label").hidden = !custom;
+    $("mfu").disabled = custom || !$("gpu").value; // the time needs a GPU's peak
   }
 
   // A toggle appears once there is something behind it: the report carries its fields, or
@@ -295,7 +352,10 @@
       event.target.selectedIndex = 0;
     });
     for (const box of document.querySelectorAll("input[data-family]")) box.addEventListener("change", toggled);
-    for (const id of ["batch", "dtype", "optimizer"]) $(id).addEventListener("change", countNow);
+    $("gpu").addEventListener("change", showGpuMemory);
+    for (const id of Object.values(SIZING)) {
+      $(id).addEventListener($(id).tagName === "SELECT" ? "change" : "input", scheduleCount);
+    }
     for (const id of Object.values(CODE_FIELDS)) $(id).addEventListener("input", scheduleCount);
     for (const button of document.querySelectorAll("button[data-export]")) {
       button.addEventListener("click", () => exportText(button.dataset.export));

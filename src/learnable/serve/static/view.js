@@ -22,8 +22,8 @@ const LearnableView = (() => {
   ];
   // Layer fields that are structure, not columns.
   const STRUCTURE = new Set(["block", "inputs", "weights"]);
-  // Families of optional fields a report carries beyond the parameters (MACs now; memory
-  // when it comes; receptive fields): each has a toggle, and shows only when it is on.
+  // Families of optional fields a report carries beyond the parameters (MACs, memory,
+  // receptive fields): each has a toggle, and shows only when it is on.
   const FAMILIES = ["macs", "memory", "receptive"];
   // Headers for the fields known today; any other field gets its key, humanized.
   const HEADERS = { macs: "MACs", macs_formula: "MACs arithmetic", total_macs: "MACs",
@@ -215,36 +215,7 @@ const LearnableView = (() => {
     $("convention-text").textContent = payload.convention_text ? `Convention: ${payload.convention_text}` : "";
     renderTable(report, shown);
     renderFigures(payload);
-    renderMemory(shown.has("memory") ? payload.memory : null);
-  }
-
-  // Each estimate's total, then its terms with their arithmetic in bytes (docs/compute.md).
-  function renderMemory(memory) {
-    const box = $("memory");
-    box.hidden = !memory;
-    if (!memory) return box.replaceChildren();
-    const parts = [estimate(`Inference memory (batch ${number(memory.batch)}, ${memory.dtype})`,
-      memory.inference_bytes, memory.inference)];
-    if (memory.training.length) {
-      parts.push(estimate(`Training memory (${memory.optimizer})`, memory.training_bytes, memory.training));
-    }
-    box.replaceChildren(...parts);
-  }
-
-  function estimate(title, bytes, terms) {
-    const section = document.createElement("div");
-    section.className = "estimate";
-    const head = document.createElement("h3");
-    head.textContent = `${title}: ${number(bytes)} bytes`;
-    const list = document.createElement("ul");
-    for (const term of terms) {
-      const item = document.createElement("li");
-      const value = `${number(term.bytes)} B`;
-      item.textContent = `${term.label}: ${term.formula === number(term.bytes) ? value : `${term.formula} = ${value}`}`;
-      list.append(item);
-    }
-    section.append(head, list);
-    return section;
+    LearnableSizing.show(shown.has("memory") ? payload : null); // sizing.js: memory, fit, compute
   }
 
   return { showReport, families, number };
