@@ -113,7 +113,7 @@ class Server:
         if self._open >= self.limits.connections:
             writer.write(_response(_error(HTTPStatus.SERVICE_UNAVAILABLE, "too many open connections; try again",
                                           {"Retry-After": "1"}), keep_alive=False))
-            writer.close()
+            await _linger(reader, writer)
             return
         self._open += 1
         try:
@@ -214,3 +214,19 @@ def serve_forever(server: Server) -> None:
         print("\nlearnable: stopped", file=sys.stderr)
     finally:
         server.server_close()
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close after an answer sent before the request was read, as Apache's lingering close
+    does: closing with the request unread makes the kernel reset the connection, and the
+    client may then lose the answer. So the answer is flushed, the sending side shut, and
+    what the client sends read and dropped for at most a second (64 KiB)."""
+    try:
+        await asyncio.wait_for(writer.drain(), 1.0)
+        if writer.can_write_eof():
+            writer.write_eof()
+        await asyncio.wait_for(reader.read(65536), 1.0)
+    except (ConnectionError, TimeoutError, asyncio.TimeoutError):
+        pass
+    finally:
+        writer.close()
