@@ -226,7 +226,7 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         if writer.can_write_eof():
             writer.write_eof()
         await asyncio.wait_for(reader.read(65536), 1.0)
-    except (ConnectionError, TimeoutError, asyncio.TimeoutError):
+    except (ConnectionError, TimeoutError):  # (asyncio's TimeoutError is the builtin since 3.11)
         pass
     finally:
         writer.close()
