@@ -1,11 +1,14 @@
 """Write the seed corpus of ``fuzz_spec.py``: the examples, the zoo, and a few hand-written
 specs that reach the corners (blocks, repeats, shared layers, graphs, pasted code); with
 ``--code``, that of ``fuzz_code.py``: the code corpus of the tests, each with every input;
-with ``--audit``, that of ``fuzz_audit.py``: claims tables and printed summaries.
+with ``--audit``, that of ``fuzz_audit.py``: claims tables and printed summaries; with
+``--files``, that of ``fuzz_files.py``: small valid model files of each kind, written by
+their own frameworks (torch, onnx, gguf, keras, h5py, safetensors; a missing one is skipped).
 
     python fuzz/corpus.py fuzz/corpus
     python fuzz/corpus.py fuzz/corpus-code --code
     python fuzz/corpus.py fuzz/corpus-audit --audit
+    python fuzz/corpus.py fuzz/corpus-files --files
 
 Each seed is the first byte (reader and format, see ``target.split``; input shape and
 format for code, ``target.split_code``) and the text.
@@ -96,7 +99,100 @@ def write_audit(folder: Path) -> int:
     return written
 
 
+def write_files(folder: Path) -> int:
+    """Small valid files for ``fuzz_files.py``, each after the byte that picks its own
+    suffix (``target.SUFFIXES``), in two formats."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from target import SUFFIXES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for suffix, writer in _FILE_WRITERS.items():
+            path = Path(scratch) / f"seed{suffix}"
+            try:
+                writer(path)
+            except ImportError:  # that framework is not installed: no seed of its kind
+                continue
+            for fmt in (0, 1):
+                data = bytes([SUFFIXES.index(suffix) + len(SUFFIXES) * fmt]) + path.read_bytes()
+                (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+                written += 1
+    return written
+
+
+def _safetensors(path: Path) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"fc.weight": np.zeros((3, 2), np.float32), "fc.bias": np.zeros(3, np.float32),
+               "bn.running_mean": np.zeros(3, np.float16)}, str(path))
+
+
+def _pt(path: Path) -> None:
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    state = model.state_dict()
+    torch.save({"model": state, "tied": [state["0.weight"]], "epoch": 1}, path)
+
+
+def _onnx(path: Path) -> None:
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.zeros((2, 3), np.float32), "w")
+    bias = numpy_helper.from_array(np.zeros(3, np.float32), "b")
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["h"]), helper.make_node("Relu", ["h"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3])], [weight, bias])
+    onnx.save_model(helper.make_model(graph), str(path))
+
+
+def _gguf(path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 2), np.float32))
+    writer.add_tensor("blk.0.attn_norm.weight", np.zeros(2, np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def _keras_model():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dense(3, activation="relu")(inputs)))
+
+
+def _keras(path: Path) -> None:
+    _keras_model().save(path)
+
+
+def _h5(path: Path) -> None:
+    import h5py  # noqa: F401  (Keras writes .h5 through it)
+
+    _keras_model().save(path)
+
+
+_FILE_WRITERS = {".safetensors": _safetensors, ".pt": _pt, ".onnx": _onnx, ".gguf": _gguf, ".keras": _keras,
+                 ".h5": _h5}
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
-    writer = write_code if "--code" in sys.argv[2:] else write_audit if "--audit" in sys.argv[2:] else write
+    flags = sys.argv[2:]
+    writer = (write_code if "--code" in flags else write_audit if "--audit" in flags
+              else write_files if "--files" in flags else write)
     print(f"{writer(target)} seeds written to {target}")

@@ -4,7 +4,8 @@ as the text of ``--vary``; the variants are counted and rendered in every format
 
     python fuzz/fuzz_sweep.py fuzz/corpus-sweep -max_total_time=600 -timeout=120
 
-A one-line LearnableError is the right answer to bad input; anything else is a crash. A
+What is rendered is encoded to UTF-8, as the CLI writes it. A one-line LearnableError is
+the right answer to bad input; anything else is a crash. A
 timeout is not always one: ``mixed7.repeat=22222`` asks for a 600,000-layer network.
 """
 
@@ -55,17 +56,19 @@ def sweep_input(data: bytes) -> None:
             name = names[fdp.ConsumeIntInRange(0, len(names) - 1)]
             arguments = (known_arguments(spec.layers[positions[name]], spec) or []) + EXTRA_ARGUMENTS
             argument = arguments[fdp.ConsumeIntInRange(0, len(arguments) - 1)]
-            grid[f"{name}.{argument}"] = _vary(f"key={fdp.ConsumeUnicodeNoSurrogates(40)}")[1]
+            # (lone surrogates too: a value that reaches a name must still encode as the CLI writes it)
+            grid[f"{name}.{argument}"] = _vary(f"key={fdp.ConsumeUnicode(40)}")[1]
         variants = []
         for variant in learnable.sweep(spec, grid):
             variants.append(variant)
             if len(variants) == 9:
                 break
-        render_sweep(list(grid), variants, FORMATS[fdp.ConsumeIntInRange(0, len(FORMATS) - 1)])
+        render_sweep(list(grid), variants, FORMATS[fdp.ConsumeIntInRange(0, len(FORMATS) - 1)]).encode("utf-8")
     except LearnableError as err:
         message = str(err)
         if not message.strip() or len(message.splitlines()) != 1:
             raise AssertionError(f"bad error message {message!r}") from None
+        message.encode("utf-8")
 
 
 if __name__ == "__main__":

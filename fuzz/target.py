@@ -3,8 +3,9 @@
 
 Each input is one byte that picks the reader and the output format, then the text. The
 text goes through the same steps as ``learnable count``: parse, build the graph, infer
-shapes and counts, render. A :class:`~learnable.LearnableError` with a one-line message is
-the right answer to bad input; any other exception is a crash.
+shapes and counts, render, and encode to UTF-8 as the CLI writes it (a lone surrogate that
+reaches the output is a crash). A :class:`~learnable.LearnableError` with a one-line message
+is the right answer to bad input; any other exception is a crash.
 """
 
 from __future__ import annotations
@@ -33,13 +34,9 @@ def count_text(data: bytes) -> None:
     """Paths are never followed (the readers get the text itself): a run reads no file."""
     kind, fmt, text = split(data)
     try:
-        report = engine.run(build_graph(parse_text(text, None, kind)))
-        render(report, fmt, explain=True, depth=2)
+        _counted(engine.run(build_graph(parse_text(text, None, kind))), fmt)
     except LearnableError as err:
-        message = str(err)
-        # A user error must say something, on one line (the CLI prints it as one).
-        if not message.strip() or len(message.splitlines()) != 1:
-            raise AssertionError(f"bad error message {message!r}") from None
+        _one_line(err)  # a user error must say something, on one line (the CLI prints it as one)
 
 
 # ---- the code reader ------------------------------------------------------------------------
@@ -61,9 +58,50 @@ def count_code(data: bytes) -> None:
 
     shape, integer, fmt, text = split_code(data)
     try:
-        report = engine.run(read_code(text, None, input_shape=shape, integer_input=integer))
-        render(report, fmt, explain=True, depth=2)
+        _counted(engine.run(read_code(text, None, input_shape=shape, integer_input=integer)), fmt)
     except LearnableError as err:
-        message = str(err)
-        if not message.strip() or len(message.splitlines()) != 1:
-            raise AssertionError(f"bad error message {message!r}") from None
+        _one_line(err)
+
+
+# ---- model files ----------------------------------------------------------------------------
+
+# The first byte of a file input picks the suffix the bytes are saved under (so the reader the
+# CLI would pick) and the format; the rest is the file. Each reader meets every kind of bytes.
+SUFFIXES = (".safetensors", ".pt", ".onnx", ".gguf", ".keras", ".h5")
+
+
+def split_file(data: bytes) -> tuple[str, str, bytes]:
+    """(suffix, format, file bytes) of one fuzz input."""
+    head = data[0] if data else 0
+    return SUFFIXES[head % len(SUFFIXES)], FORMATS[(head // len(SUFFIXES)) % len(FORMATS)], data[1:]
+
+
+def count_file(data: bytes, folder: str) -> None:
+    """The bytes as a model file in ``folder`` (a private, otherwise empty directory: a
+    ``.safetensors`` reader looks for a config.json beside it), counted and rendered."""
+    import os
+
+    import learnable
+
+    suffix, fmt, body = split_file(data)
+    path = os.path.join(folder, f"model{suffix}")
+    with open(path, "wb") as file:
+        file.write(body)
+    try:
+        _counted(learnable.count(path), fmt)
+    except LearnableError as err:
+        _one_line(err)
+    finally:
+        os.remove(path)
+
+
+def _counted(report, fmt: str) -> None:
+    # Encoded as the CLI writes it: a lone surrogate in a name is a crash here, not a pass.
+    render(report, fmt, explain=True, depth=2).encode("utf-8")
+
+
+def _one_line(err: LearnableError) -> None:
+    message = str(err)
+    if not message.strip() or len(message.splitlines()) != 1:
+        raise AssertionError(f"bad error message {message!r}") from None
+    message.encode("utf-8")

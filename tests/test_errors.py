@@ -89,7 +89,7 @@ SPEC_CASES = {
         ["the layers form a cycle", "x → y → z → x"],
     ),
     "self reference": (graph({"Dense": {"units": 3, "name": "x", "inputs": ["x"]}}), ["'x' (layer 1) takes its own output"]),
-    "duplicate name": (graph({"Dense": {"units": 3, "name": "x"}}, {"Dense": {"units": 3, "name": "x"}}), ["'x' is used by more than one layer"]),
+    "duplicate name": (graph({"Dense": {"units": 3, "name": "x"}}, {"Dense": {"units": 3, "name": "x"}}), ["Dense 'x' (layer 2): layer name 'x' is already used by layer 1"]),
     "merge arity": (graph({"Subtract": {"inputs": ["a"]}}), ["Subtract 'subtract' (layer 1) takes 2 inputs, got 1"]),
     "top key": ({"input": [3], "layer": ["Flatten"]}, ["unknown key 'layer'", "did you mean 'layers'"]),
     "no layers": ({"input": [3]}, ["'layers:' must be a non-empty list"]),

@@ -127,6 +127,9 @@ class _Reader:
             _layer_entry(layer, self.where, f"layer {i + 1} of '{prefix or config.get('name', '')}'")
             for index, inbound in enumerate(_inbound(layer, self.where)):
                 inputs = _inputs(inbound, self.where)
+                if not inputs:  # a Functional model's layer is always called on a Keras tensor
+                    raise SpecError(f"layer '{_name_of(layer)}' has a call (inbound node {index}) on no Keras "
+                                    "tensor; not a model Keras wrote", self.where)
                 calls.append((layer, index, inputs))
                 producers = {(n, k) for n, k, _, _ in inputs}
                 waiting.append(len(producers))
@@ -134,6 +137,9 @@ class _Reader:
                     consumers.setdefault(producer, []).append(len(calls) - 1)
                 seen.update({(n, k, t): s for n, k, t, s in inputs if s is not None})
             if not layer.get("inbound_nodes"):  # an InputLayer: the call that makes the model's input
+                if "InputLayer" not in str(layer.get("class_name")):  # anything else was called on a tensor
+                    raise SpecError(f"layer '{_name_of(layer)}' ({str(layer.get('class_name'))[:40]}) has no inbound "
+                                    "nodes; only an InputLayer has none in a model Keras wrote", self.where)
                 calls.append((layer, 0, []))
                 waiting.append(0)
         if len(calls) + len(self.nodes) > MAX_LAYERS:

@@ -14,10 +14,13 @@ data is ever read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import Location, SpecError
 from . import require
+from ._h5_heaps import check_global_heaps
 
 MAX_OBJECTS = 1_000_000  # groups and datasets walked: far past any real model
 MAX_CONFIG = 64 * 1024 * 1024
@@ -32,10 +35,53 @@ def h5py_module() -> Any:
 
 def open_h5(source: Any, where: Location) -> Any:
     h5py = h5py_module()
+    check_global_heaps(source, where)  # before libhdf5 reads one: a damaged one loops forever in C
     try:
         return h5py.File(source, "r")
     except (OSError, ValueError) as err:
         raise SpecError(f"is not an HDF5 file h5py can open ({str(err).splitlines()[0][:120]})", where) from None
+
+
+@contextmanager
+def damaged_as_error(where: Location) -> Iterator[None]:
+    """An error h5py raises while reading (a KeyError "message size exceeds buffer end", an
+    OSError "bad object header") means a damaged file, said in one line. An error raised
+    by our own code is a bug and keeps its traceback: only h5py's frames are judged."""
+    try:
+        yield
+    except (KeyError, OSError, RuntimeError, ValueError, TypeError) as err:
+        if not _raised_in_h5py(err):
+            raise
+        text = str(err.args[0] if err.args else "").strip() or type(err).__name__  # KeyError's str() adds quotes
+        raise SpecError(f"is a damaged HDF5 file: h5py cannot read it ({text.splitlines()[0][:120]})", where) from None
+
+
+def _raised_in_h5py(err: BaseException) -> bool:
+    trace = err.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return trace is not None and "h5py" in trace.tb_frame.f_code.co_filename.replace("\\", "/").split("/")
+
+
+def attribute(attrs: Any, name: str, where: Location, default: Any = None) -> Any:
+    """A text attribute's value, its size and type checked first: h5py allocates what the
+    attribute's dataspace declares (elements × item size) before libhdf5 reads a byte."""
+    if name not in attrs:
+        return default
+    found = attrs.get_id(name)
+    elements = 1
+    for dim in found.shape or ():
+        elements *= dim
+        if elements * found.dtype.itemsize > MAX_CONFIG:
+            raise SpecError(f"has an attribute '{name}' whose shape {found.shape} declares more than "
+                            f"{MAX_CONFIG:,} bytes; not a file Keras wrote", where)
+    if elements == 0:
+        return []  # Keras writes a layer's empty weight_names as an empty float array: nothing to read
+    if found.get_type().get_class() != h5py_module().h5t.STRING:
+        # Keras writes names and configs as strings; libhdf5 crashed (SIGSEGV) reading a damaged
+        # variable-length sequence where a string was (fuzz/fuzz_files.py)
+        raise SpecError(f"has an attribute '{name}' that is not text; not a file Keras wrote", where)
+    return attrs[name]
 
 
 def model_config(file: Any, where: Location) -> str | None:
@@ -45,7 +91,7 @@ def model_config(file: Any, where: Location) -> str | None:
     size = file.attrs.get_id("model_config").get_storage_size()
     if size > MAX_CONFIG:
         raise SpecError(f"holds a {size:,}-byte model_config; more than {MAX_CONFIG:,} is not a real model", where)
-    value = file.attrs["model_config"]
+    value = attribute(file.attrs, "model_config", where)
     value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if not isinstance(value, str):
         raise SpecError("has a model_config attribute that is not text", where)
@@ -62,7 +108,7 @@ def weights_index(file: Any, where: Location) -> tuple[Index, bool]:
     root = file.get("model_weights", file)
     if "layer_names" not in root.attrs:
         raise SpecError("holds no Keras weights (neither a layers/ group nor a layer_names attribute)", where)
-    for name in _strings(root.attrs["layer_names"], where):
+    for name in _strings(attribute(root.attrs, "layer_names", where), where):
         walk.legacy(root, name)
     return walk.index, True
 
@@ -82,7 +128,7 @@ class _Walk:
             group = layers[key]
             if not isinstance(group, _group_type()):
                 continue
-            name = _layer_name(group, key)
+            name = _layer_name(group, key, self.where)
             path = prefix + name
             self.index[path] = self._tensors(group, "")
             if "layers" in group and isinstance(group["layers"], _group_type()):
@@ -98,7 +144,7 @@ class _Walk:
             if isinstance(item, _group_type()):
                 if not (prefix == "" and key == "layers"):
                     found += self._tensors(item, f"{prefix}{key}/")
-            else:
+            elif isinstance(item, h5py_module().Dataset):  # (not a named datatype, which holds no tensor)
                 found.append((prefix + key, tuple(int(d) for d in item.shape or ())))
         return found
 
@@ -108,18 +154,21 @@ class _Walk:
             raise SpecError(f"lists layer '{name}' in layer_names but has no group for it", self.where)
         group = root[name]
         tensors = []
-        for weight in _strings(group.attrs.get("weight_names", []), self.where):
+        for weight in _strings(attribute(group.attrs, "weight_names", self.where, []), self.where):
             self._visit()
             if weight not in group:
                 raise SpecError(f"layer '{name}' lists weight '{weight}' but does not hold it", self.where)
-            tensors.append((weight, tuple(int(d) for d in group[weight].shape or ())))
+            item = group[weight]
+            if not isinstance(item, h5py_module().Dataset):
+                raise SpecError(f"layer '{name}' lists weight '{weight}', which is not a tensor (a dataset)", self.where)
+            tensors.append((weight, tuple(int(d) for d in item.shape or ())))
         self.index[name] = tensors
 
 
-def _layer_name(group: Any, key: str) -> str:
+def _layer_name(group: Any, key: str, where: Location) -> str:
     """The layer's own name (the ``vars`` group's attribute); the group's key otherwise."""
     if "vars" in group:
-        name = group["vars"].attrs.get("name")
+        name = attribute(group["vars"].attrs, "name", where)
         name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
         if isinstance(name, str) and name:
             return name

@@ -68,7 +68,7 @@ def checked_sparse(sparse: Any, where: Location | None) -> Tensor:
 
 
 def _elements(name: str, dims: Any, dtype: int, where: Location | None) -> int:
-    if any(d < 0 for d in dims) or dtype == TensorProto.UNDEFINED:
+    if any(d < 0 for d in dims) or dtype == TensorProto.UNDEFINED or not _known(dtype):
         raise SpecError(f"is not a valid ONNX model: initializer {_quoted(name)} has dims {_dims(dims)} "
                         f"and data type {dtype}", where)
     elements = bounded_size(dims)
@@ -76,6 +76,15 @@ def _elements(name: str, dims: Any, dtype: int, where: Location | None) -> int:
         raise SpecError(f"initializer {_quoted(name)} has dims {_dims(dims)}: more than 2^63 - 1 elements, "
                         "which no framework holds", where)
     return elements
+
+
+def _known(dtype: int) -> bool:
+    """A data type this onnx knows (a file may hold any integer: 93 is none)."""
+    try:
+        helper.tensor_dtype_to_field(dtype)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def bounded_size(dims: Any) -> int:

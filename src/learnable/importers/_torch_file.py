@@ -21,6 +21,7 @@ more elements than the storage has. So, before and after loading:
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from itertools import pairwise
@@ -46,7 +47,7 @@ def tensors(path: Path) -> list[Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as err:  # pickle.UnpicklingError for anything but tensors and containers
-        raise SpecError(f"cannot be read as a PyTorch state dict with weights_only=True: {err}", where) from None
+        raise SpecError(load_error(err), where) from None
     found, spans, seen = [], [], set()
     for name, tensor in state_items(data, torch, where):
         span = _span(name, tensor, torch, where)
@@ -64,6 +65,36 @@ def tensors(path: Path) -> list[Tensor]:
     return found
 
 
+# torch's own message runs to 1,100 characters, with ANSI bold and advice to load with
+# weights_only=False (which runs any code the file holds): we say what was refused instead.
+_REFUSED = re.compile(r"WeightsUnpickler error: (.*?)(?: was not an allowed global by default| Please|\n|$)")
+_GLOBAL = re.compile(r"GLOBAL (\S+)")
+_CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f\x7f]")
+
+
+def load_error(err: Exception) -> str:
+    """One line for a file ``torch.load(weights_only=True)`` refuses: what it holds that
+    weights-only loading refuses (a global's name where torch names one), and why we will
+    not load it otherwise."""
+    text = str(err)
+    refused = _REFUSED.search(text)
+    reason = _CONTROL.sub(" ", refused.group(1)).strip().rstrip(".") if refused else ""
+    if refused is None and "Weights only load failed" not in text:
+        first = _CONTROL.sub(" ", text.strip().splitlines()[0] if text.strip() else type(err).__name__)
+        return f"cannot be read as a PyTorch state dict with weights_only=True: {_shortened(first.strip())}"
+    named = _GLOBAL.search(reason)
+    if named:
+        held = f"the Python object {named.group(1)}, which loading with weights_only=True refuses"
+    else:
+        held = "data that loading with weights_only=True refuses" + (f" ({_shortened(reason)})" if reason else "")
+    return (f"holds {held}; learnable never unpickles arbitrary objects (they can run code): save the "
+            "tensors alone (model.state_dict()) or as .safetensors")
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def check_zip(path: Path, where: Location) -> None:
     """The zip's directory, before PyTorch inflates anything. A file that is not a zip is
     left to ``torch.load`` (which refuses it with ``mmap=True``)."""
@@ -78,7 +109,7 @@ def check_zip(path: Path, where: Location) -> None:
                             f"of more than {MAX_MEMBERS:,} is refused", where)
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:  # "zip file version 25.5"
         raise SpecError(f"is not a readable zip (a PyTorch checkpoint is one): {err}", where) from None
     inflated = 0
     for member in members:

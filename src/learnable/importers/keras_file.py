@@ -39,9 +39,10 @@ def file_graph(path: Path, *, input_shape: Any = None, convention: str | None = 
     where = Location(str(path))
     if not path.is_file():
         raise SpecError("no such file", where)
-    if path.suffix.lower() == ".keras":
-        return _keras_zip(path, where, input_shape, convention)
-    return _h5(path, where, input_shape, convention)
+    with _keras_h5.damaged_as_error(where):  # h5py is read lazily, inside config_graph too
+        if path.suffix.lower() == ".keras":
+            return _keras_zip(path, where, input_shape, convention)
+        return _h5(path, where, input_shape, convention)
 
 
 # ---- .keras: a zip --------------------------------------------------------------------------------
@@ -50,7 +51,7 @@ def file_graph(path: Path, *, input_shape: Any = None, convention: str | None = 
 def _keras_zip(path: Path, where: Location, input_shape: Any, convention: str | None) -> Graph:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):  # "zip file version 25.5"
         raise SpecError("is not a .keras file: not a zip archive", where) from None
     with archive:
         members = {info.filename: info for info in _checked_members(archive, where)}

@@ -79,7 +79,11 @@ def file_graph(path: Path, **options: Any) -> Graph:
         model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, OSError, ValueError) as err:  # DecodeError: not a ModelProto
         raise SpecError(f"is not an ONNX model: {first_line(err)}", where) from None
-    return to_graph(model, name=path.name, where=where, **options)
+    try:
+        return to_graph(model, name=path.name, where=where, **options)
+    except UnicodeDecodeError:  # protobuf decodes a string field when it is first read, not at load
+        raise SpecError("holds a name or string that is not UTF-8 (protobuf strings must be); not a valid "
+                        "ONNX file", where) from None
 
 
 def to_graph(model: Any, *, name: str | None = None, where: Location | None = None,

@@ -42,11 +42,27 @@ class _SlowPath(Exception):
 
 def load_yaml(text: str, source: str | None) -> tuple[Any, dict[tuple[str, ...], list[int]]]:
     """The document as Python data, and the line of each item of its layer lists."""
+    _check_surrogates(text, source)
     _check_flow_depth(text, source)
     try:
         return _guarded(_load_events, text, source)
     except _SlowPath:
         return _guarded(_load_nodes, text, source)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(text: str, source: str | None) -> None:
+    """A lone surrogate is no character: PyYAML's C reader cannot encode it (UnicodeEncodeError).
+    Text from a file is decoded strictly, but a string given to the API, or an argument the
+    shell decoded with surrogateescape (``--vary x=$'\\xff'``), may hold one."""
+    found = _SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - text.rfind("\n", 0, found.start())
+        raise SpecError(f"U+{ord(found.group()):04X} is a lone surrogate, not a character (undecodable bytes?); "
+                        "remove it", Location(source, line, column))
 
 
 def _guarded(load: Any, text: str, source: str | None) -> tuple[Any, dict[tuple[str, ...], list[int]]]:

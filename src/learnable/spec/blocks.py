@@ -24,7 +24,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Location, SpecError
+from ..errors import LearnableError, Location, SpecError
+from ..rules import lookup
 from ..rules._args import LayerCall, Opaque
 from ._literals import evaluate
 from .model import REQUIRED, BlockDef, LayerSpec, checked_inputs, checked_name, checked_repeat
@@ -58,7 +59,24 @@ def _block(name: str, body: Any, where: Location, parse_items) -> BlockDef:
     if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
         raise SpecError(f"block '{name}': 'inputs:' must be a list of names", where)
     layers = tuple(parse_items(body["layers"], ("blocks", name, "layers")))
+    _not_a_layer_type(name, layers[0].location or where)
     return BlockDef(name, dict(params), layers, tuple(inputs), body.get("output"), where)
+
+
+def _not_a_layer_type(name: str, first: Location) -> None:
+    """A use is a block's when the block has its name, so a block named ``Dense`` would
+    silently replace every Dense layer of the spec: refused. Only a type's own spelling is
+    (``attention`` stays a fine block name beside the Attention layer; a layer written
+    ``attention`` then means the block, as the block's name is written exactly)."""
+    try:
+        rule = lookup(name)
+    except LearnableError:
+        return
+    if name.rpartition(".")[2] not in (rule.name, *rule.aliases):
+        return
+    at = f" (its layers from {first})" if str(first) else ""
+    raise SpecError(f"block '{name}'{at} has the name of the layer type {rule.name}: it would replace that layer "
+                    f"wherever the spec uses it; rename the block (e.g. '{name}_block')")
 
 
 def bind_params(block: BlockDef, given: Mapping[str, Any], where: Location | None) -> dict[str, Any]:

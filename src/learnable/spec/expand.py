@@ -13,7 +13,6 @@ show the tree with subtotals.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +52,7 @@ class Expander:
         self.nodes: list[Node] = []
         self.block_infos: list[BlockInfo] = []
         self.taken: set[str] = set()
+        self.owners: dict[str, LayerSpec] = {}  # a name written in the spec → the layer or use it names
         self.counters: dict[str, int] = {}
         self.by_name: dict[str, _Planned] = {}
         self.planned = 0  # layers and block uses so far, against MAX_LAYERS
@@ -110,7 +110,7 @@ class Expander:
                 items.append(_Copy(layer, layer.name))
             else:
                 items.extend(_repeated(layer))
-        self._reserve([prefix + item.name for item in items if item.name])
+        self._reserve([item for item in items if item.name], prefix)
         names: dict[str, str] = {}
         planned = []
         for item in items:
@@ -197,11 +197,25 @@ class Expander:
         return _Planned(spec, path, block=block, children=children, names=names, output=output,
                         trainable=trainable)
 
-    def _reserve(self, names: list[str]) -> None:
-        repeated = sorted(n for n, count in Counter(names).items() if count > 1 or n in self.taken)
-        if repeated:
-            raise GraphError(f"layer name '{repeated[0]}' is used by more than one layer; names must be unique")
-        self.taken.update(names)
+    def _reserve(self, items: list[_Copy], prefix: str) -> None:
+        """The names written in one scope, each refused where it is written a second time
+        (the network's inputs are its first layers: a layer named ``input`` clashes too)."""
+        for item in items:
+            name = prefix + item.name
+            if name in self.taken:
+                earlier = self._first_use(name)
+                raise GraphError(f"{describe(item.spec.type, item.name, item.spec.index, item.spec.location)}: "
+                                 f"layer name '{name}' is already used{earlier}; names must be unique")
+            self.taken.add(name)
+            self.owners[name] = item.spec
+
+    def _first_use(self, name: str) -> str:
+        first = self.owners.get(name)
+        if first is None:
+            return ""
+        if not first.index and not str(first.location or ""):  # made from input: / inputs:, not written as a layer
+            return " by an input of the network (input: or inputs:)"
+        return f" by {describe(None, None, first.index, first.location)}"
 
     def _auto(self, base: str) -> str:
         """Keras's naming: conv2d, conv2d_1, ... skipping names already taken."""
@@ -367,6 +381,10 @@ def _inputs(entry: _Planned, names: Mapping[str, str], previous: str | None) -> 
         return ()
     if spec.inputs is not None:
         return _stated(entry, names, previous)
+    if rule.family == "merge":  # Keras: "A merge layer should be called on a list of inputs"
+        raise GraphError(f"{describe(rule.name, entry.name, spec.index, spec.location)}: a merge layer needs a list "
+                         "of inputs, not just the layer before it; give inputs: [...] (a list of one is allowed, "
+                         "as in Keras)")
     if previous is None:
         raise GraphError(
             f"{describe(rule.name, entry.name, spec.index, spec.location)} has no input: start the spec with "
