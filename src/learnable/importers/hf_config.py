@@ -142,9 +142,20 @@ def config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None
                                   why)
     params = family_params(config, family, where)
     params["head"] = architecture
+    input_shape = _positional(input_shape)
     default = min(DEFAULT_TOKENS, params.get("positions", DEFAULT_TOKENS))
     tokens = t5_lengths(input_shape, default, where) if family["layout"] == "t5" else _tokens(input_shape, params, where)
     return _build(family, params, tokens, _model_name(config, source, model_type), source)
+
+
+def _positional(input_shape: Any) -> Any:
+    """Several inputs as the CLI gives them (``--input 7 --input 4``: input specs as text) →
+    their shapes in order, as a config's counts take them (T5's source and target)."""
+    if isinstance(input_shape, list) and input_shape and all(isinstance(s, str) for s in input_shape):
+        from ..inputs import input_specs, plain
+
+        return [list(shape) for shape in plain(input_specs(input_shape))[0]]
+    return input_shape
 
 
 def native_config_graph(config: Mapping[str, Any], source: str, input_shape: Any = None) -> Graph:

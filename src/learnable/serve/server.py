@@ -118,7 +118,7 @@ class Server:
         self._open += 1
         try:
             await self._exchange(reader, writer)
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):  # OSError: ENOTCONN on shutdown, too
             pass  # the client went away or stopped reading: nobody to tell
         finally:
             self._open -= 1
@@ -226,7 +226,7 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         if writer.can_write_eof():
             writer.write_eof()
         await asyncio.wait_for(reader.read(65536), 1.0)
-    except (ConnectionError, TimeoutError):  # (asyncio's TimeoutError is the builtin since 3.11)
+    except (OSError, TimeoutError):  # ConnectionError, ENOTCONN; asyncio's TimeoutError is the builtin since 3.11
         pass
     finally:
         writer.close()
