@@ -140,8 +140,9 @@ def networks_table(claims: Sequence[Claim], found: Sequence[Target | None]) -> b
 def _layer_type(name: str | None) -> bool:
     """Whether a summary row's type is a layer type learnable knows (``Conv2d-1``), not a
     network's name that reads alike (``ResNet-34``)."""
-    if not name:
-        return False
+    from ..rules._registry import frameworks_of
+
+    return bool(name) and bool(frameworks_of(name))  # (not "nn." + name: a prefix alone makes any name torch's)
     from ..errors import LearnableError
     from ..rules import lookup
 

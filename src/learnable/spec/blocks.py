@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import LearnableError, Location, SpecError
 from ..rules import lookup
 from ..rules._args import LayerCall, Opaque
+from ..rules._registry import frameworks_of
 from ._literals import evaluate
 from .model import REQUIRED, BlockDef, LayerSpec, checked_inputs, checked_name, checked_repeat
 
@@ -68,6 +69,8 @@ def _not_a_layer_type(name: str, first: Location) -> None:
     silently replace every Dense layer of the spec: refused. Only a type's own spelling is
     (``attention`` stays a fine block name beside the Attention layer; a layer written
     ``attention`` then means the block, as the block's name is written exactly)."""
+    if not frameworks_of(name):  # not a type's name (asked before lookup, whose miss spells out suggestions)
+        return
     try:
         rule = lookup(name)
     except LearnableError:
