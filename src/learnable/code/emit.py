@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import engine
+from .._names import Names
 from ..errors import Location
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..rules import Context, Rule, Shape
@@ -52,11 +53,10 @@ class _Block:
 class Emitter:
     context: Context
     pending: list[_Pending] = field(default_factory=list)
-    taken: set[str] = field(default_factory=set)
+    names: Names = field(default_factory=Names)
     blocks: list[_Block] = field(default_factory=list)
     stack: list[_Block] = field(default_factory=list)
     calls: dict[int, int] = field(default_factory=dict)  # a layer's or module's calls so far
-    tried: dict[tuple[str, str], int] = field(default_factory=dict)  # unique(): the last number each name took
     # this emitter among all (a parameter's nodes are kept per emitter; an id() could be reused)
     serial: int = field(default_factory=lambda: next(_SERIALS))
 
@@ -68,18 +68,8 @@ class Emitter:
     # ---- names ---------------------------------------------------------------------------
 
     def unique(self, wanted: str, again: str = " ({n})") -> str:
-        """``wanted``, or with ``again`` (``" (2)"``, ``"_1"``) when it is taken. The number
-        tried next for each name is kept, so that a loop's 10,000th ``add`` takes no longer
-        to name than its first."""
-        name, n = wanted, self.tried.get((wanted, again), 1)
-        if n > 1:
-            name = wanted + again.format(n=n, m=n - 1)
-        while name in self.taken:
-            n += 1
-            name = wanted + again.format(n=n, m=n - 1)
-        self.tried[wanted, again] = n
-        self.taken.add(name)
-        return name
+        """``wanted``, or with ``again`` (``" (2)"``, ``"_1"``) when it is taken."""
+        return self.names.unique(wanted, again)
 
     @property
     def block(self) -> _Block | None:

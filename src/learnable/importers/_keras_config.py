@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._names import Names
 from ..errors import LearnableError, Location, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..rules import KERAS, Context, lookup
@@ -72,7 +73,7 @@ class _Reader:
         self.where, self.weights, self.weights_file, self.wanted = where, weights, weights_file, wanted
         self.nodes: list[Node] = []
         self.blocks: list[BlockInfo] = []
-        self.taken: set[str] = set()
+        self.names = Names()
         self.owner: dict[int, str] = {}  # id(layer entry) → the node that counts its weights
 
     def add_model(self, entry: Mapping, prefix: str, block: str | None, sources: list[str] | None,
@@ -237,12 +238,7 @@ class _Reader:
 
     def _name(self, wanted: str) -> str:
         """A layer's name; its later calls are ``name (2)``, ``name (3)``, ..."""
-        name, k = wanted, 1
-        while name in self.taken:
-            k += 1
-            name = f"{wanted} ({k})"
-        self.taken.add(name)
-        return name
+        return self.names.unique(wanted)
 
 
 # ---- what a layer entry says --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 
 import keras
 
+from .._names import Names
 from .._text import shape_text
 from ..errors import ArgumentError, LearnableError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
@@ -134,7 +135,7 @@ class _Importer:
         self.data_format = data_format
         self.nodes: list[Node] = []
         self.blocks: list[BlockInfo] = []
-        self.taken: set[str] = set()
+        self.names = Names()
         self.owner: dict[int, str] = {}  # id(layer) → the node that counts its weights
 
     def add_model(self, graph: Any, prefix: str, block: str | None, sources: list[str] | None,
@@ -184,12 +185,7 @@ class _Importer:
 
     def _name(self, wanted: str) -> str:
         """A layer's name; its later calls are ``name (2)``, ``name (3)``, ..."""
-        name, k = wanted, 1
-        while name in self.taken:
-            k += 1
-            name = f"{wanted} ({k})"
-        self.taken.add(name)
-        return name
+        return self.names.unique(wanted)
 
 
 def _producer(produced: dict[tuple[int, int], list[str]], tensor: Any) -> str:

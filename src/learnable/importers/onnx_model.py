@@ -43,6 +43,7 @@ from google.protobuf.message import DecodeError
 from onnx import TensorProto, defs, helper
 from onnx.checker import ValidationError
 
+from .._names import Names
 from .._text import shape_text
 from ..errors import LearnableError, Location, SpecError
 from ..graph import Graph, Node, make_node
@@ -155,7 +156,7 @@ class _Builder:
                 self.owner.setdefault(use.key, i)
         self.rows: dict[int, str] = {}  # node index → its row's name
         self.built: dict[int, list[tuple[int, ...]]] = {}  # node index → its row's weight shapes
-        self.taken: set[str] = set()
+        self.names = Names()
 
     # -- which node reads which tensor --
 
@@ -247,12 +248,7 @@ class _Builder:
         return Graph(tuple(rows), name=title, data_format=CHANNELS_FIRST, convention=self.convention)
 
     def _unique(self, wanted: str) -> str:
-        name, n = wanted, 1
-        while name in self.taken:
-            n += 1
-            name = f"{wanted}_{n}"
-        self.taken.add(name)
-        return name
+        return self.names.unique(wanted, "_{n}")
 
     def _input_row(self, row: str, name: str) -> Node:
         shape = self.shapes.example(name)
