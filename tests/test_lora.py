@@ -188,3 +188,21 @@ def test_cli_lora_json_and_errors(tmp_path):
     for args in (["--lora-targets", "q_proj"], ["--lora", "8"], ["--lora", "8", "--lora-targets", "nothing"]):
         done = _cli("count", path, *args)
         assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_an_adapters_output_is_not_kept_to_the_end():
+    # Four Linear(64, 64) on 64 inputs: without LoRA the peak holds an input and an output,
+    # (64 + 64) × 4 bytes. With rank-4 adapters on the first three (all-linear leaves the last,
+    # the output head, out), an adapter's 4 values join that peak while its layer's output is
+    # made, and are added into it at once: (64 + 64 + 4) × 4, not + 3 × 4 for all three.
+    from learnable.memory import estimate
+
+    spec = "Input(64) | Linear(64, 64) | Linear(64, 64) | Linear(64, 64) | Linear(64, 64)"
+    plain = learnable.count(spec)
+    adapted = learnable.count(spec, lora={"r": 4, "target_modules": "all-linear"})
+
+    def peak(report):
+        return next(t.bytes.value for t in estimate(report).inference if t.key == "activations")
+
+    assert peak(plain) == (64 + 64) * 4
+    assert peak(adapted) == (64 + 64 + 4) * 4

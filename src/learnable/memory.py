@@ -257,6 +257,10 @@ def _peak(layers: Sequence[LayerRow], sizes: Sequence[Expr | None]) -> tuple[lis
     for i, row in enumerate(layers):
         for source in _inputs(row, i, layers):
             last_use[index[source]] = max(last_use[index[source]], i)
+        if row.type == "LoRA" and i + 1 < len(layers):
+            # lora.py puts an adapter's row after its layer; nothing names it as an input, but its
+            # output is added into its layer's at once: not a network output kept to the end
+            last_use[i] = i + 1
     best: tuple[int, list[int], int] = (-1, [], 0)
     alive: set[int] = set()
     for i in range(len(layers)):
