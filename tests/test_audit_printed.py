@@ -541,3 +541,14 @@ def test_row_names_this_network_in_a_table_of_networks():
     assert {t.kind: t.computed for t in result.totals} == {"total_params": 25_557_032, "total_macs": 4_089_184_256}
     with pytest.raises(SpecError, match="--row ResNet-101: no row of that name"):
         audit(report, table, row="ResNet-101")
+
+
+def test_summary_rows_that_match_nothing_are_given_up_on():
+    # 3,000 container rows whose counts no run of layers adds up to, against 2,000 layers: each
+    # would try runs over the next layers; after 256 misses in a row no more runs are tried.
+    from learnable.auditing.matching import _SUM_MISSES
+
+    report = learnable.count("Input(4) | " + " | ".join(["Dense(4)"] * 2000))
+    text = "Layer (type)  Param #\n" + "".join(f"Block-{i}  {10 ** 12}\n" for i in range(3000))
+    result = audit(report, text)
+    assert _SUM_MISSES == 256 and len(result.rows) == 3000 and not any(r.ok for r in result.rows)

@@ -28,12 +28,15 @@ row (``conv3_x``) that matched nothing is never paired with a single layer.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from ..report import BlockRow, LayerRow, Report
 from .result import Claim, Target
 
 _WINDOW = 8  # how far ahead a summary row may pair, past layers another tool lists later
+_SUM_SCAN = 1024  # layers a container row's run may cover (torchinfo cuts at depth 3: far fewer)
+_SUM_MISSES = 256  # container rows in a row that no run adds up to: then no more runs are tried
 _STAGE = re.compile(r"[\s_\-]?x$", re.IGNORECASE)  # conv2_x, conv2 x
 _KERAS_TYPED = re.compile(r"\((?P<type>[A-Z][A-Za-z0-9]{2,})…?\)\s*$")  # conv2d (Conv2D); not "VGG 16 (D)"
 _TYPED = re.compile(r"^[\s│├└─┃]*(?P<type>[A-Za-z][\w.]*?)(?:-\d+|:\s*\d+-\d+)\s*$")  # Conv2d-1, ├─Conv2d: 1-1
@@ -294,21 +297,27 @@ def _by_type(layers: Sequence[LayerRow], claims: list[Claim], span: list[int]) -
     whose parameters add up to a container's count. Tools list parallel branches in their
     own order (a shortcut before or after the residual path), so among the next few layers
     of the type the one with the claimed count and output is preferred."""
-    by_type: dict[str, list[int]] = {}
-    for j in span:
-        by_type.setdefault(normalise(layers[j].type), []).append(j)
-    position = {j: i for i, j in enumerate(span)}
+    by_type: dict[str, list[int]] = {}  # each type's positions in the span, in order
+    for p, j in enumerate(span):
+        by_type.setdefault(normalise(layers[j].type), []).append(p)
+    types = set(by_type)
+    position = {j: p for p, j in enumerate(span)}
     used: set[int] = set()
-    pairs, last = [], 0
+    pairs, last, misses = [], 0, 0
     for k, claim in enumerate(claims):
-        kind = _kind(claim, set(by_type))
-        horizon = last - _WINDOW  # layers left behind further back than this are not looked at again
+        kind = _kind(claim, types)
+        horizon = max(0, last - _WINDOW)  # layers left behind further back than this are not looked at again
         if kind in by_type:
-            ahead = [j for j in by_type[kind] if j not in used and position[j] >= horizon][:_WINDOW]
+            # a bounded look ahead, not the whole list again for every row (100,000 rows × layers)
+            places = by_type[kind]
+            start = bisect_left(places, horizon)
+            ahead = [span[p] for p in places[start:start + 4 * _WINDOW] if span[p] not in used][:_WINDOW]
             found = _likeliest(layers, ahead, claim)
             run = None if found is None else [found]
-        elif claim.claimed:
-            run = _summing(layers, [j for j in span if j not in used and position[j] >= horizon], claim.claimed)
+        elif claim.claimed and misses < _SUM_MISSES:  # (bounded: a table of such rows matching nothing)
+            free = [j for j in span[horizon:horizon + _SUM_SCAN] if j not in used]
+            run = _summing(layers, free, claim.claimed)
+            misses = 0 if run else misses + 1
         else:
             continue
         if run:
