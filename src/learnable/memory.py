@@ -241,7 +241,7 @@ def _buffer_terms(report: Report, dtype: str) -> list[Term]:
 
 def _peak_term(report: Report, sizes: Sequence[Expr | None], act: str, batch: int) -> Term:
     """The most activation bytes alive at once, walking the layers in order."""
-    names, peak_at = _peak(report.layers, sizes)
+    names, _ = _peak(report.layers, sizes)
     live = [sizes[i] for i in names]
     held = ", ".join(report.layers[i].name for i in names) if len(names) <= 3 else f"{len(names)} layers' outputs"
     label = f"activations at the peak ({held}), batch {batch}, {act}"
