@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # imported when asked for: a count does not need them
 
     from .auditing import AuditResult
     from .comparison import Comparison
+    from .solving import Solution
     from .sweeping import Variant
+    from .formulas import SymbolicCount
 
 
 @gc_paused
@@ -154,3 +156,24 @@ def sweep(source: Any, grid: Mapping[str, Iterable[Any]], *, data_format: str | 
     from .sweeping import variants
 
     return variants(source, grid, data_format, convention, paired, **code_options)
+
+
+def symbolic(source: Any, variables: Any, **options: Any) -> SymbolicCount:
+    """A spec's counts as exact polynomials of its ``params:`` named in ``variables``
+    (``["width", "depth"]``): the total, trainable and MACs, and each layer, fitted on the
+    engine's counts and checked at many further points (docs/symbolic.md). ``options``:
+    ``ranges`` (``{"width": "8..512"}``), ``values`` (other params), ``data_format``,
+    ``convention``."""
+    from .formulas import symbolic as fitted
+
+    return fitted(source, variables, **options)
+
+
+def solve(source: Any, budget: str, variable: str, **options: Any) -> Solution:
+    """The largest (for ``>=``, smallest) value of the spec's param ``variable`` whose count
+    meets ``budget`` (``"params <= 5e6"``, ``"macs <= 1e9"``, ``"memory <= 8GiB"``), with the
+    count there and at the next value. ``options``: ``within`` (``"1..100000"``), ``values``,
+    ``memory`` (estimate()'s dtype, batch, optimizer), ``data_format``, ``convention``."""
+    from .solving import solve as solved
+
+    return solved(source, budget, variable, **options)

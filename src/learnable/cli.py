@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from ._gc import gc_paused
+from .cli_symbolic import add_solve_parser, add_symbolic_option, run_solve, run_symbolic
 from .errors import LearnableError, Location, SpecError
 from .render import FORMATS
 from .rules import CONVENTIONS, DATA_FORMATS
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cost_options(count)
     _add_throughput_options(count)
     _add_lora_options(count)
+    add_symbolic_option(count)
     audit = commands.add_parser(
         "audit", help="check a published table against the network (exit 1 if any claim is wrong)",
         description="Check a published table against the network, as it is printed: a paper's or a README's "
@@ -150,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-format", choices=DATA_FORMATS, help="layout of the shapes")
     _add_memory_options(sweep.add_argument_group("memory of each variant (docs/compute.md says what is counted)"))
     _add_code_options(sweep)
+    add_solve_parser(commands)
     zoo = commands.add_parser("zoo", help="list the model zoo (count one with: learnable count zoo:NAME)",
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
@@ -424,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot,
-                    "sweep": _sweep, "serve": _serve}
+                    "sweep": _sweep, "serve": _serve, "solve": run_solve}
         return commands.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
@@ -472,6 +475,8 @@ def _count(args: argparse.Namespace) -> int:
     from .api import count
     from .importers.python_file import is_reference, load_model
 
+    if args.symbolic:
+        return run_symbolic(args)
     source = _stdin() if args.source == "-" else args.source
     options = _model_options(args)
     if is_reference(source):
