@@ -18,9 +18,9 @@ if TYPE_CHECKING:  # imported when asked for: a count does not need them
 
     from .auditing import AuditResult
     from .comparison import Comparison
+    from .formulas import SymbolicCount
     from .solving import Solution
     from .sweeping import Variant
-    from .formulas import SymbolicCount
 
 
 @gc_paused

@@ -78,8 +78,8 @@ def _variables(text: str) -> tuple[list[str], dict[str, str]]:
 
 def run_symbolic(args: argparse.Namespace) -> int:
     from .errors import SpecError
-    from .render.formulas import render_symbolic
     from .formulas import symbolic
+    from .render.formulas import render_symbolic
 
     if args.format not in ("table", "json"):
         raise SpecError("--symbolic prints a table or JSON (--format table or json)")

@@ -169,7 +169,7 @@ def symbolic(source: Any, variables: Sequence[str] | str, *, ranges: Mapping[str
     with a point that shows it."""
     names = [n.strip() for n in variables.split(",")] if isinstance(variables, str) else list(variables)
     sampler = Sampler(source, names, ranges, values, data_format, convention)
-    measured = lambda point: measure_layers(*sampler.report(point))  # noqa: E731
+    measured = lambda point: measure_layers(*sampler.report(point))
     result = fit(measured, sampler.axes, _describer(sampler))
     other = {k: v for k, v in {**sampler.spec.params, **(values or {})}.items() if k not in names}
     return _assembled(sampler, result, other)
@@ -216,7 +216,7 @@ def _assembled(sampler: Sampler, result: Fit, fixed: dict) -> SymbolicCount:
 
 
 def _repeated(sampler: Sampler, polys: Mapping, groups: list[tuple]) -> LayerFormula:
-    total = lambda kind: _sum([polys.get((kind, g) if kind == "count" else ("sum", kind, g)) for g in groups])  # noqa: E731
+    total = lambda kind: _sum([polys.get((kind, g) if kind == "count" else ("sum", kind, g)) for g in groups])
     params, count = total("params"), total("count")
     names = [n for g in groups for n in _names(sampler, g)]
     copies, per_copy = _per_copy(params, count)

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from ._polyfit import Axis, SymbolicError, fit
-from .polynomial import Polynomial, interpolate_1d
 from .formulas import Sampler
+from .polynomial import Polynomial, interpolate_1d
 
 QUANTITIES = ("params", "trainable", "macs", "memory")
 DEFAULT_RANGE = "1..100000"
@@ -66,8 +67,8 @@ class Solution:
     def lines(self) -> list[str]:
         name, q = self.axis.name, self.quantity
         goal = f"{'largest' if self.largest else 'smallest'} {name} in {self.axis.lo:,}..{self.axis.hi:,}"
-        out = [f"{goal}{f' (step {self.axis.step:,})' if self.axis.step != 1 else ''} with {q} {self.op} "
-               f"{self.budget:,}:"]
+        step = f" (step {self.axis.step:,})" if self.axis.step != 1 else ""
+        out = [f"{goal}{step} with {q} {self.op} {self.budget:,}:"]
         if self.value is None:
             out.append(f"  none: at {name} = {self.neighbour:,} {q} = {self.neighbour_count:,}")
         else:
@@ -168,7 +169,7 @@ def _direction(count, axis: Axis, quantity: str) -> tuple[Polynomial | None, int
     xs = range(axis.lo, axis.hi + 1, axis.step)
     sample = sorted({xs[i * (len(xs) - 1) // SAMPLE] for i in range(SAMPLE + 1)})
     counts = [count(x) for x in sample]
-    rises, falls = all(a <= b for a, b in zip(counts, counts[1:])), all(a >= b for a, b in zip(counts, counts[1:]))
+    rises, falls = all(a <= b for a, b in pairwise(counts)), all(a >= b for a, b in pairwise(counts))
     if rises or falls:
         return polynomial, 1 if rises else -1, (f"binary search; {quantity} is monotone on a sample of {len(sample)} "
                                                 "values of the range (not proven between them)")
@@ -196,7 +197,7 @@ def _proven(polynomial: Polynomial, axis: Axis) -> int | None:
     if len(below) > MAX_EXACT:
         return None
     sign = 1 if delta[-1] > 0 else -1
-    evaluate = lambda x: sum(c * Fraction(x) ** k for k, c in enumerate(delta))  # noqa: E731
+    evaluate = lambda x: sum(c * Fraction(x) ** k for k, c in enumerate(delta))
     return sign if all(sign * evaluate(x) >= 0 for x in below) else None
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from .._text import json_visible, visible
 
 if TYPE_CHECKING:
-    from ..solving import Solution
     from ..formulas import SymbolicCount
+    from ..solving import Solution
 
 
 def render_symbolic(result: SymbolicCount, fmt: str = "table") -> str:
