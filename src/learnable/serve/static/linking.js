@@ -51,6 +51,7 @@ const LearnableLinking = (() => {
     light("linked", name);
     const place = link(name);
     if (from !== "editor" && place) LearnableEditor.showLine(place.line, place.column);
+    else if (place) LearnableEditor.hoverLine(place.line); // the cursor is there already: light the line
     if (from !== "table") row(name)?.scrollIntoView({ block: "nearest" });
     if (from !== "graph") node(name)?.scrollIntoView({ block: "nearest", inline: "nearest" });
     explain(name);
