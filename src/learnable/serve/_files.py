@@ -17,6 +17,12 @@ STATIC = {
     "/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/sizing.js": ("sizing.js", "text/javascript; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
+    "/editor.js": ("editor.js", "text/javascript; charset=utf-8"),
+    "/linking.js": ("linking.js", "text/javascript; charset=utf-8"),
+    "/editor.css": ("editor.css", "text/css; charset=utf-8"),
+    # CodeMirror 6, bundled from frontend/ (docs/serve.md): served from the package, no CDN
+    "/vendor/codemirror.min.js": ("vendor/codemirror.min.js", "text/javascript; charset=utf-8"),
+    "/vendor/codemirror.LICENSE.txt": ("vendor/codemirror.LICENSE.txt", "text/plain; charset=utf-8"),
 }
 EXAMPLE_SUFFIXES = (".yaml", ".yml", ".json", ".txt")
 

@@ -17,14 +17,15 @@ import json
 import re
 from typing import Any
 
-from .. import api
+from .._gc import gc_paused
 from ..errors import LearnableError
 from ..render import html as html_render
 from ..render import render
 from ..render._columns import CONVENTION_TEXT, Show
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..spec import parse_text, zoo
-from . import _sizing
+from ..spec.build import build_graph
+from . import _linking, _sizing
 
 MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
 MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
@@ -79,12 +80,14 @@ def count_request(body: bytes) -> dict[str, Any]:
     code = _code_options(request)
     memory_options, sizing = _checked_sizing(request, options)
     try:
-        report = _count(spec_text, convention, data_format, code, sizing["lora"])
+        graph = _graph(spec_text, convention, data_format, code)
+        report = _count(graph, sizing["lora"])
         sized = _sizing.estimates(report, memory_options, sizing)
+        linking = _linking.linking(graph, report)
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": _source_kind(spec_text, code), **_figures(report)}
+               "source": _source_kind(spec_text, code), **_figures(report), **linking}
     payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt
@@ -165,10 +168,12 @@ def _code_options(request: dict) -> dict[str, Any] | None:
     return options
 
 
-def _count(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None = None,
-           lora: dict[str, Any] | None = None):
-    """Text → report (with LoRA's adapters where asked), through the parsers and the engine only."""
-    report = _count_text(text, convention, data_format, code)
+@gc_paused
+def _count(graph, lora: dict[str, Any] | None = None):
+    """The graph's report (with LoRA's adapters where asked), through the engine only."""
+    from .. import engine
+
+    report = engine.run(graph)
     if lora is None:
         return report
     from ..lora import apply
@@ -176,30 +181,30 @@ def _count(text: str, convention: str | None, data_format: str | None, code: dic
     return apply(report, lora)
 
 
-def _count_text(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None):
-    """Text → report, through the parsers and the engine only: never a file or an importer."""
+@gc_paused
+def _graph(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None):
+    """Text → graph, through the parsers only: never a file or an importer. Its nodes keep
+    where they stand in the text (the page links its rows to the editor's lines)."""
     from dataclasses import replace
-
-    from .. import engine
 
     if code is not None:
         from ..code import read_code
 
         graph = read_code(text, None, data_format=data_format, **code)
-        return engine.run(replace(graph, convention=convention) if convention else graph)
+        return replace(graph, convention=convention) if convention else graph
     config = _hf_config(text)
     if config is not None:
         from ..importers.hf_config import native_config_graph
 
         graph = native_config_graph(config, "config.json")
-        return engine.run(replace(graph, convention=convention) if convention else graph)
+        return replace(graph, convention=convention) if convention else graph
     stripped = text.strip()
     if stripped.startswith(zoo.PREFIX) and "\n" not in stripped:
         spec = parse_text(zoo.text(stripped), stripped, "yaml")
     else:
         spec = parse_text(text, None)
-    # count() takes a parsed spec as it is: no importer claims it, no path is looked up
-    return api.count(spec, data_format=data_format, convention=convention)
+    # the spec as parsed: no importer claims it, no path is looked up (api.count's last step)
+    return build_graph(spec, data_format, convention)
 
 
 def _hf_config(text: str) -> dict[str, Any] | None:

@@ -116,6 +116,8 @@
     $("result").classList.remove("stale");
     $("error").hidden = true;
     markLine(null);
+    LearnableEditor.mark(null);
+    LearnableLinking.show(payload); // linking.js: table, graph and editor linked, the layer panel
     const report = payload.report;
     setStatus(`${report.layers.length} layers · ${LearnableView.number(report.total_params)} params · ` +
       `counted as ${report.convention === "pytorch" ? "PyTorch" : "Keras"} counts`);
@@ -130,6 +132,7 @@
     box.hidden = false;
     box.dataset.line = error.line || "";
     markLine(error.line || null);
+    LearnableEditor.mark(error); // editor.js: the mark at its line and column
     $("result").classList.toggle("stale", state.lastGood !== null);
     setStatus(state.lastGood ? "Showing the last network that counted." : "");
   }
