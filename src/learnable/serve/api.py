@@ -69,6 +69,14 @@ def count_request(body: bytes) -> dict[str, Any]:
     ``format`` the report rendered in it. Raises :class:`RequestError`."""
     request = _decode(body)
     spec_text = _field(request, "spec", str, required=True)
+    code = _code_options(request)
+    return answer(request, lambda convention, data_format: _count_text(spec_text, convention, data_format, code),
+                  _source_kind(spec_text, code))
+
+
+def answer(request: dict[str, Any], make_report: Any, source: str) -> dict[str, Any]:
+    """The payload for a checked request whose report ``make_report(convention, data_format)``
+    builds: a spec's or code's text here, a dropped file's header in _drop.py."""
     convention = _choice(request, "convention", CONVENTIONS)
     data_format = _choice(request, "data_format", DATA_FORMATS)
     fmt = _choice(request, "format", FORMATS)
@@ -76,15 +84,14 @@ def count_request(body: bytes) -> dict[str, Any]:
     if depth < 0:
         raise RequestError(400, f"'depth' must be a whole number ≥ 0, got {depth}")
     options = _options(request)
-    code = _code_options(request)
     memory_options, sizing = _checked_sizing(request, options)
     try:
-        report = _count(spec_text, convention, data_format, code, sizing["lora"])
+        report = _with_lora(make_report(convention, data_format), sizing["lora"])
         sized = _sizing.estimates(report, memory_options, sizing)
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": _source_kind(spec_text, code), **_figures(report)}
+               "source": source, **_figures(report)}
     payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt
@@ -165,10 +172,8 @@ def _code_options(request: dict) -> dict[str, Any] | None:
     return options
 
 
-def _count(text: str, convention: str | None, data_format: str | None, code: dict[str, Any] | None = None,
-           lora: dict[str, Any] | None = None):
-    """Text → report (with LoRA's adapters where asked), through the parsers and the engine only."""
-    report = _count_text(text, convention, data_format, code)
+def _with_lora(report, lora: dict[str, Any] | None):
+    """The report with LoRA's adapters where asked."""
     if lora is None:
         return report
     from ..lora import apply
