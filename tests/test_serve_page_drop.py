@@ -14,7 +14,9 @@ import struct
 import zipfile
 
 import pytest
-from test_serve_page import WAIT_MS, browser, expect, shot, site, total  # noqa: F401 (fixtures)
+from test_serve_page import WAIT_MS, browser, expect, shot, site, total
+
+FIXTURES = (browser, site)  # the page tests' fixtures, which pytest finds in this module by their names
 
 JSON_LINE = 1024  # the request's first line: the options and each file's name, kind and sizes
 
