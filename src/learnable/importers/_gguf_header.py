@@ -64,7 +64,7 @@ class Header:
 class _Cursor:
     """Reads values in order from the mapped file; nothing past its end."""
 
-    def __init__(self, buf: mmap.mmap, order: str, where: Location) -> None:
+    def __init__(self, buf: mmap.mmap | bytes, order: str, where: Location) -> None:
         self.buf, self.order, self.where, self.pos = buf, order, where, 0
 
     @property
@@ -112,14 +112,22 @@ def read_header(path: Path, sizes: dict[int, tuple[str, int, int]]) -> Header:
             if path.stat().st_size < 24:  # magic, version, two counts
                 raise SpecError("is too short to be a GGUF file", where)
             with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                return _read(buf, where, sizes)
+                return _read(buf, where, sizes, len(buf))
     except FileNotFoundError:
         raise SpecError("no such file", where) from None
     except (OSError, ValueError) as err:  # a directory, a file the OS cannot map
         raise SpecError(f"cannot be read: {getattr(err, 'strerror', None) or err}", where) from None
 
 
-def _read(buf: mmap.mmap, where: Location, sizes: dict[int, tuple[str, int, int]]) -> Header:
+def header_from_bytes(data: bytes, file_size: int, where: Location, sizes: dict[int, tuple[str, int, int]]) -> Header:
+    """The header from the file's first bytes (at least its header and tensor table: what the
+    calculator's page sends), the tensors checked against the whole file's ``file_size``."""
+    if len(data) < 24 or file_size < len(data):
+        raise SpecError("is too short to be a GGUF file", where)
+    return _read(data, where, sizes, file_size)
+
+
+def _read(buf: mmap.mmap | bytes, where: Location, sizes: dict[int, tuple[str, int, int]], file_size: int) -> Header:
     if buf[:4] != b"GGUF":
         raise SpecError(f"does not start with GGUF's magic (found {bytes(buf[:4])!r}); not a GGUF file", where)
     order = "<"
@@ -138,8 +146,8 @@ def _read(buf: mmap.mmap, where: Location, sizes: dict[int, tuple[str, int, int]
     infos = [_tensor_info(cursor) for _ in range(tensor_count)]
     alignment = _alignment(metadata, cursor)
     data_offset = -(-cursor.pos // alignment) * alignment
-    tensors = _sized(infos, sizes, alignment, max(len(buf) - data_offset, 0), cursor)
-    return Header(version, metadata, tensors, data_offset, len(buf))
+    tensors = _sized(infos, sizes, alignment, max(file_size - data_offset, 0), cursor)
+    return Header(version, metadata, tensors, data_offset, file_size)
 
 
 def _metadata(cursor: _Cursor, count: int) -> dict[str, object]:

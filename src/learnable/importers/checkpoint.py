@@ -46,13 +46,25 @@ def safetensors_tensors(path: Path) -> list[Tensor]:
     where = Location(str(path))
     size = path.stat().st_size
     with path.open("rb") as file:
-        head = file.read(8)
-        if len(head) < 8:
-            raise SpecError("is too short to be a safetensors file", where)
-        (length,) = struct.unpack("<Q", head)
-        if length > min(size - 8, MAX_HEADER):
-            raise SpecError(f"declares a {length:,}-byte header in a {size:,}-byte file; not a safetensors file", where)
+        length = header_length(file.read(8), size, where)
         raw = file.read(length)
+    return header_tensors(raw, size - 8 - length, where)
+
+
+def header_length(head: bytes, size: int, where: Location) -> int:
+    """The header's length from a file's first 8 bytes (little-endian u64), checked against
+    the file's ``size`` and MAX_HEADER before a byte of the header is read."""
+    if len(head) < 8:
+        raise SpecError("is too short to be a safetensors file", where)
+    (length,) = struct.unpack("<Q", head[:8])
+    if length > min(size - 8, MAX_HEADER):
+        raise SpecError(f"declares a {length:,}-byte header in a {size:,}-byte file; not a safetensors file", where)
+    return length
+
+
+def header_tensors(raw: bytes, data_size: int, where: Location) -> list[Tensor]:
+    """The tensors a header's JSON lists, each checked against the ``data_size`` bytes after it
+    (the calculator's server gets the header alone from the page, and the file's size)."""
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[...": nested too deep
@@ -60,7 +72,7 @@ def safetensors_tensors(path: Path) -> list[Tensor]:
     if not isinstance(header, dict):
         raise SpecError("has a header that is not a JSON object; not a safetensors file", where)
     entries = {name: entry for name, entry in header.items() if name != "__metadata__"}
-    tensors = [_safetensor(name, entry, size - 8 - length, where) for name, entry in entries.items()]
+    tensors = [_safetensor(name, entry, data_size, where) for name, entry in entries.items()]
     _check_disjoint(entries, where)
     return tensors
 

@@ -52,7 +52,12 @@ _METADATA = (
 
 
 def file_graph(path: Path, **options) -> Graph:
-    header = read_header(path, SIZES)
+    return header_graph(read_header(path, SIZES), path.name)
+
+
+def header_graph(header: Header, name: str) -> Graph:
+    """The graph of a header however it was read: from the file, or from the bytes the
+    calculator's page sends (the header alone)."""
     groups: dict[str, list[TensorInfo]] = {}
     for tensor in header.tensors:
         groups.setdefault(tensor.name.rpartition(".")[0] or tensor.name, []).append(tensor)
@@ -63,7 +68,7 @@ def file_graph(path: Path, **options) -> Graph:
         if block is not None:
             blocks[block] = BlockInfo(block, "layer", None, module)
         nodes.append(_node(module, members, block))
-    return Graph(tuple(nodes), name=path.name, convention=PYTORCH, blocks=tuple(blocks.values()),
+    return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()),
                  notes=notes(header, groups))
 
 

@@ -16,6 +16,7 @@ STATIC = {
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/sizing.js": ("sizing.js", "text/javascript; charset=utf-8"),
+    "/drop.js": ("drop.js", "text/javascript; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
     "/editor.js": ("editor.js", "text/javascript; charset=utf-8"),
     "/linking.js": ("linking.js", "text/javascript; charset=utf-8"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -45,11 +46,11 @@ class Request:
 
 
 async def read_request(reader: asyncio.StreamReader, *, wait_seconds: float, head_seconds: float,
-                       max_body: int) -> Request | None:
+                       max_body: int | Callable[[str], int]) -> Request | None:
     """The next request, or None when the client closes or sends nothing for
     ``wait_seconds`` (an idle keep-alive connection, a browser's spare socket: no answer is
     owed). Once its first byte has come, the whole request must come in ``head_seconds``,
-    else :class:`HttpError` 408."""
+    else :class:`HttpError` 408. ``max_body`` may depend on the request's path."""
     try:
         first = await asyncio.wait_for(reader.read(1), wait_seconds)
     except TimeoutError:
@@ -63,7 +64,7 @@ async def read_request(reader: asyncio.StreamReader, *, wait_seconds: float, hea
                         unread=True) from None
 
 
-async def _rest(first: bytes, reader: asyncio.StreamReader, max_body: int) -> Request | None:
+async def _rest(first: bytes, reader: asyncio.StreamReader, max_body: int | Callable[[str], int]) -> Request | None:
     try:
         head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
@@ -72,7 +73,7 @@ async def _rest(first: bytes, reader: asyncio.StreamReader, max_body: int) -> Re
     except asyncio.IncompleteReadError:
         return None  # the client went away mid-request: nobody to answer
     request = parse_head(head)
-    length = body_length(request.headers, max_body)
+    length = body_length(request.headers, max_body(request.path) if callable(max_body) else max_body)
     if length is not None:
         try:
             request.body = await reader.readexactly(length)

@@ -70,6 +70,14 @@ def count_request(body: bytes) -> dict[str, Any]:
     ``format`` the report rendered in it. Raises :class:`RequestError`."""
     request = _decode(body)
     spec_text = _field(request, "spec", str, required=True)
+    code = _code_options(request)
+    return answer(request, lambda convention, data_format: _graph(spec_text, convention, data_format, code),
+                  _source_kind(spec_text, code))
+
+
+def answer(request: dict[str, Any], make_graph: Any, source: str) -> dict[str, Any]:
+    """The payload for a checked request whose graph ``make_graph(convention, data_format)``
+    builds: a spec's or code's text here, a dropped file's header in _drop.py."""
     convention = _choice(request, "convention", CONVENTIONS)
     data_format = _choice(request, "data_format", DATA_FORMATS)
     fmt = _choice(request, "format", FORMATS)
@@ -77,17 +85,16 @@ def count_request(body: bytes) -> dict[str, Any]:
     if depth < 0:
         raise RequestError(400, f"'depth' must be a whole number ≥ 0, got {depth}")
     options = _options(request)
-    code = _code_options(request)
     memory_options, sizing = _checked_sizing(request, options)
     try:
-        graph = _graph(spec_text, convention, data_format, code)
+        graph = make_graph(convention, data_format)
         report = _count(graph, sizing["lora"])
         sized = _sizing.estimates(report, memory_options, sizing)
         linking = _linking.linking(graph, report)
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": _source_kind(spec_text, code), **_figures(report), **linking}
+               "source": source, **_figures(report), **linking}
     payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt

@@ -23,10 +23,11 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
-from . import _http, api
+from . import _drop, _http, api
 from ._files import STATIC, static_file
 from ._hosts import HostCheck
 from ._workers import Pool, Saturated
@@ -77,7 +78,7 @@ class Server:
         self._cached = {path: _json_answer(HTTPStatus.OK, make()) for path, make in _GET_API.items()}
         self._cached.update({path: Answer(HTTPStatus.OK, *_page(path)) for path in STATIC})
         try:
-            self._pool = Pool(count, workers=self.limits.workers, queue=self.limits.queue,
+            self._pool = Pool(partial(_drop.dispatch, count), workers=self.limits.workers, queue=self.limits.queue,
                               seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory)
         except BaseException:
             self.socket.close()
@@ -131,7 +132,7 @@ class Server:
             wait = limits.request_seconds if served == 0 else limits.idle_seconds
             try:
                 request = await _http.read_request(reader, wait_seconds=wait, head_seconds=limits.request_seconds,
-                                                   max_body=api.MAX_REQUEST_BYTES)
+                                                   max_body=_max_body)
             except _http.HttpError as err:
                 await _http.send(writer, _response(_error(err.status, err.message), keep_alive=False),
                                  limits.write_seconds)
@@ -164,19 +165,28 @@ class Server:
                       close=True)
 
     async def _count(self, request: _http.Request, path: str) -> Answer:
-        if path != "/api/count":
-            return _error(HTTPStatus.NOT_FOUND, "POST goes to /api/count")
+        if path not in _POST_TYPES:
+            return _error(HTTPStatus.NOT_FOUND, "POST goes to /api/count (or a dropped file's header to /api/file)")
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if kind != "application/json":
-            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json")
+        if kind != _POST_TYPES[path]:
+            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"send the request as Content-Type: {_POST_TYPES[path]}")
         if request.body is None:
             return _error(HTTPStatus.LENGTH_REQUIRED, "the request needs a Content-Length")
         try:
-            status, body = await self._pool.count(request.body)
+            status, body = await self._pool.count(request.body if path == "/api/count" else _drop.MARK + request.body)
         except Saturated:
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "every worker is busy and the line of waiting requests is "
                                                           "full; try again in a moment", {"Retry-After": "1"})
         return Answer(status, body, {"Content-Type": JSON_TYPE, **SAFE_HEADERS})
+
+
+# POST routes → the content type each takes; /api/file: a JSON line, then a file's header (_drop.py)
+_POST_TYPES = {"/api/count": "application/json", "/api/file": "application/octet-stream"}
+
+
+def _max_body(path: str) -> int:
+    """A dropped file's header may run to megabytes (a GGUF vocabulary); a spec does not."""
+    return _drop.MAX_FILE_REQUEST_BYTES if path.split("?", 1)[0] == "/api/file" else api.MAX_REQUEST_BYTES
 
 
 def _json_answer(status: int, payload: Any, headers: dict[str, str] | None = None, close: bool = False) -> Answer:

@@ -305,7 +305,8 @@
   // Exports what is on screen: the last network that counted, even while the spec has an error.
   async function exportText(format) {
     if (!state.lastGood) return setStatus("Nothing to export yet: the spec has not counted.");
-    const result = await call("/api/count", { ...state.lastGood.request, format });
+    const again = state.lastGood.request.again; // a dropped file: drop.js sends its header again
+    const result = again ? await again(format) : await call("/api/count", { ...state.lastGood.request, format });
     if (!result.ok) return showError(result.payload.error);
     const [suffix, type] = EXPORTS[format];
     download(`${fileStem()}.${suffix}`, new Blob([result.payload.text], { type }));
@@ -365,6 +366,15 @@
     }
     $("export-png").addEventListener("click", exportPng);
     window.addEventListener("hashchange", () => { if (loadFromAddress()) countNow(); });
+    // a model file dropped or chosen (drop.js): the count's options without the text's own fields;
+    // its result outranks a spec count still on its way
+    const fileOptions = () => {
+      const body = countRequest();
+      for (const key of ["spec", ...Object.keys(CODE_FIELDS)]) delete body[key];
+      return body;
+    };
+    LearnableDrop.wire({ options: fileOptions, show: (payload, request) => { ++state.sent; showResult(payload, request); },
+      fail: showError, status: setStatus });
   }
 
   async function main() {
