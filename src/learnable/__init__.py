@@ -8,8 +8,8 @@ from .errors import LearnableError
 from .report import LayerRow, Report, WeightRow
 
 __version__ = "0.1.0"
-__all__ = ["Comparison", "LayerRow", "LearnableError", "Report", "WeightRow", "audit", "check", "compare_conventions", "count",
-           "exercise", "sweep", "__version__"]
+__all__ = ["Comparison", "LayerRow", "LearnableError", "Report", "WeightRow", "__version__", "audit", "check",
+           "compare_conventions", "count", "exercise", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
