@@ -127,3 +127,21 @@ def test_api_and_formats() -> None:
     assert re.search(r"zero padding keeps|− 3 \+ 1", md)
     with pytest.raises(LearnableError):
         learnable.exercise("nope")
+
+
+def test_printable_sheet_in_headless_chromium(tmp_path) -> None:
+    """The HTML sheet opened in Chromium: ten exercises, then the key on a page of its own."""
+    from test_latex_html import CHROMIUM, CHROMIUM_ARGS, _playwright
+
+    page_file = tmp_path / "sheet.html"
+    page_file.write_text(render_html(exercise("conv", 1, 10)), encoding="utf-8")
+    with _playwright().sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        assert page.locator("h2").count() == 10
+        assert page.locator(".key").evaluate("e => getComputedStyle(e).breakBefore") == "page"
+        page.screenshot(path=str(tmp_path / "sheet.png"), full_page=False)
+        pdf = page.pdf()
+        browser.close()
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
