@@ -145,3 +145,51 @@ def test_printable_sheet_in_headless_chromium(tmp_path) -> None:
         pdf = page.pdf()
         browser.close()
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
+
+
+def test_a_number_two_mistakes_give_names_both() -> None:
+    """dense_1 is Dense(3) on 4 inputs: (4 + 1) × 3 = 15. Without the bias, 4 × 3 = 12; with
+    the bias but 3 inputs (the width of the wrong layer), (3 + 1) × 3 = 12 too."""
+    sheet, q = _sheet("dense", 10, ["input: 32", "dense: Dense(units=4, use_bias=True)",
+                                    "dense_1: Dense(units=3, use_bias=True)"])
+    asked = next(k for k in q.values() if k.kind == "params" and k.layer == "dense_1")
+    assert asked.expected == (4 + 1) * 3
+    mark = _marks(sheet, {asked.id: 4 * 3})[asked.id]
+    assert mark.mistakes == ("bias left out", "input channels of the wrong layer")
+    assert "either bias left out at dense_1" in mark.verdict and "or input channels of the wrong layer" in mark.verdict
+    assert "bias: 3 was left out" in mark.first_wrong_step and "kernel: 4 × 3 = 12" in mark.first_wrong_step
+
+
+def test_a_flatten_shape_prints_as_the_table_does_and_either_form_is_right() -> None:
+    sheet, q = _sheet("pooling", 1, ["input: 8 × 8 × 1", "conv2d: Conv2D(filters=2, kernel_size=3, padding='valid')",
+                                     "average_pooling2d: AveragePooling2D(pool_size=2)", "flatten: Flatten()"])
+    flat = next(k for k in q.values() if k.kind == "output_shape" and k.layer == "flatten")
+    size = (8 - 3 + 1) // 2 * ((8 - 3 + 1) // 2) * 2  # 3 × 3 × 2 after the pooling
+    assert flat.expected == [size] and flat.worked[-1] == f"output shape: ({size},)"  # the table's (512,)
+    assert f"**{flat.id}**: ({size},)" in render_markdown(sheet, True)
+    for form in (str(size), f"({size},)", [size]):
+        assert _marks(sheet, {flat.id: form})[flat.id].ok is True, form
+
+
+def test_questions_read_without_brackets_in_brackets() -> None:
+    for level in LEVELS:
+        for question in exercise(level, 4, 3).questions:
+            assert not re.search(r"\([^)]*\(", question.prompt), question.prompt
+    prompts = [k.prompt for k in _sheet("conv", 1, CONV)[1].values()]
+    assert "How many parameters does the whole network have in Keras, as count_params() counts them?" in prompts
+
+
+def test_exercise_check_is_learnable_check(tmp_path, capsys) -> None:
+    assert main(["exercise", "--level", "conv", "--seed", "1", "--count", "1", "--format", "json"]) == 0
+    sheet = tmp_path / "sheet.json"
+    sheet.write_text(capsys.readouterr().out)
+    answers = tmp_path / "answers.md"
+    answers.write_text(f"| Layer | Params |\n|---|---:|\n| conv2d | {3 * 3 * 3 * 4} |\n")
+    assert main(["exercise", "check", str(sheet), str(answers)]) == 1
+    sub = capsys.readouterr().out
+    assert main(["check", str(sheet), str(answers)]) == 1
+    assert capsys.readouterr().out == sub and "bias left out at conv2d" in sub
+    assert main(["exercise", "check", str(sheet), str(answers), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["marks"][0]["mistakes"] == ["bias left out"]
+    assert main(["exercise"]) == 2
+    assert "give --level" in capsys.readouterr().err

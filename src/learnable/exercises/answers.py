@@ -81,14 +81,19 @@ def params_answer(inference: Inference, layer: str, type_name: str) -> list[str]
     return lines
 
 
+def shape_text(shape) -> str:
+    """``20 × 20 × 3`` as the seeds write a shape; one axis as the table prints it, ``(512,)``."""
+    return f"({shape[0]},)" if len(shape) == 1 else " × ".join(str(d) for d in shape)
+
+
 def shape_answer(inference: Inference, args: dict, shape: tuple) -> list[str]:
     if args.get("padding") == "same" and args.get("strides") in (None, 1, (1, 1)) and len(shape) == 3:
-        return [f"zero padding keeps {shape[0]} × {shape[1]}", f"output shape: {' × '.join(map(str, shape))}"]
+        return [f"zero padding keeps {shape[0]} × {shape[1]}", f"output shape: {shape_text(shape)}"]
     groups: dict[str, list[str]] = {}  # axes computed alike, named together
     for note in inference.shape_notes:
         groups.setdefault(seed_equation(note.expr), []).append(note.label)
     lines = [f"{', '.join(labels)}: {text}" if labels[0] else text for text, labels in groups.items()]
-    return [*lines, f"output shape: {' × '.join(str(d) for d in shape)}"]
+    return [*lines, f"output shape: {shape_text(shape)}"]
 
 
 def macs_answer(inference: Inference) -> list[str]:

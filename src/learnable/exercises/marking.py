@@ -16,6 +16,8 @@ from .generate import Exercise, Sheet
 from .mistakes import Mistake, candidates
 from .questions import Question
 
+_MAX_NAMED = 3  # a wrong number fits two mistakes now and then; more would be noise
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -28,11 +30,12 @@ class Mark:
     verdict: str
     mistake: str | None = None
     first_wrong_step: str = ""
+    mistakes: tuple[str, ...] = ()  # every mistake the answer fits; mistake is the first
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "kind": self.kind, "layer": self.layer, "answer": self.answer,
                 "expected": self.expected, "ok": self.ok, "verdict": self.verdict, "mistake": self.mistake,
-                "first_wrong_step": self.first_wrong_step}
+                "first_wrong_step": self.first_wrong_step, "mistakes": list(self.mistakes)}
 
 
 def mark(sheet: Sheet, given: dict[str, Any]) -> list[Mark]:
@@ -54,27 +57,42 @@ def _mark(exercise: Exercise, q: Question, answer: Any) -> Mark:
         verdict = "✓" if ok else "; ".join(filter(None, (
             f"{', '.join(sorted(missing))} also have none" if missing else "",
             f"{', '.join(sorted(extra))} have parameters" if extra else "")))
-        return Mark(*base, ok, verdict, None if ok or not extra else "pooling given parameters" if any(
-            "pool" in n for n in extra) else None)
+        pooled = not ok and any("pool" in n for n in extra)
+        named = ("pooling given parameters",) if pooled else ()
+        return Mark(*base, ok, verdict, (named or (None,))[0], "", named)
     if q.kind == "output_shape":
         ok, verdict = check_shape(_text(answer), tuple(q.expected))
         if ok:
             return Mark(*base, True, "✓" + (f" ({verdict})" if verdict else ""))
         return _diagnose(exercise, q, base, verdict, lambda c: check_shape(_text(answer), _shape(c, q))[0])
-    number = _number(answer, q.id)
+    number = _number(answer)
+    if number is None:  # a typo marks its line, not the whole sheet
+        return Mark(*base, False, f"{str(answer)[:40]!r} is not a whole number")
     if number == q.expected:
         return Mark(*base, True, "✓")
     return _diagnose(exercise, q, base, difference(number, q.expected), lambda c: _value(c, q) == number)
 
 
 def _diagnose(exercise: Exercise, q: Question, base: tuple, verdict: str, matches) -> Mark:
+    """Every classic mistake the wrong answer equals, named: one number can fit two (a dropped
+    bias and one input channel too few give the same count), and the student made one of them."""
     right = count_spec(exercise.spec, q.convention)
-    for mistake in candidates(exercise.spec, right, q.layer if q.kind != "total" else None):
-        if matches(mistake.counted):
-            step = first_wrong_step(q, right, mistake.counted)
-            text = f"{verdict}: {mistake.name} at {mistake.where} ({mistake.detail})"
-            return Mark(*base, False, text, mistake.name, step)
-    return Mark(*base, False, f"{verdict}; worked answer: {q.worked[-1]}", None, _first_line(q))
+    found = _distinct([m for m in candidates(exercise.spec, right, q.layer if q.kind != "total" else None)
+                       if matches(m.counted)])
+    if not found:
+        return Mark(*base, False, f"{verdict}; worked answer: {q.worked[-1]}", None, _first_line(q))
+    named = [f"{m.name} at {m.where} ({m.detail})" for m in found]
+    text = f"{verdict}: {named[0]}" if len(named) == 1 else f"{verdict}: either {', or '.join(named)}"
+    steps = list(dict.fromkeys(s for s in (first_wrong_step(q, right, m.counted) for m in found) if s))
+    return Mark(*base, False, text, found[0].name, "; or ".join(steps), tuple(m.name for m in found))
+
+
+def _distinct(found: list[Mistake]) -> list[Mistake]:
+    """One of each name and place (two kernel sizes off by one are one mistake to a student)."""
+    seen: dict[tuple[str, str], Mistake] = {}
+    for m in found:
+        seen.setdefault((m.name, m.where), m)
+    return list(seen.values())[:_MAX_NAMED]
 
 
 def first_wrong_step(q: Question, right: Counted, wrong: Counted) -> str:
@@ -120,13 +138,11 @@ def _text(answer: Any) -> str:
     return " ".join(str(a) for a in answer) if isinstance(answer, list | tuple) else str(answer)
 
 
-def _number(answer: Any, where: str) -> int:
+def _number(answer: Any) -> int | None:
     if isinstance(answer, int) and not isinstance(answer, bool):
         return answer
     text = re.sub(r"[,_\s]", "", str(answer))
-    if not re.fullmatch(r"-?\d+", text):
-        raise SpecError(f"answers: {where}: {answer!r} is not a whole number")
-    return int(text)
+    return int(text) if re.fullmatch(r"-?\d{1,30}", text) else None
 
 
 __all__ = ["Mark", "Mistake", "mark"]

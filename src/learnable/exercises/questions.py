@@ -12,7 +12,8 @@ from . import answers
 from .counted import Counted
 
 KINDS = ("params", "output_shape", "total", "macs", "no_params")
-_WHO = {KERAS: "Keras (count_params)", PYTORCH: "PyTorch (parameters())"}
+# "… have in Keras, as count_params() counts them?": one pair of brackets a sentence
+_WHO = {KERAS: "in Keras, as count_params() counts them", PYTORCH: "in PyTorch, as parameters() counts them"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _pick(kind: str, keras: Counted, rng: random.Random, asked: set) -> str | No
 def _question(kind: str, layer: str | None, c: Counted) -> Question:
     if kind == "total":
         expr, worked = answers.total_answer([(r.name, r.params) for r in c.report.layers])
-        return Question("", kind, f"How many parameters does the whole network have ({_WHO[c.convention]})?",
+        return Question("", kind, f"How many parameters does the whole network have {_WHO[c.convention]}?",
                         expr.value, tuple(worked), None, c.convention)
     if kind == "no_params":
         names = [r.name for r in c.report.layers if not r.params and r.type != "Input"]
@@ -74,7 +75,7 @@ def _question(kind: str, layer: str | None, c: Counted) -> Question:
         return Question("", kind, "Which layers (other than the input) have no parameters?", names, tuple(why))
     row, inference = c.row(layer), c.inference(layer)
     if kind == "params":
-        return Question("", kind, f"How many parameters does {layer} ({row.type}) have in {_WHO[c.convention]}?",
+        return Question("", kind, f"How many parameters does {layer} ({row.type}) have {_WHO[c.convention]}?",
                         row.params, tuple(answers.params_answer(inference, layer, row.type)), layer, c.convention)
     if kind == "output_shape":
         shape = list(row.output_shape)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from .answers import shape_text
 from .generate import Sheet
 from .levels import DESCRIPTIONS
 from .marking import Mark
@@ -28,15 +29,16 @@ def render_json(sheet: Sheet, answers: bool = True) -> str:
     return json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-_CSS = ("body{font:14px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;color:#1f2328}"
-        "pre{background:#f6f8fa;padding:.5rem .75rem;border-radius:4px}.key{break-before:page}"
-        "ol{padding-left:1.5rem}li{margin:.2rem 0}.worked{color:#424a53;margin:0 0 .6rem 0}"
-        "@media print{body{margin:0}}")
+SHEET_CSS = (  # the server allows this one inline style by its hash (serve/_exercise.py)
+    "body{font:14px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;color:#1f2328}"
+    "pre{background:#f6f8fa;padding:.5rem .75rem;border-radius:4px}.key{break-before:page}"
+    "ol{padding-left:1.5rem}li{margin:.2rem 0}.worked{color:#424a53;margin:0 0 .6rem 0}"
+    "@media print{body{margin:0}}")
 
 
 def render_html(sheet: Sheet, answers: bool = True) -> str:
     title = escape(f"Exercises: {DESCRIPTIONS[sheet.level]} (level {sheet.level}, seed {sheet.seed})")
-    head = f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{_CSS}</style>"
+    head = f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{SHEET_CSS}</style>"
     parts = [head + f"</head><body><h1>{title}</h1>"]
     for e in sheet.exercises:
         parts.append(f"<h2>Exercise {escape(e.id[1:])}</h2><pre>{escape(chr(10).join(e.layers))}</pre><ol>")
@@ -52,11 +54,15 @@ def render_html(sheet: Sheet, answers: bool = True) -> str:
     return "".join(parts) + "</body></html>\n"
 
 
+def marks_dict(marks: list[Mark]) -> dict:
+    """The marks' JSON (schema_version 1), for ``learnable check --format json`` and the page."""
+    return {"schema_version": 1, "right": sum(1 for m in marks if m.ok), "questions": len(marks),
+            "marks": [m.to_dict() for m in marks]}
+
+
 def render_marks(marks: list[Mark], form: str = "text") -> str:
     if form == "json":
-        right = sum(1 for m in marks if m.ok)
-        return json.dumps({"schema_version": 1, "right": right, "questions": len(marks),
-                           "marks": [m.to_dict() for m in marks]}, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(marks_dict(marks), indent=2, ensure_ascii=False) + "\n"
     lines = []
     for m in marks:
         sign = "✓" if m.ok else "·" if m.ok is None else "✗"
@@ -69,7 +75,7 @@ def render_marks(marks: list[Mark], form: str = "text") -> str:
 
 def _expected(value) -> str:
     if isinstance(value, list) and value and isinstance(value[0], int):
-        return " × ".join(str(v) for v in value)
+        return shape_text(value)
     if isinstance(value, list):
         return ", ".join(value) or "none"
     return f"{value:,}"
