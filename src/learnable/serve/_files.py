@@ -17,6 +17,9 @@ STATIC = {
     "/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/sizing.js": ("sizing.js", "text/javascript; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
+    "/exercise.html": ("exercise.html", "text/html; charset=utf-8"),  # the exercise page (serve/_exercise.py)
+    "/exercise.js": ("exercise.js", "text/javascript; charset=utf-8"),
+    "/exercise.css": ("exercise.css", "text/css; charset=utf-8"),
 }
 EXAMPLE_SUFFIXES = (".yaml", ".yml", ".json", ".txt")
 

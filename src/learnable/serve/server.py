@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from . import _http, api
+from . import _exercise, _http, api
 from ._files import STATIC, static_file
 from ._hosts import HostCheck
 from ._workers import Pool, Saturated
@@ -37,6 +37,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 JSON_TYPE = "application/json; charset=utf-8"
 SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 _GET_API = {"/api/info": api.info, "/api/zoo": api.zoo_list, "/api/examples": api.examples_list}
+_POST_API = {"/api/count": "", **_exercise.ROUTES}  # path → the workers' route ("": the count)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class Server:
         self._cached.update({path: Answer(HTTPStatus.OK, *_page(path)) for path in STATIC})
         try:
             self._pool = Pool(count, workers=self.limits.workers, queue=self.limits.queue,
-                              seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory)
+                              seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory,
+                              routes=_exercise.HANDLERS)
         except BaseException:
             self.socket.close()
             raise
@@ -155,8 +157,10 @@ class Server:
         if request.method == "GET":
             if path in self._cached:
                 return self._cached[path]
-            if path == "/api/count":
-                return _error(HTTPStatus.METHOD_NOT_ALLOWED, "POST a JSON body to /api/count", {"Allow": "POST"})
+            if path == _exercise.SHEET_PATH:
+                return await self._printable(request.path)
+            if path in _POST_API:
+                return _error(HTTPStatus.METHOD_NOT_ALLOWED, f"POST a JSON body to {path}", {"Allow": "POST"})
             return _error(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}")
         if request.method == "POST":
             return await self._count(request, path)
@@ -164,19 +168,30 @@ class Server:
                       close=True)
 
     async def _count(self, request: _http.Request, path: str) -> Answer:
-        if path != "/api/count":
-            return _error(HTTPStatus.NOT_FOUND, "POST goes to /api/count")
+        if path not in _POST_API:
+            return _error(HTTPStatus.NOT_FOUND, f"POST goes to {', '.join(_POST_API)}")
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if kind != "application/json":
             return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request as Content-Type: application/json")
         if request.body is None:
             return _error(HTTPStatus.LENGTH_REQUIRED, "the request needs a Content-Length")
+        return await self._pooled(request.body, _POST_API[path])
+
+    async def _pooled(self, body: bytes, route: str) -> Answer:
         try:
-            status, body = await self._pool.count(request.body)
+            status, body = await self._pool.count(body, route)
         except Saturated:
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "every worker is busy and the line of waiting requests is "
                                                           "full; try again in a moment", {"Retry-After": "1"})
         return Answer(status, body, {"Content-Type": JSON_TYPE, **SAFE_HEADERS})
+
+    async def _printable(self, path: str) -> Answer:
+        """The printable exercise sheet: drawn in a worker, sent as the page it is."""
+        answer = await self._pooled(_exercise.sheet_query(path), "sheet")
+        if answer.status != HTTPStatus.OK:
+            return answer
+        html = json.loads(answer.body)["html"].encode("utf-8")
+        return Answer(HTTPStatus.OK, html, {**SAFE_HEADERS, **_exercise.sheet_headers()})
 
 
 def _json_answer(status: int, payload: Any, headers: dict[str, str] | None = None, close: bool = False) -> Answer:
