@@ -3,13 +3,13 @@ arithmetic shown. No framework needed."""
 
 from typing import Any
 
-from .api import audit, compare_conventions, count, solve, sweep, symbolic
+from .api import audit, check, compare_conventions, count, exercise, solve, sweep, symbolic
 from .errors import LearnableError
 from .report import LayerRow, Report, WeightRow
 
 __version__ = "0.1.0"
-__all__ = ["Comparison", "LayerRow", "LearnableError", "Report", "WeightRow", "audit", "compare_conventions", "count",
-           "solve", "sweep", "symbolic", "__version__"]
+__all__ = ["Comparison", "LayerRow", "LearnableError", "Report", "WeightRow", "__version__", "audit", "check",
+           "compare_conventions", "count", "exercise", "solve", "sweep", "symbolic"]
 
 
 def __getattr__(name: str) -> Any:

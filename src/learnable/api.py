@@ -177,3 +177,20 @@ def solve(source: Any, budget: str, variable: str, **options: Any) -> Solution:
     from .solving import solve as solved
 
     return solved(source, budget, variable, **options)
+
+
+def exercise(level: str, *, seed: int = 0, count: int = 10) -> Any:
+    """A sheet of ``count`` exercises at ``level`` (dense, conv, pooling, branches, recurrent,
+    attention), the same for the same seed: ``.to_dict()`` is its JSON, and
+    ``learnable.exercises.render`` prints it (docs/exercises.md)."""
+    from .exercises import exercise as draw
+
+    return draw(level, seed, count)
+
+
+def check(sheet: Any, answers: Any) -> list:
+    """Mark a student's answers to a sheet (a Sheet, its JSON or file) question by question,
+    naming the classic mistake behind a wrong number (docs/exercises.md)."""
+    from .exercises import check as mark
+
+    return mark(sheet, answers)

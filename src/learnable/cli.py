@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
     zoo.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+    from .exercises.cli import add_commands
+
+    add_commands(commands)
     serve = commands.add_parser(
         "serve", help="a calculator in the browser: type a network, watch the parameters add up",
         description="Serve the calculator page on this machine (docs/serve.md): an editor for a spec, the "
@@ -427,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"zoo": _zoo, "audit": _audit, "explain": _explain, "compare": _compare, "plot": _plot,
-                    "sweep": _sweep, "serve": _serve, "solve": run_solve}
+                    "sweep": _sweep, "serve": _serve, "solve": run_solve, "exercise": _exercise, "check": _check}
         return commands.get(args.command, _count)(args)
     except LearnableError as err:
         print(f"learnable: error: {err}", file=sys.stderr)
@@ -619,6 +622,18 @@ def _plot(args: argparse.Namespace) -> int:
     plot(count(source, convention=args.convention, **_model_options(args)), args.output, depth=args.depth)
     print(f"wrote {args.output}")
     return 0
+
+
+def _exercise(args: argparse.Namespace) -> int:
+    from .exercises.cli import run_exercise
+
+    return run_exercise(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .exercises.cli import run_check
+
+    return run_check(args)
 
 
 def _serve(args: argparse.Namespace) -> int:

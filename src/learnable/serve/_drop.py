@@ -28,15 +28,7 @@ MAX_FILE_REQUEST_BYTES = 32 * 1024 * 1024  # a GGUF header with a 150,000-token 
 MAX_PARTS = 1024  # a config, an index and the shards' headers (the largest checkpoints have a few hundred)
 KINDS = ("config", "index", "safetensors", "gguf", "keras", "onnx")
 STRIPPED = "learnable:not-sent"  # the external-data location drop.js gives an initializer whose bytes it kept
-MARK = b"\x00file\x00"  # the server puts it before a /api/file body on its way to a worker
 _TEXT_FIELDS = {"spec", "input", "model", "values"}  # for text; a file states its own model
-
-
-def dispatch(count: Any, body: bytes) -> dict[str, Any]:
-    """In a worker: a file's body (after :data:`MARK`) here, any other to ``count``."""
-    if body.startswith(MARK):
-        return file_request(body[len(MARK):])
-    return count(body)
 
 
 def file_request(body: bytes) -> dict[str, Any]:

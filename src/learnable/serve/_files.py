@@ -24,6 +24,9 @@ STATIC = {
     # CodeMirror 6, bundled from frontend/ (docs/serve.md): served from the package, no CDN
     "/vendor/codemirror.min.js": ("vendor/codemirror.min.js", "text/javascript; charset=utf-8"),
     "/vendor/codemirror.LICENSE.txt": ("vendor/codemirror.LICENSE.txt", "text/plain; charset=utf-8"),
+    "/exercise.html": ("exercise.html", "text/html; charset=utf-8"),  # the exercise page (serve/_exercise.py)
+    "/exercise.js": ("exercise.js", "text/javascript; charset=utf-8"),
+    "/exercise.css": ("exercise.css", "text/css; charset=utf-8"),
 }
 EXAMPLE_SUFFIXES = (".yaml", ".yml", ".json", ".txt")
 

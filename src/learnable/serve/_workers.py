@@ -34,20 +34,22 @@ class Saturated(Exception):
 
 
 class Pool:
-    """``workers`` processes running ``count`` (body bytes → JSON payload), fed by the
+    """``workers`` processes running ``count`` (body bytes → JSON payload), or another of
+    ``routes`` where a request names one (the exercise page's, serve/_exercise.py), fed by the
     event loop through one thread per worker (a thread that only waits on a pipe)."""
 
     def __init__(self, count: Callable[[bytes], Any], *, workers: int, queue: int, seconds: float,
-                 memory_bytes: int | None):
+                 memory_bytes: int | None, routes: dict[str, Callable[[bytes], Any]] | None = None):
         self.seconds, self.queue = seconds, queue
         context = _context()
-        self._workers = [_Worker(context, count, memory_bytes) for _ in range(workers)]
+        handlers = {"": count, **(routes or {})}
+        self._workers = [_Worker(context, handlers, memory_bytes) for _ in range(workers)]
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="learnable-count")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._waiting = 0
 
-    async def count(self, body: bytes) -> tuple[int, bytes]:
-        """(status, JSON bytes) of one count; raises :class:`Saturated`."""
+    async def count(self, body: bytes, route: str = "") -> tuple[int, bytes]:
+        """(status, JSON bytes) of one count (or of ``route``); raises :class:`Saturated`."""
         loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
@@ -62,7 +64,7 @@ class Pool:
             raise Saturated from None
         finally:
             self._waiting -= 1
-        job = self._threads.submit(worker.run, body, self.seconds)
+        job = self._threads.submit(worker.run, body, self.seconds, route)
         # back in the pool when the count ends, even if the connection that asked has gone
         job.add_done_callback(lambda _: loop.call_soon_threadsafe(self._idle.put_nowait, worker))
         return await asyncio.wrap_future(job)
@@ -84,22 +86,22 @@ def _context():
 
 
 class _Worker:
-    def __init__(self, context, count: Callable[[bytes], Any], memory_bytes: int | None):
-        self._context, self._count, self._memory = context, count, memory_bytes
+    def __init__(self, context, handlers: dict[str, Callable[[bytes], Any]], memory_bytes: int | None):
+        self._context, self._handlers, self._memory = context, handlers, memory_bytes
         self._lock = threading.Lock()
         self._start()
 
     def _start(self) -> None:
         self._pipe, child = self._context.Pipe()
-        self._process = self._context.Process(target=_serve, args=(child, self._count, self._memory), daemon=True,
+        self._process = self._context.Process(target=_serve, args=(child, self._handlers, self._memory), daemon=True,
                                               name="learnable-count")
         self._process.start()
         child.close()
 
-    def run(self, body: bytes, seconds: float) -> tuple[int, bytes]:
+    def run(self, body: bytes, seconds: float, route: str = "") -> tuple[int, bytes]:
         with self._lock:
             try:
-                self._pipe.send_bytes(body)
+                self._pipe.send((route, body))
                 if self._pipe.poll(seconds):
                     status, answer, report, retire = self._pipe.recv()
                     if report:
@@ -126,15 +128,15 @@ class _Worker:
 
 # --- in the worker process ---------------------------------------------------------------
 
-def _serve(pipe, count: Callable[[bytes], Any], memory_bytes: int | None) -> None:
+def _serve(pipe, handlers: dict[str, Callable[[bytes], Any]], memory_bytes: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server stops us
     _limit_memory(memory_bytes)
     while True:
         try:
-            body = pipe.recv_bytes()
+            route, body = pipe.recv()  # only the server writes to this pipe
         except (EOFError, OSError):
             return  # the server has gone
-        answer = _answer(count, body)
+        answer = _answer(handlers[route], body)
         pipe.send(answer)
         if answer[3]:
             os._exit(0)

@@ -23,11 +23,10 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from http import HTTPStatus
 from typing import Any
 
-from . import _drop, _http, api
+from . import _drop, _exercise, _http, api
 from ._files import STATIC, static_file
 from ._hosts import HostCheck
 from ._workers import Pool, Saturated
@@ -38,6 +37,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 JSON_TYPE = "application/json; charset=utf-8"
 SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 _GET_API = {"/api/info": api.info, "/api/zoo": api.zoo_list, "/api/examples": api.examples_list}
+# POST path → the workers' route ("": the count); /api/file: a JSON line, then a file's header (_drop.py)
+_POST_API = {"/api/count": "", "/api/file": "file", **_exercise.ROUTES}
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ class Server:
         self._cached = {path: _json_answer(HTTPStatus.OK, make()) for path, make in _GET_API.items()}
         self._cached.update({path: Answer(HTTPStatus.OK, *_page(path)) for path in STATIC})
         try:
-            self._pool = Pool(partial(_drop.dispatch, count), workers=self.limits.workers, queue=self.limits.queue,
-                              seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory)
+            self._pool = Pool(count, workers=self.limits.workers, queue=self.limits.queue,
+                              seconds=self.limits.count_seconds, memory_bytes=self.limits.count_memory,
+                              routes={"file": _drop.file_request, **_exercise.HANDLERS})
         except BaseException:
             self.socket.close()
             raise
@@ -156,8 +158,10 @@ class Server:
         if request.method == "GET":
             if path in self._cached:
                 return self._cached[path]
-            if path == "/api/count":
-                return _error(HTTPStatus.METHOD_NOT_ALLOWED, "POST a JSON body to /api/count", {"Allow": "POST"})
+            if path == _exercise.SHEET_PATH:
+                return await self._printable(request.path)
+            if path in _POST_API:
+                return _error(HTTPStatus.METHOD_NOT_ALLOWED, f"POST a JSON body to {path}", {"Allow": "POST"})
             return _error(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}")
         if request.method == "POST":
             return await self._count(request, path)
@@ -165,23 +169,35 @@ class Server:
                       close=True)
 
     async def _count(self, request: _http.Request, path: str) -> Answer:
-        if path not in _POST_TYPES:
-            return _error(HTTPStatus.NOT_FOUND, "POST goes to /api/count (or a dropped file's header to /api/file)")
+        if path not in _POST_API:
+            return _error(HTTPStatus.NOT_FOUND, f"POST goes to {', '.join(_POST_API)}")
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if kind != _POST_TYPES[path]:
-            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"send the request as Content-Type: {_POST_TYPES[path]}")
+        if kind != _post_type(path):
+            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"send the request as Content-Type: {_post_type(path)}")
         if request.body is None:
             return _error(HTTPStatus.LENGTH_REQUIRED, "the request needs a Content-Length")
+        return await self._pooled(request.body, _POST_API[path])
+
+    async def _pooled(self, body: bytes, route: str) -> Answer:
         try:
-            status, body = await self._pool.count(request.body if path == "/api/count" else _drop.MARK + request.body)
+            status, body = await self._pool.count(body, route)
         except Saturated:
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "every worker is busy and the line of waiting requests is "
                                                           "full; try again in a moment", {"Retry-After": "1"})
         return Answer(status, body, {"Content-Type": JSON_TYPE, **SAFE_HEADERS})
 
+    async def _printable(self, path: str) -> Answer:
+        """The printable exercise sheet: drawn in a worker, sent as the page it is."""
+        answer = await self._pooled(_exercise.sheet_query(path), "sheet")
+        if answer.status != HTTPStatus.OK:
+            return answer
+        html = json.loads(answer.body)["html"].encode("utf-8")
+        return Answer(HTTPStatus.OK, html, {**SAFE_HEADERS, **_exercise.sheet_headers()})
 
-# POST routes → the content type each takes; /api/file: a JSON line, then a file's header (_drop.py)
-_POST_TYPES = {"/api/count": "application/json", "/api/file": "application/octet-stream"}
+
+def _post_type(path: str) -> str:
+    """The content type a POST route takes: a dropped file's header is bytes, the rest JSON."""
+    return "application/octet-stream" if path == "/api/file" else "application/json"
 
 
 def _max_body(path: str) -> int:
