@@ -16,6 +16,8 @@ STATIC = {
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/sizing.js": ("sizing.js", "text/javascript; charset=utf-8"),
+    "/units.js": ("units.js", "text/javascript; charset=utf-8"),
+    "/chart.js": ("chart.js", "text/javascript; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
 }
 EXAMPLE_SUFFIXES = (".yaml", ".yml", ".json", ".txt")

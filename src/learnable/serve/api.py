@@ -24,7 +24,7 @@ from ..render import render
 from ..render._columns import CONVENTION_TEXT, Show
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..spec import parse_text, zoo
-from . import _sizing
+from . import _catalog, _sizing
 
 MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
 MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
@@ -83,8 +83,9 @@ def count_request(body: bytes) -> dict[str, Any]:
         sized = _sizing.estimates(report, memory_options, sizing)
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
+    source = _source_kind(spec_text, code)
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": _source_kind(spec_text, code), **_figures(report)}
+               "source": source, "title": _catalog.title(report, spec_text, source), **_figures(report)}
     payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt
@@ -246,28 +247,13 @@ def _svg(figure: str) -> str | None:
 
 # --- starting points ---------------------------------------------------------------------
 
-def zoo_list() -> list[dict[str, str]]:
-    """GET /api/zoo: each zoo model's name, description and spec text."""
-    return [{"name": f"{zoo.PREFIX}{name}", "description": _comment_or_key(zoo.text(name)), "spec": zoo.text(name)}
-            for name in zoo.names()]
+def zoo_list() -> list[dict[str, Any]]:
+    """GET /api/zoo: each zoo model's name, title, description, source, parameter count,
+    group (CNNs or transformers) and spec text (_catalog.py; counted once, then kept)."""
+    return list(_catalog.zoo_entries())
 
 
-def examples_list() -> list[dict[str, str]]:
+def examples_list() -> list[dict[str, Any]]:
     """GET /api/examples: the spec files in the repository's examples/ folder (shipped in
-    the wheel as learnable/examples)."""
-    from ._files import example_files
-
-    return [{"name": name, "description": _comment_or_key(text), "spec": text} for name, text in example_files()]
-
-
-def _comment_or_key(text: str) -> str:
-    """A spec's ``description:``, else the first sentence of its opening comment."""
-    match = re.search(r"(?m)^description:\s*(.+)$", text)
-    if match:
-        return match[1].strip().strip("\"'")
-    comment = []
-    for line in text.lstrip().splitlines():
-        if not line.startswith("#"):
-            break
-        comment.append(line.lstrip("#").strip())
-    return re.split(r"(?<=\.)\s", " ".join(comment), maxsplit=1)[0]
+    the wheel as learnable/examples), as zoo_list describes its models."""
+    return list(_catalog.example_entries())
