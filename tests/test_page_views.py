@@ -132,6 +132,7 @@ def test_each_view_fits_reads_and_passes_axe(site, axe, view, viewport, scheme):
         check(total(page)).to_have_text(f"{all_params:,}", timeout=WAIT_MS)
     check_largest(page, largest, count)
     assert page.locator('#totals [data-total="active_params"]').count() == 0  # no mixture of experts here
+    assert "Active params" not in page.locator("#layers thead").inner_text()
     assert wide_elements(page) == [], "overflows the viewport"
     assert serious_violations(page, axe) == []
     ARTIFACTS.mkdir(exist_ok=True)

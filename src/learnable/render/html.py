@@ -50,8 +50,8 @@ _CSS = """
 .lrn footer{color:#8c959f;font-size:12px;margin-top:28px}
 .lrn .cards .card b{font-size:19px;white-space:nowrap}
 @media print{.lrn{max-width:none;padding:0}.lrn .scroll,.lrn figure,.lrn figure.diagram{max-height:none;overflow:visible;
- border:0;padding:0}.lrn th{position:static}.lrn td,.lrn th{white-space:normal}.lrn td.math{overflow-wrap:anywhere}
- .lrn svg{max-width:100%;height:auto}.lrn tr,.lrn .card{break-inside:avoid}.lrn tbody tr:hover td{background:none}}
+ border:0;padding:0}.lrn th{position:static}.lrn td,.lrn th{white-space:normal}.lrn td.math{overflow-wrap:anywhere}.lrn svg{
+ max-width:100%;height:auto}.lrn tr,.lrn .card{break-inside:avoid}.lrn tbody tr:hover td{background:none}}
 """
 
 

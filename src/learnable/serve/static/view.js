@@ -78,6 +78,10 @@ const LearnableView = (() => {
         found.set(key, { key, header: humanize(key), numeric, math: key.endsWith("_formula"), shown: "any" });
       }
     }
+    // Active params differ from params only in a mixture of experts: elsewhere the column repeats them.
+    if (layers.every((layer) => String(layer.active_params ?? layer.params) === String(layer.params))) {
+      found.delete("active_params");
+    }
     return [...found.values()];
   }
 
