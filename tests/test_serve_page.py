@@ -103,6 +103,12 @@ def error_mark(page, line: int):
     """The editor's error mark on ``line`` (1-based)."""
     return page.locator(f"{EDITOR} .cm-line").nth(line - 1).locator(".cm-lintRange-error, .cm-lintPoint-error")
 
+def pick(page, name: str) -> None:
+    """Start from the example or zoo model of this file name (the option's text is its title)."""
+    option = page.locator(f'#start option[data-name="{name}"]')
+    expect()(option).to_have_count(1, timeout=WAIT_MS)
+    page.select_option("#start", value=option.get_attribute("value"))
+
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
@@ -116,7 +122,7 @@ def test_type_the_seed_break_it_switch_and_share(site):
     check = expect()
     check(total(page)).to_have_text(SEED_TOTAL, timeout=WAIT_MS)  # the page opens on the first seed
     # start from the zoo, then type the seed over it
-    page.select_option("#start", label="zoo:lenet5")
+    pick(page, "zoo:lenet5")
     # LeNet-5: 5×5×1×6 + 6, 5×5×6×16 + 16, 400×120 + 120, 120×84 + 84, 84×10 + 10
     check(total(page)).to_have_text(f"{156 + 2416 + 48120 + 10164 + 850:,}", timeout=WAIT_MS)
     editor = page.locator(EDITOR)
@@ -130,7 +136,7 @@ def test_type_the_seed_break_it_switch_and_share(site):
         check(row).to_contain_text(formula)
         assert f"{params:,}" in row.inner_text()
     assert layer_row(page, "flatten").locator("td").nth(2).inner_text() == "(1200,)"  # 20×20×3
-    assert page.locator("#chart svg rect").count() == len(SEED_LAYERS)
+    assert page.locator("#chart .bar-row").count() == len(SEED_LAYERS)
     assert page.locator("#diagram svg rect").count() == 5
     assert "(20, 20, 2)" in page.locator("#diagram svg").text_content()
     shot(page, "seed")
@@ -228,8 +234,11 @@ def test_exports(site):
     png = Path(download.value.path()).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    svg = page.locator("#chart svg")
-    assert (width, height) == (2 * int(svg.get_attribute("width")), 2 * int(svg.get_attribute("height")))
+    # drawn at twice 960 px wide: a 64 px title band, a 24 px row for each of the 3 layers with
+    # parameters, a 56 px band for the axis and its label (chart.js)
+    assert (width, height) == (2 * 960, 2 * (64 + 3 * 24 + 56))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "serve_chart_export.png").write_bytes(png)
 
 
 def test_the_macs_toggle_shows_the_macs_the_report_carries(site):
@@ -257,14 +266,15 @@ def test_the_memory_toggle_shows_each_term_with_its_arithmetic(site):
     toggle = page.locator("#option-memory input")
     expect()(toggle).to_be_visible()
     toggle.check()
-    page.locator("#batch").fill("32")
-    page.locator("#batch").dispatch_event("change")
+    page.locator("#batch").fill("32")  # counted as typed: no change event, no Tab
     page.locator("#optimizer").select_option("adamw")
     memory = page.locator("#memory")
-    # the seed's 2,515 parameters: 4 bytes each in fp32, as weights, gradients, and twice for Adam
-    expect()(memory).to_contain_text("weights (2,515 params, fp32): 2,515×4 = 10,060 B", timeout=WAIT_MS)
-    expect()(memory).to_contain_text("gradients (2,515 trainable params, fp32): 2,515×4 = 10,060 B")
-    expect()(memory).to_contain_text("adamw state (exp_avg and exp_avg_sq, fp32): 2×(2,515×4) = 20,120 B")
+    # the seed's 2,515 parameters: 4 bytes each in fp32, as weights, gradients, and twice for Adam;
+    # shown in KiB as the CLI prints them (10,060 / 1,024 = 9.82; 20,120 / 1,024 = 19.65), exact on hover
+    expect()(memory).to_contain_text("weights (2,515 params, fp32): 2,515×4 = 9.8 KiB", timeout=WAIT_MS)
+    expect()(memory).to_contain_text("gradients (2,515 trainable params, fp32): 2,515×4 = 9.8 KiB")
+    expect()(memory).to_contain_text("adamw state (exp_avg and exp_avg_sq, fp32): 2×(2,515×4) = 19.6 KiB")
+    assert memory.locator(".bytes[title='10,060 bytes']").count() >= 2
     expect()(memory).to_contain_text("Training memory (adamw)")
     shot(page, "memory")
 
@@ -344,7 +354,9 @@ def test_a_config_json_sized_for_a_gpu_with_lora(site, tmp_path):
     # keys and values × 2 layers × 2 kv heads × 32 (head size) × 2 bytes (bf16) = 512 B a token
     kv = page.locator("#memory [data-line='kv-per-token']")
     check(kv).to_contain_text(f"2×2×2×32×2 = {2 * 2 * 2 * 32 * 2} B")
-    check(page.locator("#memory [data-line='kv-total']")).to_contain_text(f"{512 * 8192:,} B")
+    # 512 × 8,192 = 4,194,304 bytes = 4 MiB, exact on hover
+    check(page.locator("#memory [data-line='kv-total']")).to_contain_text("= 4.0 MiB")
+    check(page.locator("#memory [data-line='kv-total'] .bytes")).to_have_attribute("title", f"{512 * 8192:,} bytes")
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps(LLAMA_CONFIG), encoding="utf-8")
@@ -352,7 +364,8 @@ def test_a_config_json_sized_for_a_gpu_with_lora(site, tmp_path):
     report = learnable.count(path, lora={"r": 8, "target_modules": ["q_proj", "v_proj"]})
     expected = fit(report, l4.memory, gpu=l4.name, dtype="bf16", context=8192).inference
     inference = page.locator("#fit [data-fit='inference']")
-    check(page.locator("#fit h3")).to_contain_text(f"What fits on L4: {l4.memory:,} B (24 GiB)")
+    check(page.locator("#fit h3")).to_contain_text("What fits on L4: 24.0 GiB")  # the L4's datasheet: 24 GB
+    check(page.locator("#fit h3 .bytes")).to_have_attribute("title", f"{24 * 2**30:,} bytes")
     check(inference.locator("[data-line='max-batch']")).to_contain_text(f"= {expected.max_batch:,}")
     check(inference.locator("[data-line='max-context']")).to_contain_text(f"{expected.max_context:,} tokens")
     check(inference.locator("[data-line='dominates']")).to_contain_text(expected.largest()[1])

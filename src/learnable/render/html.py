@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from html import escape
 
 from .._text import shape_text, visible_output
@@ -47,7 +48,10 @@ _CSS = """
 .lrn figure.diagram svg{margin:0 auto}
 .lrn svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif}
 .lrn footer{color:#8c959f;font-size:12px;margin-top:28px}
-@media print{.lrn .scroll,.lrn figure.diagram{max-height:none;overflow:visible}}
+.lrn .cards .card b{font-size:19px;white-space:nowrap}
+@media print{.lrn{max-width:none;padding:0}.lrn .scroll,.lrn figure,.lrn figure.diagram{max-height:none;overflow:visible;
+ border:0;padding:0}.lrn th{position:static}.lrn td,.lrn th{white-space:normal}.lrn td.math{overflow-wrap:anywhere}.lrn svg{
+ max-width:100%;height:auto}.lrn tr,.lrn .card{break-inside:avoid}.lrn tbody tr:hover td{background:none}}
 """
 
 
@@ -77,15 +81,22 @@ def render_html_fragment(report: Report, *, depth: int = 0, diagram: bool = True
 
 # --- summary and table -----------------------------------------------------------------
 
+# A card holds a number, perhaps with a unit or a short aside ("4.8 GiB", "15,470,264,320 (1.55e10)");
+# a line with its arithmetic or a sentence is a note, so no card prints a sentence in 19px.
+_CARD_VALUE = re.compile(r"\d[\d,.]*(?: [A-Za-z]{1,8})?(?: \([^()]{1,24}\))?")
+_SPATIAL_LAYER = re.compile(r"Conv|Pool|UpSampling|ZeroPadding|Cropping")
+
 def _header(report: Report, show: Show) -> str:
     cards, notes = [], []
     for line in totals(report, show):
         label, value = (part.strip() for part in line.split(":", 1))
-        if value[:1].isdigit() and not line.startswith(" "):  # indented: a term of the line above
+        if _CARD_VALUE.fullmatch(value) and not line.startswith(" "):  # indented: a term of the line above
             cards.append(f'<div class="card"><b>{escape(value)}</b><span>{escape(label)}</span></div>')
         else:
             notes.append(f'<p class="note"><b>{escape(label)}:</b> {escape(value)}</p>')
-    sub = f"{len(report.layers):,} layers · data format {report.data_format}"
+    sub = f"{len(report.layers):,} layers"
+    if any(_SPATIAL_LAYER.search(layer.type) for layer in report.layers):  # says nothing of a transformer
+        sub += f" · data format {report.data_format}"
     return (f"<h1>{escape(report.name or 'Model')}</h1>\n<p class=\"sub\">{escape(sub)}</p>\n"
             f'<div class="cards">{"".join(cards)}</div>\n' + "\n".join(notes))
 
@@ -169,12 +180,13 @@ def chart_svg(report: Report) -> str:
         svg.append(_bar(row, CHART_LEFT + i * pitch, pitch, base, height(row.params), i in largest))
         if named:
             svg.append(f'<text transform="translate({CHART_LEFT + (i + 0.5) * pitch:.1f},{base + 12}) rotate(-40)" '
-                       f'text-anchor="end" font-size="11" fill="#424a53">{escape(_clip(row.name, 22))}</text>')
+                       f'text-anchor="end" font-size="11" fill="#424a53">{_clipped(row.name, 22)}</text>')
     for i, text, end, level in labels:
         x, y = CHART_LEFT + (i + 0.5) * pitch, top - 8 - 16 * level
         svg.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 4:.1f}" y2="{base - height(rows[i].params) - 2:.1f}" '
                    f'stroke="#afb8c1" stroke-dasharray="2,2"/><text x="{end:.1f}" y="{y:.1f}" '
-                   f'text-anchor="end" font-size="11" font-weight="600" fill="#1f2328">{escape(text)}</text>')
+                   f'text-anchor="end" font-size="11" font-weight="600" fill="#1f2328"><title>{escape(rows[i].name)}: '
+                   f'{rows[i].params:,} params</title>{escape(text)}</text>')
     svg.append(f'<line x1="{CHART_LEFT}" x2="{width - 16}" y1="{base}" y2="{base}" stroke="#8c959f"/></svg>')
     hidden = len(report.layers) - len(rows)
     caption = f"{'Log' if log else 'Linear'} scale; hover a bar for its count. The {len(labels)} largest " \
@@ -210,6 +222,12 @@ def _place_labels(rows, largest, pitch, named, width) -> list[tuple[int, str, fl
 
 def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else "…" + text[-(size - 1):]
+
+
+def _clipped(text: str, size: int) -> str:
+    """An SVG text's content: the text, or its end with the whole of it as a tooltip."""
+    short = _clip(text, size)
+    return escape(short) if short == text else f"<title>{escape(text)}</title>{escape(short)}"
 
 
 # --- diagram -----------------------------------------------------------------------------
@@ -338,8 +356,8 @@ def _box(row: LayerRow, column: int, level: int) -> str:
     tip = f"{row.name} ({row.type}) → {shape_text(row.output_shape)}" + (f"\n{row.formula}" if row.params else "")
     return (f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" '
             f'fill="{fill}" stroke="{stroke}"/><text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="12" '
-            f'font-weight="600" fill="#1f2328">{escape(_clip(row.name, 30))}</text><text x="{x + 10:.1f}" '
-            f'y="{y + 31:.1f}" font-size="11" fill="#59636e">{escape(_clip(detail, 36))}</text></g>')
+            f'font-weight="600" fill="#1f2328">{_clipped(row.name, 30)}</text><text x="{x + 10:.1f}" '
+            f'y="{y + 31:.1f}" font-size="11" fill="#59636e">{_clipped(detail, 36)}</text></g>')
 
 
 def _edge_label(row: LayerRow, column: int, level: int) -> str:

@@ -25,7 +25,7 @@ from ..render._columns import CONVENTION_TEXT, Show
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..spec import parse_text, zoo
 from ..spec.build import build_graph
-from . import _linking, _sizing
+from . import _catalog, _linking, _sizing
 
 MAX_REQUEST_BYTES = 256 * 1024  # a spec is a few KB; the largest zoo model is under 20 KB
 MAX_FIGURE_LAYERS = 2_000  # beyond this the SVGs run to megabytes and say nothing more
@@ -72,12 +72,12 @@ def count_request(body: bytes) -> dict[str, Any]:
     spec_text = _field(request, "spec", str, required=True)
     code = _code_options(request)
     return answer(request, lambda convention, data_format: _graph(spec_text, convention, data_format, code),
-                  _source_kind(spec_text, code))
+                  _source_kind(spec_text, code), spec_text)
 
 
-def answer(request: dict[str, Any], make_graph: Any, source: str) -> dict[str, Any]:
+def answer(request: dict[str, Any], make_graph: Any, source: str, text: str = "") -> dict[str, Any]:
     """The payload for a checked request whose graph ``make_graph(convention, data_format)``
-    builds: a spec's or code's text here, a dropped file's header in _drop.py."""
+    builds: a spec's or code's ``text`` here, a dropped file's header in _drop.py."""
     convention = _choice(request, "convention", CONVENTIONS)
     data_format = _choice(request, "data_format", DATA_FORMATS)
     fmt = _choice(request, "format", FORMATS)
@@ -94,7 +94,7 @@ def answer(request: dict[str, Any], make_graph: Any, source: str) -> dict[str, A
     except LearnableError as err:
         raise RequestError(422, str(err), *_place(err)) from None
     payload = {"report": report.to_dict(), "convention_text": CONVENTION_TEXT.get(report.convention, ""),
-               "source": source, **_figures(report), **linking}
+               "source": source, "title": _catalog.title(report, text, source), **_figures(report), **linking}
     payload.update({key: value.to_dict() for key, value in sized.items() if value is not None})
     if fmt:
         payload["format"] = fmt
@@ -258,28 +258,13 @@ def _svg(figure: str) -> str | None:
 
 # --- starting points ---------------------------------------------------------------------
 
-def zoo_list() -> list[dict[str, str]]:
-    """GET /api/zoo: each zoo model's name, description and spec text."""
-    return [{"name": f"{zoo.PREFIX}{name}", "description": _comment_or_key(zoo.text(name)), "spec": zoo.text(name)}
-            for name in zoo.names()]
+def zoo_list() -> list[dict[str, Any]]:
+    """GET /api/zoo: each zoo model's name, title, description, source, parameter count,
+    group (CNNs or transformers) and spec text (_catalog.py; counted once, then kept)."""
+    return list(_catalog.zoo_entries())
 
 
-def examples_list() -> list[dict[str, str]]:
+def examples_list() -> list[dict[str, Any]]:
     """GET /api/examples: the spec files in the repository's examples/ folder (shipped in
-    the wheel as learnable/examples)."""
-    from ._files import example_files
-
-    return [{"name": name, "description": _comment_or_key(text), "spec": text} for name, text in example_files()]
-
-
-def _comment_or_key(text: str) -> str:
-    """A spec's ``description:``, else the first sentence of its opening comment."""
-    match = re.search(r"(?m)^description:\s*(.+)$", text)
-    if match:
-        return match[1].strip().strip("\"'")
-    comment = []
-    for line in text.lstrip().splitlines():
-        if not line.startswith("#"):
-            break
-        comment.append(line.lstrip("#").strip())
-    return re.split(r"(?<=\.)\s", " ".join(comment), maxsplit=1)[0]
+    the wheel as learnable/examples), as zoo_list describes its models."""
+    return list(_catalog.example_entries())

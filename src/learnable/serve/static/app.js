@@ -127,8 +127,9 @@
   function showError(error) {
     const box = $("error");
     const where = document.createElement("b");
-    where.textContent = error.line ? `Line ${error.line}` : "Error";
-    box.replaceChildren(where, document.createTextNode(error.message));
+    const parts = LearnableUnits.errorParts(error); // the position once: "Line 2, column 7"
+    where.textContent = parts.where;
+    box.replaceChildren(where, document.createTextNode(parts.message));
     box.hidden = false;
     box.dataset.line = error.line || "";
     markLine(error.line || null);
@@ -217,19 +218,26 @@
 
   async function loadStartingPoints() {
     const [examples, zoo] = await Promise.all([call("/api/examples"), call("/api/zoo")]);
-    const select = $("start");
-    for (const [label, result] of [["Examples", examples], ["Model zoo", zoo]]) {
-      if (!result.ok || !result.payload.length) continue;
-      const group = document.createElement("optgroup");
-      group.label = label;
-      for (const entry of result.payload) {
-        const option = new Option(entry.name, entry.spec);
-        option.title = entry.description;
-        group.append(option);
-      }
-      select.append(group);
-    }
+    offerStartingPoints([...(examples.ok ? examples.payload : []), ...(zoo.ok ? zoo.payload : [])]);
     return examples.ok ? examples.payload : [];
+  }
+
+  // Grouped as the server says (examples, zoo CNNs, transformers); each option its title,
+  // parameter count and source, its file name in the tooltip.
+  function offerStartingPoints(entries) {
+    const groups = new Map();
+    for (const entry of entries) {
+      const label = entry.group || "Examples";
+      if (!groups.has(label)) groups.set(label, Object.assign(document.createElement("optgroup"), { label }));
+      const size = entry.params !== undefined && entry.params !== null
+        ? ` · ${LearnableView.number(entry.params)} params` : "";
+      const option = new Option(`${entry.title || entry.name}${size}${entry.source ? ` · ${entry.source}` : ""}`,
+        entry.spec);
+      option.title = `${entry.name}: ${entry.description}`;
+      option.dataset.name = entry.name;
+      groups.get(label).append(option);
+    }
+    $("start").append(...groups.values());
   }
 
   async function loadOptions() {
@@ -298,7 +306,7 @@
   }
 
   function fileStem() {
-    const name = state.lastGood && state.lastGood.payload.report.name;
+    const name = state.lastGood && (state.lastGood.payload.title || state.lastGood.payload.report.name);
     return (name || "network").replace(/[^\w.-]+/g, "_");
   }
 
@@ -312,37 +320,11 @@
     download(`${fileStem()}.${suffix}`, new Blob([result.payload.text], { type }));
   }
 
-  // SVG → image → canvas → PNG, in the browser: the server draws no bitmaps.
+  // The chart as on screen, drawn on a canvas with a title and axes (chart.js): the server draws no bitmaps.
   async function exportPng() {
-    const svg = $("chart").querySelector("svg");
-    if (!svg) return setStatus("No chart to export: no layer has parameters.");
-    const copy = svg.cloneNode(true);
-    copy.setAttribute("font-family", getComputedStyle(document.body).fontFamily); // page CSS does not reach an image
-    const width = Number(svg.getAttribute("width"));
-    const height = Number(svg.getAttribute("height"));
-    const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(copy)], { type: "image/svg+xml" }));
-    try {
-      const image = new Image();
-      await new Promise((resolve, reject) => {
-        image.onload = resolve;
-        image.onerror = () => reject(new Error("the chart could not be drawn as an image"));
-        image.src = url;
-      });
-      const scale = 2; // sharp on high-density screens and in slides
-      const canvas = document.createElement("canvas");
-      canvas.width = width * scale;
-      canvas.height = height * scale;
-      const context = canvas.getContext("2d");
-      context.fillStyle = "#fff";
-      context.fillRect(0, 0, canvas.width, canvas.height);
-      context.scale(scale, scale);
-      context.drawImage(image, 0, 0, width, height);
-      canvas.toBlob((blob) => download(`${fileStem()}-params.png`, blob), "image/png");
-    } catch (err) {
-      setStatus(err.message);
-    } finally {
-      URL.revokeObjectURL(url);
-    }
+    const blob = await LearnableChart.png($("model-name").textContent);
+    if (!blob) return setStatus("No chart to export: no layer has parameters.");
+    download(`${fileStem()}-params.png`, blob);
   }
 
   // --- wiring --------------------------------------------------------------------------

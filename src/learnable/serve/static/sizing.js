@@ -6,22 +6,14 @@
 
 const LearnableSizing = (() => {
   const $ = (id) => document.getElementById(id);
-  const UNITS = [[2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]];
 
   function number(value) {
     return typeof value === "number" || typeof value === "bigint" ? value.toLocaleString("en-US") : String(value ?? "");
   }
 
-  // 85,899,345,920 → "80 GiB": for reading; the exact bytes stay beside it.
-  function bytes(value) {
-    const n = Number(value);
-    const [size, unit] = UNITS.find(([s]) => n >= s) || [1, "B"];
-    return `${(n / size).toLocaleString("en-US", { maximumFractionDigits: n >= size * 100 ? 0 : 2 })} ${unit}`;
-  }
-
-  function exactBytes(value) {
-    return Number(value) >= 1024 ? `${number(value)} B (${bytes(value)})` : `${number(value)} B`;
-  }
+  // 85,899,345,920 → "80.0 GiB", the CLI's rule (units.js); the exact bytes in its tooltip.
+  const bytes = (value) => LearnableUnits.humanBytes(value);
+  const exactBytes = (value) => LearnableUnits.bytesNode(value);
 
   function big(value) {
     const n = Number(value);
@@ -35,10 +27,12 @@ const LearnableSizing = (() => {
     return `${(seconds / 86400).toLocaleString("en-US", { maximumFractionDigits: 1 })} days`;
   }
 
+  // `text`: a string, or a list of strings and nodes (a size with its tooltip).
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
+    if (Array.isArray(text)) node.append(...text);
+    else if (text !== undefined) node.textContent = text;
     return node;
   }
 
@@ -47,8 +41,13 @@ const LearnableSizing = (() => {
     const item = element("li");
     if (id) item.dataset.line = id;
     item.append(element("span", "what", `${label}: `));
-    const shown = formula && value !== formula && !value.startsWith(`${formula} `) ? `${formula} = ${value}` : value;
-    item.append(element("span", "math", shown));
+    const math = element("span", "math");
+    const text = typeof value === "string" ? value : null;
+    if (formula && text !== formula && !(text && text.startsWith(`${formula} `))) {
+      math.append(LearnableUnits.foldedText(formula), " = "); // a 2,563-character sum folds
+    }
+    math.append(typeof value === "string" ? LearnableUnits.foldedText(value) : value);
+    item.append(math);
     return item;
   }
 
@@ -69,16 +68,16 @@ const LearnableSizing = (() => {
 
   function memoryParts(memory) {
     const context = memory.context ? `, context ${number(memory.context)}` : "";
-    const parts = [section(`Inference memory (batch ${number(memory.batch)}, ${memory.dtype}${context}): ` +
-      exactBytes(memory.inference_bytes), termLines(memory.inference))];
+    const parts = [section([`Inference memory (batch ${number(memory.batch)}, ${memory.dtype}${context}): `,
+      exactBytes(memory.inference_bytes)], termLines(memory.inference))];
     const kv = kvLines(memory);
     if (kv.length) parts.push(section("KV cache", kv, "estimate kv"));
     if (memory.training.length) {
-      parts.push(section(`Training memory (${memory.optimizer}): ${exactBytes(memory.training_bytes)}`,
+      parts.push(section([`Training memory (${memory.optimizer}): `, exactBytes(memory.training_bytes)],
         termLines(memory.training)));
     }
     if (memory.per_gpu && memory.per_gpu.length) {
-      parts.push(section(`Per GPU: ${exactBytes(memory.per_gpu_bytes)}`, termLines(memory.per_gpu)));
+      parts.push(section(["Per GPU: ", exactBytes(memory.per_gpu_bytes)], termLines(memory.per_gpu)));
     }
     parts.push(...(memory.notes || []).map((text) => element("p", "note", text)));
     return parts;
@@ -96,7 +95,7 @@ const LearnableSizing = (() => {
   // --- what fits ----------------------------------------------------------------------
 
   function fitPart(fit, memory) {
-    const parts = [element("h3", "", `What fits on ${fit.gpu || "a GPU"}: ${exactBytes(fit.memory_bytes)}`)];
+    const parts = [element("h3", "", [`What fits on ${fit.gpu || "a GPU"}: `, exactBytes(fit.memory_bytes)])];
     const runs = [["Inference", fit.inference, memory && memory.inference_bytes],
       ["Training", fit.training, memory && memory.training_bytes]];
     for (const [what, one, needed] of runs) {
@@ -111,14 +110,14 @@ const LearnableSizing = (() => {
     if (needed !== undefined && needed !== null) {
       const fits = BigInt(needed) <= BigInt(budget);
       const item = element("li", fits ? "fits" : "fits-not",
-        `${fits ? "✓ fits" : "✗ does not fit"}: batch ${number(memory.batch)}` +
-        `${memory.context ? ` at context ${number(memory.context)}` : ""} needs ${exactBytes(needed)}`);
+        [`${fits ? "✓ fits" : "✗ does not fit"}: batch ${number(memory.batch)}` +
+        `${memory.context ? ` at context ${number(memory.context)}` : ""} needs `, exactBytes(needed)]);
       list.append(item);
     }
     list.append(largestBatch(fit));
     if (fit.max_context !== null || fit.context_unbounded) list.append(largestContext(fit));
     const top = fit.largest_term;
-    list.append(line("dominated by", "", `${top.label}: ${exactBytes(top.bytes)}`, "dominates"));
+    list.append(line("dominated by", "", element("span", "", [`${top.label}: `, exactBytes(top.bytes)]), "dominates"));
     const box = element("section", "estimate");
     box.append(element("h4", "", what), list);
     return box;
@@ -127,7 +126,8 @@ const LearnableSizing = (() => {
   function largestBatch(fit) {
     if (fit.max_batch === null) return line("largest batch", "", "any: no term grows with the batch", "max-batch");
     if (Number(fit.max_batch) < 1) {
-      return line("largest batch", "", `none: the fixed terms alone take ${exactBytes(fit.fixed_bytes)}`, "max-batch");
+      return line("largest batch", "", element("span", "", ["none: the fixed terms alone take ",
+        exactBytes(fit.fixed_bytes)]), "max-batch");
     }
     return line("largest batch", fit.batch_formula, number(fit.max_batch), "max-batch");
   }

@@ -78,6 +78,10 @@ const LearnableView = (() => {
         found.set(key, { key, header: humanize(key), numeric, math: key.endsWith("_formula"), shown: "any" });
       }
     }
+    // Active params differ from params only in a mixture of experts: elsewhere the column repeats them.
+    if (layers.every((layer) => String(layer.active_params ?? layer.params) === String(layer.params))) {
+      found.delete("active_params");
+    }
     return [...found.values()];
   }
 
@@ -86,7 +90,8 @@ const LearnableView = (() => {
   function extraTotals(report, shown) {
     const known = new Set([...TOTALS.map((t) => t[0]), "schema_version"]);
     const visible = (key) => !known.has(key) && (!familyOf(key) || shown.has(familyOf(key)));
-    const cards = Object.keys(report).filter((key) => visible(key) && ["number", "bigint"].includes(typeof report[key]));
+    const cards = Object.keys(report).filter((key) => visible(key) && ["number", "bigint"].includes(typeof report[key]) &&
+      !(key === "active_params" && String(report[key]) === String(report.total_params))); // mixture of experts only
     const lists = Object.keys(report).filter((key) => visible(key) && familyOf(key) && Array.isArray(report[key]) &&
       report[key].length && report[key].every((item) => typeof item === "string"));
     return { cards: cards.map((key) => [key, humanize(key)]),
@@ -160,7 +165,10 @@ const LearnableView = (() => {
       td.textContent = "unknown"; // null is a count not known, never zero
       td.classList.add("unknown");
     } else {
-      td.textContent = column.numeric ? number(value) : String(value ?? "");
+      const text = column.numeric ? number(value) : String(value ?? "");
+      if (column.math) td.append(LearnableUnits.foldedText(text));
+      else if (column.numeric && /(^|_)bytes$/.test(column.key) && value !== "") td.append(LearnableUnits.bytesNode(value));
+      else td.textContent = text;
       if (column.text) td.title = td.textContent;
     }
     return td;
@@ -175,7 +183,8 @@ const LearnableView = (() => {
         card.className = "card";
         card.dataset.total = key;
         const value = document.createElement("b");
-        value.textContent = number(report[key]);
+        if (key.endsWith("_bytes")) value.append(LearnableUnits.bytesNode(report[key]));
+        else value.textContent = number(report[key]);
         const caption = document.createElement("span");
         caption.textContent = label;
         card.append(value, caption);
@@ -197,8 +206,7 @@ const LearnableView = (() => {
   function renderFigures(payload) {
     $("chart").replaceChildren();
     if (payload.chart) {
-      $("chart").innerHTML = payload.chart;
-      $("chart").append(note("Hover a bar for its count; the largest layers are labelled."));
+      LearnableChart.draw($("chart"), payload.report); // chart.js: drawn here, to fit the pane
     } else {
       $("chart").append(note(payload.figures_note || "No layer has parameters."));
     }
@@ -209,8 +217,9 @@ const LearnableView = (() => {
   // `shown`: the families of optional fields (MACs, ...) whose toggles are on.
   function showReport(payload, shown) {
     const report = payload.report;
-    $("model-name").textContent = report.name || "Model";
-    document.title = `${report.name || "Model"} · learnable`;
+    const title = payload.title || report.name || "Unnamed network";
+    $("model-name").textContent = title;
+    document.title = `${title} · learnable`;
     renderTotals(report, shown);
     $("convention-text").textContent = payload.convention_text ? `Convention: ${payload.convention_text}` : "";
     renderTable(report, shown);
