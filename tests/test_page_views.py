@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import test_serve_page as serve_page
-from test_serve_page import ARTIFACTS, LLAMA_CONFIG, WAIT_MS, expect, pick, total
+from test_serve_page import ARTIFACTS, EDITOR, LLAMA_CONFIG, WAIT_MS, expect, pick, total
 
 browser, site = serve_page.browser, serve_page.site  # its fixtures: Chromium, and a server with only-local routes
 
@@ -82,7 +82,7 @@ def open_view(page, base: str, how: str | None) -> None:
     if how.startswith("zoo:"):
         pick(page, how)
     else:
-        page.fill("#spec", how)
+        page.fill(EDITOR, how)
 
 
 def wide_elements(page) -> list[str]:
@@ -144,7 +144,7 @@ def test_memory_in_human_units_with_exact_bytes_and_folded_formulas(site):
     base, context, _ = site
     page = context.new_page()
     page.goto(base)
-    page.fill("#spec", json.dumps(LLAMA_CONFIG))
+    page.fill(EDITOR, json.dumps(LLAMA_CONFIG))
     page.locator("#option-memory input").check()
     page.fill("#batch", "64")  # as typed, without Tab
     page.fill("#context", "4096")
@@ -182,7 +182,7 @@ def test_errors_name_their_position_once(site):
     base, context, _ = site
     page = context.new_page()
     page.goto(base)
-    page.fill("#spec", "input: [1\nlayers: [")
+    page.fill(EDITOR, "input: [1\nlayers: [")
     error = page.locator("#error")
     expect()(error).to_be_visible(timeout=WAIT_MS)
     text = error.inner_text()
@@ -235,4 +235,4 @@ def test_keyboard_reaches_the_controls_with_a_visible_focus(site):
           const style = getComputedStyle(el);
           return [el.id || el.tagName, style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0]; }"""))
     assert ["start", True] in seen
-    assert all(visible for _, visible in seen if _ != "spec"), seen
+    assert all(visible for _, visible in seen), str(seen)

@@ -119,6 +119,7 @@ def test_the_page_marks_a_right_answer_and_names_a_dropped_bias(site) -> None:  
     page.fill("#count", "1")
     page.click("#generate")
     first = page.locator('.question[data-question="e1.q1"]')
+    check(page.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)  # the sheet asked for, not the one drawn on load
     check(first).to_contain_text("How many parameters does conv2d (Conv2D) have in Keras", timeout=WAIT_MS)
     check(page.locator(".exercise pre")).to_contain_text(CONV[1])
     first.locator("input").fill(str(NO_BIAS))

@@ -76,11 +76,12 @@ const LearnableEditor = (() => {
       extensions: [
         CM.lineNumbers(), CM.highlightActiveLineGutter(), CM.highlightActiveLine(), CM.history(), CM.drawSelection(),
         CM.indentOnInput(), CM.bracketMatching(), CM.syntaxHighlighting(CM.classHighlighter), CM.lintGutter(),
-        CM.keymap.of([...CM.defaultKeymap, ...CM.historyKeymap, CM.indentWithTab]),
+        // no indentWithTab: Tab leaves the editor, so keyboard users are never trapped in it (WCAG 2.1.2)
+        CM.keymap.of([...CM.defaultKeymap, ...CM.historyKeymap]),
         CM.EditorState.tabSize.of(2), language.of([]), wrapping.of(wrapOn() ? CM.EditorView.lineWrapping : []),
         litLine, CM.EditorView.updateListener.of(updated),
         CM.EditorView.contentAttributes.of({ "aria-label": textarea.getAttribute("aria-label"), spellcheck: "false",
-          autocapitalize: "off", autocorrect: "off" }),
+          autocapitalize: "off", autocorrect: "off", tabindex: "0" }),  // tabindex: axe counts the text as focusable
       ],
     }),
   });
