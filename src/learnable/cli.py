@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="how a layer type is counted: arguments, formulas, Keras and PyTorch, a worked example",
         description="Print a layer type's rule: its arguments, the parameter and output-shape formulas, what "
                     "Keras and PyTorch each count, and a worked example with its arithmetic.")
-    explain.add_argument("type", metavar="TYPE", help="a layer type, e.g. Conv2D, nn.LSTM, BatchNormalization")
+    explain.add_argument("type", metavar="TYPE", nargs="?",
+                         help="a layer type, e.g. Conv2D, nn.LSTM, BatchNormalization (none: list them all)")
     explain.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     compare = commands.add_parser(
         "compare", help="two networks side by side, layer by layer, differences marked and explained",
@@ -579,8 +580,13 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from .explain import explain
-    from .render.explain import print_explanation, render_json, render_markdown
+    from .render.explain import print_explanation, render_json, render_markdown, render_types
 
+    if args.type is None:
+        import shutil
+
+        sys.stdout.write(render_types(shutil.get_terminal_size().columns))
+        return 0
     explanation = explain(args.type)
     if args.format == "table":
         print_explanation(explanation)

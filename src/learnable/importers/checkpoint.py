@@ -20,6 +20,7 @@ import struct
 from itertools import pairwise
 from pathlib import Path
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
@@ -51,7 +52,8 @@ def safetensors_tensors(path: Path) -> list[Tensor]:
             raise SpecError("is too short to be a safetensors file", where)
         (length,) = struct.unpack("<Q", head)
         if length > min(size - 8, MAX_HEADER):
-            raise SpecError(f"declares a {length:,}-byte header in a {size:,}-byte file; not a safetensors file", where)
+            raise SpecError(f"declares {with_article(format(length, ','))}-byte header in "
+                            f"{with_article(format(size, ','))}-byte file; not a safetensors file", where)
         raw = file.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))

@@ -37,7 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._text import shape_text
+from .._text import shape_text, with_article
 from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..inputs import input_specs
@@ -225,7 +225,7 @@ def _own_units(path: str, module: nn.Module) -> list[_Unit]:
     for name, tensor, buffer in _own_tensors(module):
         what = "buffer" if buffer else "parameter"
         mapping = _Mapping(_OWN[buffer], {"shape": tuple(tensor.shape)},
-                           f"a {what} {type(module).__name__} holds itself, beside its submodules")
+                           f"{with_article(what)} {type(module).__name__} holds itself, beside its submodules")
         try:
             make_node(mapping.rule, name, (), (), mapping.kwargs)
         except LearnableError:  # a size 0 (an empty tensor): counted from its tensors, as it is
@@ -444,7 +444,8 @@ def to_graph(module: Any, *, input_shape: Any = None, integer_input: bool = Fals
     inputs, each with its dtype and keyword (``inputs.py``); ``integer_input`` makes the
     inputs of no stated dtype token ids."""
     if not isinstance(module, nn.Module):
-        raise SpecError(f"a {type(module).__module__}.{type(module).__name__} is not a model; pass an nn.Module")
+        raise SpecError(f"{with_article(type(module).__module__)}.{type(module).__name__} is not a model; pass "
+                        f"an nn.Module")
     for name, tensor in itertools.chain(module.named_parameters(), module.named_buffers()):
         if isinstance(tensor, nn.parameter.UninitializedTensorMixin):
             raise SpecError(f"{type(module).__name__}: '{name}' is not initialized yet (a lazy module); run one "

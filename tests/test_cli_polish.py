@@ -1,0 +1,62 @@
+"""Issue 20, part 3: the CLI and API as a newcomer meets them. Each expectation is written
+by hand (hand arithmetic, English grammar) or read from the framework itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import learnable
+from conftest import EXAMPLES, run_cli
+from learnable._text import with_article
+
+SEED = str(EXAMPLES / "simple_cnn.yaml")
+
+
+def test_repr_is_one_short_line_and_str_the_table():
+    report = learnable.count(SEED)
+    total = (3 * 3 * 1 + 1) * 32 + (3 * 3 * 32 + 1) * 64 + (12 * 12 * 64 + 1) * 128 + (128 + 1) * 10
+    assert repr(report) == f"<Report 'simple-cnn': {total:,} params ({total:,} trainable), 7 layers>"
+    assert "conv_2" in str(report) and "18,496" in str(report)
+    unnamed = learnable.count("Input(3) | Dense(2)")
+    assert repr(unnamed) == f"<Report: {3 * 2 + 2} params ({3 * 2 + 2} trainable), 2 layers>"
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("average", "an average"), ("max", "a max"), ("int", "an int"), ("unit", "a unit"), ("8-bit", "an 8-bit"),
+    ("11-digit", "an 11-digit"), ("110-digit", "a 110-digit"), ("18,000-byte", "an 18,000-byte"),
+    ("1,800-byte", "a 1,800-byte"), ("RNN", "an RNN"), ("GRU", "a GRU"), ("Keras", "a Keras"), ("one-hot", "a one-hot"),
+])
+def test_article_follows_the_sound(word, expected):
+    assert with_article(word) == expected
+
+
+# "a" before a word read with a vowel sound; "a un..."/"a one"/"a use..." are read with a consonant.
+A_BEFORE_VOWEL = re.compile(r"\ba (?!uni|use|usu|one|eu)[aeiouAEIOU8]\w*")
+
+
+def test_no_template_writes_a_before_a_vowel():
+    """Every layer type's explanation, the place templates compose most sentences."""
+    from learnable.explain import explain
+    from learnable.render.explain import render_markdown
+    from learnable.rules._registry import all_rules
+
+    found = {}
+    for name in dict.fromkeys(rule.name for rule in all_rules()):
+        text = render_markdown(explain(name))
+        found.update({name: m.group() for m in A_BEFORE_VOWEL.finditer(text)})
+    assert not found
+    assert "an average over each window" in render_markdown(explain("AveragePooling2D"))
+
+
+def test_explain_without_a_type_lists_families_and_types_within_the_width():
+    result = run_cli("explain")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for family in ("conv:", "pooling:", "recurrent:", "attention:", "norm:"):
+        assert family in lines
+    for name in ("Conv2D", "Conv2d", "LSTM", "MultiheadAttention", "BatchNormalization", "AvgPool2d"):
+        assert re.search(rf"\b{name}\b", result.stdout), name
+    narrow = run_cli("explain", columns=60)
+    assert narrow.returncode == 0 and max(map(len, narrow.stdout.splitlines())) <= 60
