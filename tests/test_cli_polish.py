@@ -60,3 +60,25 @@ def test_explain_without_a_type_lists_families_and_types_within_the_width():
         assert re.search(rf"\b{name}\b", result.stdout), name
     narrow = run_cli("explain", columns=60)
     assert narrow.returncode == 0 and max(map(len, narrow.stdout.splitlines())) <= 60
+
+
+@pytest.mark.parametrize(("code", "reference", "line", "error"), [
+    ("import math\nx = 1\nraise ValueError('boom')\nmodel = None\n", "model", 3, "raised ValueError: boom"),
+    ("def model():\n    return 1 / 0\n", "model", 2, "building 'model' raised ZeroDivisionError: division by zero"),
+    ("import sys\n\nsys.exit(3)\n", "model", 3, "raised SystemExit: 3"),
+])
+def test_a_users_file_that_fails_is_one_line(tmp_path, code, reference, line, error):
+    """FILE.py:NAME runs the user's own file by design; its failure names the file and line."""
+    path = tmp_path / "mine.py"
+    path.write_text(code, encoding="utf-8")
+    result = run_cli("count", f"{path}:{reference}")
+    assert result.returncode == 2
+    assert result.stderr == f"learnable: error: {path}:{line}: {error}\n"
+    assert "Traceback" not in result.stderr
+
+
+def test_input_on_a_spec_says_where_the_input_goes():
+    result = run_cli("count", SEED, "--input", "3x32x32")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--input (input_shape= in Python) is for model code and framework models" in result.stderr
+    assert "a spec states its input itself (input: [...]" in result.stderr

@@ -69,7 +69,8 @@ def _count(source: Any, input_shape: Any, data_format: str | None, convention: s
     if code is not None:
         return engine.run(_code_graph(code, input_shape, data_format, convention, model, values, integer_input))
     if model is not None or values:
-        raise SpecError("model= and values= are for model code (a .py file or Python text)")
+        raise SpecError("--model and --set (model= and values= in Python) are for model code (a .py file or "
+                        "Python text)")
     from .importers import import_graph
 
     extra = {"integer_input": True} if integer_input else {}  # (a PyTorch module's trace reads it)
@@ -77,8 +78,8 @@ def _count(source: Any, input_shape: Any, data_format: str | None, convention: s
     if graph is not None:
         return engine.run(graph)
     if input_shape is not None:
-        raise SpecError("a spec states its input itself (input: [...], or Input(...) in the compact form); "
-                        "input_shape is for model code and framework models")
+        raise SpecError("--input (input_shape= in Python) is for model code and framework models; a spec states "
+                        "its input itself (input: [...], or Input(...) in the compact form)")
     return engine.run(build_graph(load(source), data_format, convention))
 
 
