@@ -82,3 +82,32 @@ def test_input_on_a_spec_says_where_the_input_goes():
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--input (input_shape= in Python) is for model code and framework models" in result.stderr
     assert "a spec states its input itself (input: [...]" in result.stderr
+
+
+def test_keras_without_its_backend_says_which_to_pick(tmp_path):
+    import importlib.util
+    import os
+    import subprocess
+
+    from conftest import learnable_command
+
+    if importlib.util.find_spec("keras") is None or importlib.util.find_spec("tensorflow") is not None:
+        pytest.skip("needs Keras 3 installed without TensorFlow, its default backend")
+    (tmp_path / "k.py").write_text("import keras\nmodel = keras.Sequential([keras.layers.Dense(2)])\n")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    result = subprocess.run([learnable_command(), "count", "k.py:model"], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 2, result.stderr[:3000]
+    assert result.stderr.startswith("learnable: error: k.py:1: raised ModuleNotFoundError: No module named 'tensorflow'")
+    assert "KERAS_BACKEND=jax" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_the_keras_extra_brings_a_backend():
+    """Keras 3 runs on TensorFlow, JAX or PyTorch (keras.io/getting_started); it installs none."""
+    import tomllib
+
+    from conftest import ROOT
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in extras["keras"]}
+    assert "keras" in names and names & {"jax", "torch", "tensorflow"}
