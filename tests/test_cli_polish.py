@@ -111,3 +111,96 @@ def test_the_keras_extra_brings_a_backend():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     names = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in extras["keras"]}
     assert "keras" in names and names & {"jax", "torch", "tensorflow"}
+
+
+# ---- checkpoints: rows in module order, each module once, no shape where none was traced ----
+
+ORDER = [1, 5, 0, 4, 9, 10, 2]
+
+
+def _table_rows(stdout: str) -> list[list[str]]:
+    """The table's rows as cells (split on runs of 2+ spaces), indentation kept in the first."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("─")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        indent = len(line) - len(line.lstrip()) - 1
+        cells = re.split(r" {2,}", line.strip())
+        rows.append([" " * indent + cells[0], *cells[1:]])
+    return rows
+
+
+def _save_layers(path, order):
+    numpy = pytest.importorskip("numpy")
+    save_file = pytest.importorskip("safetensors.numpy").save_file
+    tensors = {}
+    for i in order:
+        tensors[f"layers.{i}.linear.weight"] = numpy.zeros((4, 3), numpy.float32)
+        tensors[f"layers.{i}.linear.bias"] = numpy.zeros(4, numpy.float32)
+        tensors[f"layers.{i}.norm.weight"] = numpy.zeros(4, numpy.float32)
+    tensors["head.weight"] = numpy.zeros((2, 4), numpy.float32)
+    save_file(tensors, str(path))
+
+
+def _raw_safetensors(path, names_and_shapes):
+    """A header written in the order given (the safetensors package sorts names; other
+    writers need not), data zeros."""
+    import json
+    import struct
+    from math import prod
+
+    header, offset = {}, 0
+    for name, shape in names_and_shapes:
+        size = 4 * prod(shape)
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+
+
+def test_checkpoint_rows_in_module_order_without_shapes(tmp_path):
+    path = tmp_path / "m.safetensors"
+    _save_layers(path, ORDER)
+    result = run_cli("count", str(path), "--depth", "2")
+    assert result.returncode == 0, result.stderr
+    rows = _table_rows(result.stdout)
+    per_layer = 4 * 3 + 4 + 4
+    # head first: the safetensors package writes names sorted as text, and modules keep the file's order
+    expected = [["head", "tensors", f"{2 * 4}"], ["layers", "module (block)", f"{len(ORDER) * per_layer:,}"]]
+    for i in sorted(ORDER):
+        expected += [[f"  {i}", "module (block)", f"{per_layer}"],
+                     ["    linear", "tensors", f"{4 * 3 + 4}"], ["    norm", "tensors", "4"]]
+    assert rows == expected  # three cells each: the shape cell is empty, not "()"
+
+
+def test_checkpoint_in_a_writers_own_order(tmp_path):
+    path = tmp_path / "raw.safetensors"
+    _raw_safetensors(path, [(f"blocks.{i}.weight", (3, 3)) for i in ORDER] + [("blocks.1.bias", (3,))])
+    rows = _table_rows(run_cli("count", str(path), "--depth", "1").stdout)
+    assert [r[0].strip() for r in rows] == ["blocks", *map(str, sorted(ORDER))]
+    assert rows[2] == ["  1", "tensors", f"{3 * 3 + 3}"]  # its weight and its bias, one row
+
+
+def test_a_module_with_tensors_and_submodules_is_listed_once(tmp_path):
+    path = tmp_path / "own.safetensors"
+    _raw_safetensors(path, [("blk.scale", (4,)), ("other.weight", (5,)), ("blk.sub.weight", (2, 4)),
+                            ("blk.sub2.weight", (3,))])
+    shallow = _table_rows(run_cli("count", str(path)).stdout)
+    assert shallow == [["blk", "module (block)", f"{4 + 2 * 4 + 3}"], ["other", "tensors", "5"]]
+    deep = _table_rows(run_cli("count", str(path), "--depth", "1").stdout)
+    assert deep == [["blk", "module (block)", f"{4 + 2 * 4 + 3}"], ["  scale", "tensors", "4"],
+                    ["  sub", "tensors", f"{2 * 4}"], ["  sub2", "tensors", "3"], ["other", "tensors", "5"]]
+
+
+def test_an_imported_model_without_input_shows_no_untraced_shape(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "cnn.py").write_text("import torch.nn as nn\n"
+                                     "model = nn.Sequential(nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32, 10))\n")
+    result = run_cli("count", "cnn.py:model", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {row[0]: row for row in _table_rows(result.stdout)}
+    assert rows["0"] == ["0", "Conv2d", "(32, None, None)", f"{3 * 3 * 3 * 32 + 32}"]
+    assert rows["2"] == ["2", "Flatten", "0"]  # its size depends on the input: no "(None,)"
+    assert "(None,)" not in result.stdout

@@ -12,6 +12,12 @@ def shape_text(shape: Sequence[int | None]) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
+def output_shape_text(shape: Sequence[int | None]) -> str:
+    """A table's shape cell: empty where no shape was traced (a checkpoint's tensors, a
+    model counted without an input: ``()`` or every size unknown), else :func:`shape_text`."""
+    return "" if all(d is None for d in shape) else shape_text(shape)
+
+
 def dims_text(dims: Sequence[int | None]) -> str:
     """``3×3`` for a window or a spatial size."""
     return "×".join("None" if d is None else str(d) for d in dims)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .._text import json_output, shape_text, visible_output
+from .._text import json_output, output_shape_text, visible_output
 from ..compare import LayerMatch, ModelComparison
 from ..report import LayerRow, Report
 from .comparison import side_by_side_markdown, side_by_side_table
@@ -51,7 +51,7 @@ def _cells(match: LayerMatch, headers: tuple[str, ...], labels: tuple[str, str])
     by_header = {
         "Layer": _either(a and a.name, b and b.name),
         "Type": _either(a and a.type, b and b.type),
-        "Output shape": _either(a and shape_text(a.output_shape), b and shape_text(b.output_shape)),
+        "Output shape": _either(a and output_shape_text(a.output_shape), b and output_shape_text(b.output_shape)),
         "Differs": "≠" if match.differs else "",
         "Note": _note(match, labels),
     }

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Collection, Sequence
 
-from .._text import json_output, shape_text, visible_output
+from .._text import json_output, output_shape_text, shape_text, visible_output
 from ..comparison import Comparison, RowPair
 from .formats import csv_cell, markdown_cell
 
@@ -18,7 +18,7 @@ NUMERIC = {"Keras params", "Keras non-trainable", "PyTorch params", "PyTorch buf
 
 def _cells(pair: RowPair) -> list[str]:
     k, p = pair.keras, pair.pytorch
-    return [k.name, k.type, shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
+    return [k.name, k.type, output_shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
             f"{p.params:,}", f"{p.buffers:,}", "≠" if pair.differs else "", pair.note]
 
 
