@@ -204,3 +204,47 @@ def test_an_imported_model_without_input_shows_no_untraced_shape(tmp_path):
     assert rows["0"] == ["0", "Conv2d", "(32, None, None)", f"{3 * 3 * 3 * 32 + 32}"]
     assert rows["2"] == ["2", "Flatten", "0"]  # its size depends on the input: no "(None,)"
     assert "(None,)" not in result.stdout
+
+
+# ---- compare: within the terminal, every ≠ explained ------------------------------------------
+
+
+def test_compare_resnet50_fits_the_terminal_and_explains_every_difference():
+    from learnable.compare import compare_reports, explain_difference
+    from learnable.render.compare import render_table
+
+    keras, torch = learnable.count("zoo:resnet50"), learnable.count("zoo:resnet50_torch")
+    comparison = compare_reports(keras, torch, labels=("zoo:resnet50", "zoo:resnet50_torch"))
+    for match in comparison.differing:
+        assert explain_difference(match, ("A", "B")), (match.a, match.b)
+    conv1 = next(m for m in comparison.rows if m.a is not None and m.a.name == "conv1_conv")
+    assert (conv1.a.params, conv1.b.params) == (7 * 7 * 3 * 64 + 64, 7 * 7 * 3 * 64)  # torchvision: bias=False
+    assert explain_difference(conv1, ("A", "B")) == "B has no bias (A's: 64); the rest agrees"
+    table = render_table(comparison, width=100)
+    assert max(map(len, table.splitlines())) <= 100
+    assert "Notes (numbers from the first such row):" in table and "convention [1]" in table
+    assert "arithmetic" not in table and "buffers  " not in table.split("\n\n")[1]
+
+
+def test_compare_on_the_command_line_fits_and_explain_adds_the_columns():
+    narrow = run_cli("compare", "zoo:resnet50", "zoo:resnet50_torch", columns=90)
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(map(len, narrow.stdout.splitlines())) <= 90
+    wide = run_cli("compare", "zoo:resnet50", "zoo:resnet50_torch", "--explain", columns=400)
+    header = next(line for line in wide.stdout.splitlines() if line.lstrip().startswith("Layer"))
+    assert "Output shape" in header and "A arithmetic" in header
+    assert "B buffers" in header and "A non-trainable" in header
+    assert "Output shape" not in narrow.stdout and "B buffers" not in narrow.stdout
+    assert "7×7×3×64 + 64 = 9,472" in wide.stdout
+
+
+def test_a_norm_layer_in_one_model_only_says_it_may_be_folded():
+    from learnable.compare import compare_reports, explain_difference
+
+    with_bn = learnable.count("Input(8, 8, 3) | Conv2D(4, 3) | BatchNormalization() | Flatten() | Dense(2)")
+    folded = learnable.count("Input(8, 8, 3) | Conv2D(4, 3) | Flatten() | Dense(2)")
+    comparison = compare_reports(with_bn, folded)
+    (bn,) = comparison.differing
+    assert bn.a.params == 4 * 4 and bn.b is None
+    assert explain_difference(bn, ("A", "B")) == (
+        "only in A (B has no BatchNormalization here: folded into the layer before, or left out)")

@@ -607,7 +607,13 @@ def _compare(args: argparse.Namespace) -> int:
     labels = tuple(Path(s).name if Path(s).suffix else s[:24] for s in (args.first, args.second))
     comparison = compare_reports(*reports, labels=labels if labels[0] != labels[1] else None)
     render = {"table": renderers.render_table, "markdown": renderers.render_markdown, "json": renderers.render_json}
-    sys.stdout.write(render[args.format](comparison, explain=args.explain))
+    if args.format == "table":
+        import shutil
+
+        sys.stdout.write(renderers.render_table(comparison, explain=args.explain,
+                                                width=shutil.get_terminal_size().columns))
+    else:
+        sys.stdout.write(render[args.format](comparison, explain=args.explain))
     return 0
 
 
