@@ -248,3 +248,37 @@ def test_a_norm_layer_in_one_model_only_says_it_may_be_folded():
     assert bn.a.params == 4 * 4 and bn.b is None
     assert explain_difference(bn, ("A", "B")) == (
         "only in A (B has no BatchNormalization here: folded into the layer before, or left out)")
+
+
+# ---- --depth opens torch.nn's own composites ----------------------------------------------------
+
+
+def test_depth_opens_an_imported_transformer_encoder(tmp_path):
+    import json
+
+    pytest.importorskip("torch")
+    code = ("import torch.nn as nn\n"
+            "model = nn.TransformerEncoder(nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64), "
+            "num_layers=2, enable_nested_tensor=False)\n")
+    (tmp_path / "enc.py").write_text(code)
+    namespace: dict = {}
+    exec(code, namespace)  # the same module, built by torch here: the oracle
+    module = namespace["model"]
+    # a row per submodule of each encoder layer (layers.N.X); MultiheadAttention whole, by its rule
+    expected = {name: sum(p.numel() for p in m.parameters()) for name, m in module.named_modules()
+                if name.count(".") == 2}
+    assert "layers.0.self_attn" in expected and "layers.1.linear2" in expected
+
+    result = run_cli("count", "enc.py:model", "--depth", "3", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {layer["name"]: layer["params"] for layer in data["layers"]} == expected
+    blocks = {block["name"]: block["params"] for block in data["blocks"]}
+    assert blocks["layers.0"] == sum(p.numel() for p in module.layers[0].parameters())
+    assert data["total_params"] == sum(p.numel() for p in module.parameters())
+
+    table = run_cli("count", "enc.py:model", "--depth", "3", cwd=tmp_path)
+    rows = [row[0] for row in _table_rows(table.stdout)]
+    assert rows[:4] == ["layers", "  0", "    self_attn", "    linear1"]
+    whole = _table_rows(run_cli("count", "enc.py:model", cwd=tmp_path).stdout)
+    assert [row[:2] for row in whole] == [["(top level)", "TransformerEncoder"]]  # one row by its rule

@@ -490,6 +490,8 @@ def _count(args: argparse.Namespace) -> int:
         comparison = compare_conventions(source, data_format=args.data_format, **options)
         sys.stdout.write(render(comparison, args.format))
         return 0
+    if args.depth:  # a PyTorch model's nn.TransformerEncoder opens like any container
+        options["open_composites"] = True
     report = count(source, data_format=args.data_format, convention=args.convention, lora=lora, **options)
     _write_report(report, args, _show(args, report))
     return 0
