@@ -98,7 +98,8 @@ def test_keras_without_its_backend_says_which_to_pick(tmp_path):
     result = subprocess.run([learnable_command(), "count", "k.py:model"], capture_output=True, text=True,
                             cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 2, result.stderr[:3000]
-    assert result.stderr.startswith("learnable: error: k.py:1: raised ModuleNotFoundError: No module named 'tensorflow'")
+    assert result.stderr.startswith(
+        "learnable: error: k.py:1: raised ModuleNotFoundError: No module named 'tensorflow'")
     assert "KERAS_BACKEND=jax" in result.stderr and result.stderr.count("\n") == 1
 
 
@@ -197,7 +198,8 @@ def test_a_module_with_tensors_and_submodules_is_listed_once(tmp_path):
 def test_an_imported_model_without_input_shows_no_untraced_shape(tmp_path):
     pytest.importorskip("torch")
     (tmp_path / "cnn.py").write_text("import torch.nn as nn\n"
-                                     "model = nn.Sequential(nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32, 10))\n")
+                                     "model = nn.Sequential(nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Flatten(), "
+                                     "nn.Linear(32, 10))\n")
     result = run_cli("count", "cnn.py:model", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = {row[0]: row for row in _table_rows(result.stdout)}

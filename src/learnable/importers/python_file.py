@@ -77,7 +77,8 @@ def _failed(err: BaseException, path: Path, what: str) -> SpecError:
     line = frames[-1].lineno if frames else None
     message = str(err).strip().splitlines()
     detail = f"{type(err).__name__}: {message[0]}" if message else type(err).__name__
-    if isinstance(err, ImportError) and err.name == "tensorflow" and any("keras" in Path(f.filename).parts for f in stack):
+    in_keras = any("keras" in Path(f.filename).parts for f in stack)
+    if isinstance(err, ImportError) and err.name == "tensorflow" and in_keras:
         detail += ("; Keras 3 runs on TensorFlow unless KERAS_BACKEND names another backend: "
                    "KERAS_BACKEND=jax (installed with learnable[keras]) or torch")
     return SpecError(f"{what} {detail}", Location(str(path), line))

@@ -99,7 +99,8 @@ def render_table(comparison: ModelComparison, *, explain: bool = False, width: i
             key = re.sub(r"\d[\d,]*", "#", cells[at])  # the same note for layers of other sizes
             number = legend.setdefault(key, (len(legend) + 1, cells[at]))[0]
             cells[at] = f"convention [{number}]"
-    title = _title(comparison) if labels == comparison.labels else f"A: {comparison.labels[0]}, B: {comparison.labels[1]}"
+    title = (_title(comparison) if labels == comparison.labels
+             else f"A: {comparison.labels[0]}, B: {comparison.labels[1]}")
     lines = [*_totals(comparison), *_legend(legend.values(), width)]
     return side_by_side_table(title, headers, numeric, rows, lines, width=width)
 
