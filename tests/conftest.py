@@ -36,8 +36,8 @@ def learnable_command() -> str:
     return found
 
 
-def run_cli(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+def run_cli(*args: str, stdin: str | None = None, cwd: Path = ROOT, columns: int = 200) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
     return subprocess.run(
         [learnable_command(), *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=60
     )

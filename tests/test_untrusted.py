@@ -194,7 +194,7 @@ def tensor(offsets, dtype="F32", shape=(2,)):
 
 SAFETENSORS_CASES = {
     "length one past the end": (safetensors_bytes({}, length=3), "declares a 3-byte header in a 10-byte file"),
-    "length 2**64 - 1": (safetensors_bytes({}, length=2**64 - 1), "declares a 18,446,744,073,709,551,615-byte header"),
+    "length 2**64 - 1": (safetensors_bytes({}, length=2**64 - 1), "declares an 18,446,744,073,709,551,615-byte header"),
     "nested too deep": (safetensors_bytes(b"[" * 100_000 + b"]" * 100_000), "header that is not JSON"),
     "offsets past the data": (safetensors_bytes({"w": tensor([0, 8])}, bytes(4)), "data offsets [0, 8] that do not fit"),
     "offsets negative": (safetensors_bytes({"w": tensor([-8, 0])}, bytes(8)), "data offsets [-8, 0]"),

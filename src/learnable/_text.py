@@ -12,9 +12,46 @@ def shape_text(shape: Sequence[int | None]) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
+def output_shape_text(shape: Sequence[int | None]) -> str:
+    """A table's shape cell: empty where no shape was traced (a checkpoint's tensors, a
+    model counted without an input: ``()`` or every size unknown), else :func:`shape_text`."""
+    return "" if all(d is None for d in shape) else shape_text(shape)
+
+
 def dims_text(dims: Sequence[int | None]) -> str:
     """``3×3`` for a window or a spatial size."""
     return "×".join("None" if d is None else str(d) for d in dims)
+
+
+# Words spoken with a leading consonant sound though spelt with a vowel ("a unit", "a one-off"),
+# and letters whose name starts with a vowel sound ("an LSTM", "an RNN").
+_CONSONANT_VOWELS = ("uni", "use", "usu", "uti", "one", "eu", "ubi")
+_VOWEL_LETTERS = frozenset("AEFHILMNORSX")
+
+
+def article(word: str) -> str:
+    """``a`` or ``an`` before ``word`` as it is read aloud: ``an average``, ``a unit``,
+    ``an 8-bit``, ``an 11,000-byte``, ``an RNN``, ``a GRU``."""
+    text = word.lstrip("'\"`(")
+    if not text:
+        return "a"
+    digits = re.match(r"[0-9][0-9,]*", text)
+    if digits:  # eight..., eleven..., eighteen... (11 and 18 thousand, million, ...)
+        number = digits.group().replace(",", "").rstrip(",")
+        return "an" if number[0] == "8" or (number[:2] in ("11", "18") and len(number) % 3 == 2) else "a"
+    acronym = re.match(r"[A-Z]{2,}(?![a-z])", text)
+    if acronym:
+        return "an" if text[0] in _VOWEL_LETTERS else "a"
+    lower = text.lower()
+    if lower.startswith(_CONSONANT_VOWELS):
+        return "a"
+    return "an" if lower[0] in "aeiou" else "a"
+
+
+def with_article(word: object) -> str:
+    """``word`` with its article: ``with_article("average")`` is ``an average``."""
+    text = str(word)
+    return f"{article(text)} {text}"
 
 
 def human(size: int) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported when asked for: a count does not need them
 @gc_paused
 def count(source: Any, *, input_shape: Any = None, data_format: str | None = None,
           convention: str | None = None, model: str | None = None, values: Mapping[str, Any] | None = None,
-          integer_input: bool = False, lora: Any = None) -> Report:
+          integer_input: bool = False, lora: Any = None, open_composites: bool = False) -> Report:
     """Count a network's parameters, layer by layer, with the arithmetic.
 
     ``source`` is a spec file path (``.yaml``, ``.yml``, ``.json``, or compact text), a
@@ -51,9 +51,12 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
     "lora_alpha": 32, "bias": "none", "modules_to_save": ["lm_head"]}``; ``target_modules``
     as a str is one regex, or ``"all-linear"``), a :class:`learnable.lora.LoraConfig`, or
     PEFT's own ``LoraConfig``; the base becomes non-trainable (docs in ``learnable.lora``).
+    ``open_composites`` counts a PyTorch model's ``nn.Transformer*`` modules as their
+    submodules' rows (``layers.0.self_attn``, ``linear1``, ...) in blocks, as ``--depth``
+    shows them, instead of one row each by the composite's rule.
     Raises :class:`learnable.LearnableError` for any problem with the input.
     """
-    report = _count(source, input_shape, data_format, convention, model, values, integer_input)
+    report = _count(source, input_shape, data_format, convention, model, values, integer_input, open_composites)
     if lora is None:
         return report
     from .lora import apply
@@ -62,7 +65,7 @@ def count(source: Any, *, input_shape: Any = None, data_format: str | None = Non
 
 
 def _count(source: Any, input_shape: Any, data_format: str | None, convention: str | None, model: str | None,
-           values: Mapping[str, Any] | None, integer_input: bool) -> Report:
+           values: Mapping[str, Any] | None, integer_input: bool, open_composites: bool = False) -> Report:
     _check_option("data_format", data_format, DATA_FORMATS)
     _check_option("convention", convention, CONVENTIONS)
     from .code import code_source
@@ -71,16 +74,19 @@ def _count(source: Any, input_shape: Any, data_format: str | None, convention: s
     if code is not None:
         return engine.run(_code_graph(code, input_shape, data_format, convention, model, values, integer_input))
     if model is not None or values:
-        raise SpecError("model= and values= are for model code (a .py file or Python text)")
+        raise SpecError("--model and --set (model= and values= in Python) are for model code (a .py file or "
+                        "Python text)")
     from .importers import import_graph
 
     extra = {"integer_input": True} if integer_input else {}  # (a PyTorch module's trace reads it)
+    if open_composites:
+        extra["open_composites"] = True
     graph = import_graph(source, input_shape=input_shape, convention=convention, **extra)
     if graph is not None:
         return engine.run(graph)
     if input_shape is not None:
-        raise SpecError("a spec states its input itself (input: [...], or Input(...) in the compact form); "
-                        "input_shape is for model code and framework models")
+        raise SpecError("--input (input_shape= in Python) is for model code and framework models; a spec states "
+                        "its input itself (input: [...], or Input(...) in the compact form)")
     return engine.run(build_graph(load(source), data_format, convention))
 
 

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="how a layer type is counted: arguments, formulas, Keras and PyTorch, a worked example",
         description="Print a layer type's rule: its arguments, the parameter and output-shape formulas, what "
                     "Keras and PyTorch each count, and a worked example with its arithmetic.")
-    explain.add_argument("type", metavar="TYPE", help="a layer type, e.g. Conv2D, nn.LSTM, BatchNormalization")
+    explain.add_argument("type", metavar="TYPE", nargs="?",
+                         help="a layer type, e.g. Conv2D, nn.LSTM, BatchNormalization (none: list them all)")
     explain.add_argument("--format", "-f", choices=("table", "markdown", "json"), default="table")
     compare = commands.add_parser(
         "compare", help="two networks side by side, layer by layer, differences marked and explained",
@@ -497,6 +498,8 @@ def _count(args: argparse.Namespace) -> int:
         comparison = compare_conventions(source, data_format=args.data_format, **options)
         sys.stdout.write(render(comparison, args.format))
         return 0
+    if args.depth:  # a PyTorch model's nn.TransformerEncoder opens like any container
+        options["open_composites"] = True
     report = count(source, data_format=args.data_format, convention=args.convention, lora=lora, **options)
     _write_report(report, args, _show(args, report))
     return 0
@@ -587,8 +590,13 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from .explain import explain
-    from .render.explain import print_explanation, render_json, render_markdown
+    from .render.explain import print_explanation, render_json, render_markdown, render_types
 
+    if args.type is None:
+        import shutil
+
+        sys.stdout.write(render_types(shutil.get_terminal_size().columns))
+        return 0
     explanation = explain(args.type)
     if args.format == "table":
         print_explanation(explanation)
@@ -609,7 +617,13 @@ def _compare(args: argparse.Namespace) -> int:
     labels = tuple(Path(s).name if Path(s).suffix else s[:24] for s in (args.first, args.second))
     comparison = compare_reports(*reports, labels=labels if labels[0] != labels[1] else None)
     render = {"table": renderers.render_table, "markdown": renderers.render_markdown, "json": renderers.render_json}
-    sys.stdout.write(render[args.format](comparison, explain=args.explain))
+    if args.format == "table":
+        import shutil
+
+        sys.stdout.write(renderers.render_table(comparison, explain=args.explain,
+                                                width=shutil.get_terminal_size().columns))
+    else:
+        sys.stdout.write(render[args.format](comparison, explain=args.explain))
     return 0
 
 

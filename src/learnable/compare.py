@@ -55,6 +55,51 @@ class LayerMatch:
                 "convention": self.convention, "note": self.convention_note}
 
 
+def explain_difference(match: LayerMatch, labels: tuple[str, str]) -> str:
+    """Why a row is marked ≠, in a sentence: one model lacks the layer, the conventions count
+    it differently, one side has no bias, or the two are different layers (their tensors)."""
+    (la, lb), a, b = labels, match.a, match.b
+    if a is None or b is None:
+        row, here, other = (a, la, lb) if b is None else (b, lb, la)
+        folded = f" ({other} has no {row.type} here: folded into the layer before, or left out)"
+        return f"only in {here}{folded if match.differs and _is_norm(row.type) else ''}"
+    if not match.differs:
+        return ""
+    if match.convention:
+        return "convention: " + match.convention_note
+    text = _tensors_difference(a, b, la, lb)
+    return f"paired by order; {text}" if match.matched_by == ORDER and text.startswith("different") else text
+
+
+def _is_norm(type_name: str) -> bool:
+    from .rules import lookup
+
+    try:
+        return lookup(type_name.split("(")[0].strip()).family == "norm"
+    except LearnableError:
+        return False
+
+
+def _tensors_difference(a: LayerRow, b: LayerRow, la: str, lb: str) -> str:
+    params_a, params_b = ([w for w in row.weights if not w.buffer] for row in (a, b))
+    bias_a, bias_b = (sum(w.size for w in ws if "bias" in w.name) for ws in (params_a, params_b))
+    core_a, core_b = (sum(w.size for w in ws if "bias" not in w.name) for ws in (params_a, params_b))
+    if params_a and params_b and core_a == core_b and bias_a != bias_b and 0 in (bias_a, bias_b):
+        has, lacks, size = (la, lb, bias_a) if bias_a else (lb, la, bias_b)
+        return f"{lacks} has no bias ({has}'s: {size:,}); the rest agrees"
+    if a.params == b.params and a.non_trainable != b.non_trainable:
+        return f"trainable: {a.trainable:,} in {la}, {b.trainable:,} in {lb} (frozen differently)"
+    if a.params == b.params and a.buffers != b.buffers:
+        return f"buffers: {a.buffers:,} in {la}, {b.buffers:,} in {lb}"
+    if params_a and params_b:
+        return f"different tensors: {la} {_tensors_text(params_a)}; {lb} {_tensors_text(params_b)}"
+    return f"{a.params:,} params in {la}, {b.params:,} in {lb}"
+
+
+def _tensors_text(weights) -> str:
+    return ", ".join(f"{w.name} {'×'.join(map(str, w.shape)) or 'scalar'}" for w in weights)
+
+
 def _counts(row: LayerRow | None) -> tuple[int, int, int]:
     return (0, 0, 0) if row is None else (row.params, row.non_trainable, row.buffers)
 

@@ -336,6 +336,14 @@ class Report:
             "lora": None if self.lora is None else dict(self.lora),
         }
 
+    def __repr__(self) -> str:
+        # Short on purpose: the default dataclass repr spells out every row and formula
+        # (54,170 characters for a 4-layer network); the table is ``str(report)``.
+        name = "" if self.name is None else f" {self.name!r}"
+        rows = len(self.layers)
+        return (f"<Report{name}: {self.total_params:,} params ({self.trainable_params:,} trainable), "
+                f"{rows:,} layer{'' if rows == 1 else 's'}>")
+
     def __str__(self) -> str:
         from .render.plain import render_plain
 

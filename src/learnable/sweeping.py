@@ -20,6 +20,7 @@ from typing import Any
 
 from . import engine
 from ._gc import gc_paused
+from ._text import with_article
 from .errors import LearnableError, SpecError
 from .report import Report
 from .rules._args import COMMON_IGNORED, suggest
@@ -64,7 +65,7 @@ def value_text(value: Any, depth: int = 0) -> str:
         inner = ", ".join(value_text(v, depth + 1) for v in value) if depth < 8 else "..."
         return f"[{inner}]"
     if isinstance(value, int) and value.bit_length() > 10_000:
-        return f"a {value.bit_length():,}-bit number"
+        return f"{with_article(format(value.bit_length(), ','))}-bit number"
     if value is None:
         return "null"
     return str(value) if isinstance(value, (str, int, float)) else short_repr(value)

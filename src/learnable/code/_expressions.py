@@ -9,6 +9,7 @@ import ast
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._text import with_article
 from . import _python
 from ._syntax import code_of as _code
 from .names import canonical, is_library
@@ -34,7 +35,7 @@ class Expressions:
         self.tick(node)
         handler = self._EXPRESSIONS.get(type(node))
         if handler is None:
-            raise self.refuse(node, f"a {type(node).__name__} expression", "rewrite it without it")
+            raise self.refuse(node, f"{with_article(type(node).__name__)} expression", "rewrite it without it")
         return handler(self, node, scope)
 
     def _constant(self, node: ast.Constant, scope: Scope) -> Any:

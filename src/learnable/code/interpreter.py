@@ -21,6 +21,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._text import with_article
 from ..errors import LearnableError, Location, SpecError
 from . import _python
 from ._expressions import MAX_CALL_DEPTH, Expressions, _Return
@@ -147,7 +148,7 @@ class Interpreter(Expressions):
             self.tick(statement)
             handler = self._STATEMENTS.get(type(statement))
             if handler is None:
-                raise self.refuse(statement, f"a {type(statement).__name__} statement",
+                raise self.refuse(statement, f"{with_article(type(statement).__name__)} statement",
                                   "rewrite it with assignments, if, for, def and class")
             handler(self, statement, scope)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from . import _python, torch_tensors
 from .values import BATCH, Bound, ClassObj, Const, Function, Instance, Layer, Lib, Module, Param, Partial, Tensor, Unknown
@@ -368,9 +369,9 @@ def describe(value: Any) -> str:
     if isinstance(value, Lib):
         return value.path
     if isinstance(value, Layer):
-        return f"a {value.type_name} layer"
+        return f"{with_article(value.type_name)} layer"
     if isinstance(value, Module):
-        return f"a {value.type_name}"
+        return f"{with_article(value.type_name)}"
     if isinstance(value, (Tensor, Const)):
         return "a tensor"
     if isinstance(value, Unknown):

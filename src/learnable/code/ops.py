@@ -18,6 +18,7 @@ import operator
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from .._text import with_article
 from ..errors import LearnableError, Location, SpecError
 from ..rules import Context, lookup
 from .values import BATCH, Const, Param, Tensor, Unknown
@@ -441,7 +442,7 @@ def _dim(d: Any) -> Any:
 
 
 def _kind(value: Any) -> str:
-    return "a value that is not known" if isinstance(value, Unknown) else f"a {type(value).__name__}"
+    return "a value that is not known" if isinstance(value, Unknown) else f"{with_article(type(value).__name__)}"
 
 
 def _base_name(spelled: str) -> str:

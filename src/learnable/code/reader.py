@@ -15,6 +15,7 @@ import math
 from functools import cached_property
 from typing import Any
 
+from .._text import with_article
 from ..errors import LearnableError, Location, SpecError
 from ..errors import RuleError
 from ..rules import CHANNELS_FIRST, CHANNELS_LAST, KERAS, PYTORCH, Context, lookup
@@ -194,7 +195,8 @@ class Reader:
         try:
             function = obj.cls.lookup(method)
         except KeyError:
-            raise SpecError(f"a {obj.cls.name} object {what}, but its class has no {method}", where) from None
+            raise SpecError(f"{with_article(obj.cls.name)} object {what}, but its class has no "
+                            f"{method}", where) from None
         return self.interp.call(Bound(function, obj), args, kwargs, where)
 
     def call_lib(self, path: str, args: list[Any], kwargs: dict[str, Any], where: Location) -> Any:

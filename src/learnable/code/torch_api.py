@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._text import with_article
 from ..errors import Location, RuleError, SpecError
 from ..rules import lookup
 from ..rules._args import LayerCall
@@ -356,10 +357,11 @@ class TorchAPI:
         the same modules (their weights shared), as PyTorch's operators do."""
         kind = left.base if left.kind == "user" else left.kind
         if kind not in ("ModuleList", "Sequential"):
-            return Unknown(f"an operation on a {left.type_name}", where)
+            return Unknown(f"an operation on {with_article(left.type_name)}", where)
         if op == "Mult":
             if kind != "Sequential" or not isinstance(right, int) or isinstance(right, bool) or right <= 0:
-                raise SpecError(f"a {kind} is multiplied by {right!r}; PyTorch multiplies a Sequential by a "
+                raise SpecError(f"{with_article(kind)} is multiplied by {right!r}; PyTorch multiplies a "
+                                f"Sequential by a "
                                 "positive int only", where)
             if len(left.children) * right > MAX_NODES:
                 raise SpecError(f"a Sequential repeated {right:,} times is too large", where)
@@ -413,7 +415,8 @@ class TorchAPI:
             raise SpecError(f"{owner.type_name} has no module '{index}'", where)
         if isinstance(index, int) and -len(items) <= index < len(items):
             return items[index][1]
-        raise SpecError(f"index {index!r} is out of range for a {owner.type_name} of {len(items)} modules", where)
+        raise SpecError(f"index {index!r} is out of range for {with_article(owner.type_name)} of {len(items)} "
+                        f"modules", where)
 
     def set_item(self, owner: Module, index: Any, value: Any, where: Location) -> None:
         key = index if isinstance(index, str) else str(index % max(len(owner.children), 1)) \
@@ -431,7 +434,7 @@ class TorchAPI:
             return
         if kind not in ("ModuleList", "Sequential") or not isinstance(index, (int, slice)) \
                 or isinstance(index, int) and not -len(keys) <= index < len(keys):
-            raise SpecError(f"`del` of item {index!r} of a {owner.type_name} of {len(keys)} modules", where)
+            raise SpecError(f"`del` of item {index!r} of {with_article(owner.type_name)} of {len(keys)} modules", where)
         for key in keys[index] if isinstance(index, slice) else [keys[index]]:
             del owner.children[key]
         owner.children = {str(i): m for i, m in enumerate(owner.children.values())}
@@ -441,7 +444,7 @@ class TorchAPI:
             return list(owner.children)
         if owner.kind in CONTAINERS or owner.base in CONTAINERS:
             return [m for m in owner.children.values() if m is not None]
-        return Unknown(f"iterating over a {owner.type_name}", where)
+        return Unknown(f"iterating over {with_article(owner.type_name)}", where)
 
     def length(self, owner: Module) -> int:
         return len(owner.children)

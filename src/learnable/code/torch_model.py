@@ -15,6 +15,7 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from .. import engine
+from .._text import with_article
 from ..errors import GraphError, LayerError, Location, SpecError
 from ..graph import Graph, make_node
 from ..rules import CHANNELS_FIRST, PYTORCH, Context, lookup
@@ -283,7 +284,8 @@ class TorchModel:
             raise SpecError(f"nn.{module.kind} is called, but it is not callable (call its modules)", where)
         path = torch.paths.get(id(module))
         if path is None:
-            raise SpecError(f"a {module.type_name} is called in forward() but is not a submodule of the model", where)
+            raise SpecError(f"{with_article(module.type_name)} is called in forward() but is not a submodule of "
+                            f"the model", where)
         emitter = reader.emitter
         n = emitter.call_number(module)
         forward = _forward(module)
@@ -322,7 +324,8 @@ class TorchModel:
         """A module that returns its input: a row of its own, as named_modules() lists it."""
         operands = [a for a in args if is_operand(a)]
         if len(operands) != 1:
-            return Unknown(f"a {type_name} that returns its input, called on something other than one tensor", where)
+            return Unknown(f"{with_article(type_name)} that returns its input, called on something other than "
+                           f"one tensor", where)
         emitter = self.reader.emitter
         tensor = self.reader.ops.materialize(operands[0], where)
         name = emitter.unique(path if n == 1 else f"{path} (call {n})", " (call {n})")

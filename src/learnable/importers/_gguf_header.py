@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from .._text import with_article
 from ..errors import Location, SpecError
 
 VERSIONS = (2, 3)  # version 1 (u32 counts) was dropped by llama.cpp in 2023
@@ -85,7 +86,8 @@ class _Cursor:
     def string(self, what: str) -> str:
         length = self.take("Q", what)
         if length > self.left:
-            raise self.fail(f"{what} declares a {length:,}-byte string with {self.left:,} bytes left")
+            raise self.fail(f"{what} declares {with_article(format(length, ','))}-byte string with "
+                            f"{self.left:,} bytes left")
         raw = self.buf[self.pos:self.pos + length]
         self.pos += length
         try:
@@ -98,7 +100,8 @@ class _Cursor:
         file can hold: the bound that keeps a crafted count from running for ever."""
         n = self.take("Q", what)
         if n * least > self.left:
-            raise self.fail(f"declares a {what} count of {n:,}, more than its {self.left:,} remaining bytes can "
+            raise self.fail(f"declares {with_article(what)} count of {n:,}, more than its {self.left:,} "
+                            f"remaining bytes can "
                             "hold (truncated?)")
         return n
 

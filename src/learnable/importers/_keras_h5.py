@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from . import require
 from ._h5_heaps import check_global_heaps
@@ -90,7 +91,8 @@ def model_config(file: Any, where: Location) -> str | None:
         return None
     size = file.attrs.get_id("model_config").get_storage_size()
     if size > MAX_CONFIG:
-        raise SpecError(f"holds a {size:,}-byte model_config; more than {MAX_CONFIG:,} is not a real model", where)
+        raise SpecError(f"holds {with_article(format(size, ','))}-byte model_config; more than {MAX_CONFIG:,} "
+                        f"is not a real model", where)
     value = attribute(file.attrs, "model_config", where)
     value = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if not isinstance(value, str):

@@ -28,6 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from . import require
 
@@ -119,7 +120,8 @@ def check_zip(path: Path, where: Location) -> None:
         else:
             inflated += member.file_size
         if member.filename.endswith("data.pkl") and member.file_size > MAX_PICKLE:
-            raise SpecError(f"declares a {member.file_size:,}-byte pickle ('{member.filename}'); more than "
+            raise SpecError(f"declares {with_article(format(member.file_size, ','))}-byte pickle "
+                            f"('{member.filename}'); more than "
                             f"{MAX_PICKLE:,} is not a state dict", where)
     if inflated > MAX_INFLATED:
         raise SpecError(f"has compressed zip members that declare {inflated:,} bytes (more than {MAX_INFLATED:,}); "
@@ -150,7 +152,8 @@ def _span(name: str, tensor: Any, torch: Any, where: Location) -> tuple[int, int
     """The bytes [start, end) the tensor's elements occupy in the mapped file, or None for
     a tensor of no elements."""
     if tensor.layout != torch.strided or tensor.is_meta:
-        what = "on the meta device" if tensor.is_meta else f"a {str(tensor.layout).removeprefix('torch.')} tensor"
+        layout = str(tensor.layout).removeprefix('torch.')
+        what = "on the meta device" if tensor.is_meta else f"{with_article(layout)} tensor"
         raise SpecError(f"tensor {_quoted(name)} is {what}: the file holds no dense data for it to be counted "
                         "from", where)
     if tensor.numel() == 0:

@@ -20,6 +20,7 @@ import struct
 from itertools import pairwise
 from pathlib import Path
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import PYTORCH, lookup
@@ -58,7 +59,8 @@ def header_length(head: bytes, size: int, where: Location) -> int:
         raise SpecError("is too short to be a safetensors file", where)
     (length,) = struct.unpack("<Q", head[:8])
     if length > min(size - 8, MAX_HEADER):
-        raise SpecError(f"declares a {length:,}-byte header in a {size:,}-byte file; not a safetensors file", where)
+        raise SpecError(f"declares {with_article(format(length, ','))}-byte header in "
+                        f"{with_article(format(size, ','))}-byte file; not a safetensors file", where)
     return length
 
 
@@ -126,7 +128,16 @@ def tensor_graph(tensors: list[Tensor], name: str | None = None, quantization: o
     _check_depth(tensors, name)
     nodes, blocks = [], {}
     found = []
-    for module, members in quantized.group(tensors).items():
+    groups = _in_module_order(quantized.group(tensors))
+    above = {module.rpartition(".")[0] for module in groups if module}
+    for module, members in groups.items():
+        if module in above and not isinstance(quantized.recognise(members, quantization), quantized.QuantizedLinear):
+            # a module with tensors of its own and submodules (a ViT's cls_token beside its
+            # blocks): its tensors are rows inside its block, so it is not listed twice
+            for local, tensor in members.items():
+                path = f"{module}.{local}" if module else local
+                nodes.append(_tensors_node(path, {local: tensor}, _ensure_blocks(module, blocks, path), None))
+            continue
         parent = _ensure_blocks(module.rpartition(".")[0], blocks, module)
         q = quantized.recognise(members, quantization)
         if isinstance(q, quantized.QuantizedLinear):
@@ -135,6 +146,27 @@ def tensor_graph(tensors: list[Tensor], name: str | None = None, quantization: o
                      else _tensors_node(module, members, parent, q))
     notes = (quantized.summary(found),) if found else ()
     return Graph(tuple(nodes), name=name, convention=PYTORCH, blocks=tuple(blocks.values()), notes=notes)
+
+
+def _in_module_order(groups: dict[str, dict[str, Tensor]]) -> dict[str, dict[str, Tensor]]:
+    """The modules as a tree, each one's children together and in the order the file first
+    names them, but numbered siblings by number: a header's order is the writer's (the
+    safetensors package sorts names as text: ``layers.0``, ``layers.1``, ``layers.10``,
+    ``layers.2``), and a module's rows must not be split around another's."""
+    first: dict[str, int] = {}  # a path's first appearance; for numbered children, their parent's slot
+
+    def slots(module: str):
+        parts = module.split(".") if module else []
+        for i, part in enumerate(parts):
+            number = part.isascii() and part.isdigit()
+            # (a number by its length, then its digits: int() of a hostile 5,000-digit part fails)
+            yield f"{'.'.join(parts[:i])}.{'#' if number else part}", (len(part), part) if number else (0, "")
+
+    for module in groups:
+        for slot, _ in slots(module):
+            first.setdefault(slot, len(first))
+    return {module: groups[module] for module in sorted(
+        groups, key=lambda module: tuple((first[slot], number) for slot, number in slots(module)))}
 
 
 def _check_depth(tensors: list[Tensor], name: str | None) -> None:

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from ..graph import BlockInfo, Graph, make_node
 from ..rules import KERAS, lookup
@@ -78,7 +79,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Locatio
     """A member's bytes, its declared size checked first and the read bounded whatever it
     declares (a zip bomb declares a small size and inflates past it)."""
     if info.file_size > MAX_CONFIG:
-        raise SpecError(f"declares a {info.file_size:,}-byte {info.filename}; more than {MAX_CONFIG:,} bytes is "
+        raise SpecError(f"declares {with_article(format(info.file_size, ','))}-byte {info.filename}; more than "
+                        f"{MAX_CONFIG:,} bytes is "
                         "not a real model's config", where)
     try:
         with archive.open(info) as member:
@@ -86,7 +88,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Locatio
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
         raise SpecError(f"cannot read {info.filename} from the zip: {err}", where) from None
     if len(data) > MAX_CONFIG:
-        raise SpecError(f"has a {info.filename} that inflates past {MAX_CONFIG:,} bytes", where)
+        raise SpecError(f"has {with_article(info.filename)} that inflates past {MAX_CONFIG:,} bytes", where)
     return data
 
 
@@ -94,7 +96,7 @@ def _json(data: bytes | str, where: Location, what: str) -> Any:
     try:
         return json.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[...": nested too deep
-        raise SpecError(f"has a {what} that is not JSON", where) from None
+        raise SpecError(f"has {with_article(what)} that is not JSON", where) from None
 
 
 def _zip_weights(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, where: Location) -> Any:

@@ -38,6 +38,8 @@ def load_model(reference: str) -> Any:
     except TypeError as err:
         raise SpecError(f"'{name}' cannot be built with no arguments ({err}); define a function that builds it",
                         where) from None
+    except Exception as err:  # the user's own code failed: say where in their file, not our traceback
+        raise _failed(err, path, f"building '{name}' raised") from None
 
 
 def _is_model(obj: Any) -> bool:
@@ -57,6 +59,26 @@ def _run(path: Path, where: Location) -> Any:
         spec.loader.exec_module(module)
     except SyntaxError as err:
         raise SpecError(f"is not valid Python: {err.msg}", Location(str(path), err.lineno, err.offset)) from None
+    except (Exception, SystemExit) as err:  # (SystemExit: a file that calls sys.exit() or argparse's error())
+        raise _failed(err, path, "raised") from None
     finally:
         sys.path.pop(0)
     return module
+
+
+def _failed(err: BaseException, path: Path, what: str) -> SpecError:
+    """``bad.py:3: raised ValueError: boom``: the deepest line of the user's file in the
+    traceback (the error may come from a library it called), and the error in one line."""
+    import traceback
+
+    here = path.resolve()
+    stack = traceback.extract_tb(err.__traceback__)
+    frames = [f for f in stack if Path(f.filename).resolve() == here]
+    line = frames[-1].lineno if frames else None
+    message = str(err).strip().splitlines()
+    detail = f"{type(err).__name__}: {message[0]}" if message else type(err).__name__
+    in_keras = any("keras" in Path(f.filename).parts for f in stack)
+    if isinstance(err, ImportError) and err.name == "tensorflow" and in_keras:
+        detail += ("; Keras 3 runs on TensorFlow unless KERAS_BACKEND names another backend: "
+                   "KERAS_BACKEND=jax (installed with learnable[keras]) or torch")
+    return SpecError(f"{what} {detail}", Location(str(path), line))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from math import ceil, gcd, prod
 from typing import Any
 
+from .._text import with_article
 from ..graph import Graph
 
 # (name, shape, dtype, bytes), as checkpoint.Tensor
@@ -131,7 +132,7 @@ def _only(members: dict[str, Tensor], allowed: set[str]) -> None:
 def _shape(members: dict[str, Tensor], name: str, rank: int) -> tuple[int, ...]:
     tensor = members.get(name)
     _need(tensor is not None, f"has no {name}")
-    _need(len(tensor[1]) == rank and all(tensor[1]), f"{name} is {_dims(tensor[1])}, not a {rank}-D tensor")
+    _need(len(tensor[1]) == rank and all(tensor[1]), f"{name} is {_dims(tensor[1])}, not {with_article(rank)}-D tensor")
     return tensor[1]
 
 
@@ -242,7 +243,8 @@ def _fp8(members: dict[str, Tensor], config: dict) -> QuantizedLinear:
                   f"weight_scale_inv is {_dims((rows, cols))}, not (⌈{outputs:,}/{block[0]}⌉, ⌈{inputs:,}/{block[1]}⌉)")
             scheme += f", blocks of {block[0]}×{block[1]}"
         else:  # ⌈300/b⌉ = 3 for any b from 100 to 149: the shape alone does not say which
-            scheme += f", one scale per block of a {rows:,}×{cols:,} grid (weight_block_size not given)"
+            scheme += (f", one scale per block of {with_article(format(rows, ','))}×{cols:,} grid "
+                       f"(weight_block_size not given)")
     else:
         scale = members["weight_scale"][1]
         _need(prod(scale) in (1, outputs), f"weight_scale is {_dims(scale)}, neither one scale nor one per row")

@@ -37,7 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._text import shape_text
+from .._text import shape_text, with_article
 from ..errors import LearnableError, RuleError, SpecError
 from ..graph import BlockInfo, Graph, Node, make_node
 from ..inputs import input_specs
@@ -50,6 +50,10 @@ from ._torch_trace import Call, trace
 
 _CHECK = Context(CHANNELS_FIRST, PYTORCH)  # rules are checked against torch's own tensors
 _WHOLE = WHOLE | {"Experts"}  # Experts holds its activation as a child
+# Composites whose rule stands for a stack of torch.nn's own modules, each with its rule:
+# opened into them when asked (--depth), MultiheadAttention's packed in_proj staying whole.
+_OPENABLE = frozenset({"TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
+                       "TransformerDecoder", "Transformer"})
 _SEQUENCES = WHOLE | {"RNN", "LSTM", "GRU"}  # tensors (length, batch, features) unless batch_first
 _TOKENS = {"Experts", "Router"}  # given (tokens, hidden), the batch already folded in
 _TENSORS = lookup("Tensors")
@@ -191,7 +195,7 @@ class _Unit:
     own: bool = False
 
 
-def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None]]]:
+def _walk(root: nn.Module, open_composites: bool = False) -> tuple[list[_Unit], dict[str, tuple[str, str | None]]]:
     """Units in tree order, and each container path's (class name, parent container)."""
     units, containers, seen = [], {}, set()
 
@@ -200,7 +204,8 @@ def _walk(root: nn.Module) -> tuple[list[_Unit], dict[str, tuple[str, str | None
             return
         seen.add(id(module))
         children, mapping = list(module.named_children()), _mapping(module)
-        if mapping is not None and (not children or mapping.rule.name in _WHOLE):
+        opened = open_composites and mapping is not None and mapping.rule.name in _OPENABLE and not mapping.note
+        if mapping is not None and (not children or mapping.rule.name in _WHOLE) and not opened:
             tensors = _tensors(module, recurse=True)
             problem = _misfit(mapping, tensors)
             if not problem or not children:  # a composite the rule cannot stand for is opened instead
@@ -225,7 +230,7 @@ def _own_units(path: str, module: nn.Module) -> list[_Unit]:
     for name, tensor, buffer in _own_tensors(module):
         what = "buffer" if buffer else "parameter"
         mapping = _Mapping(_OWN[buffer], {"shape": tuple(tensor.shape)},
-                           f"a {what} {type(module).__name__} holds itself, beside its submodules")
+                           f"{with_article(what)} {type(module).__name__} holds itself, beside its submodules")
         try:
             make_node(mapping.rule, name, (), (), mapping.kwargs)
         except LearnableError:  # a size 0 (an empty tensor): counted from its tensors, as it is
@@ -438,20 +443,21 @@ class _Builder:
 
 
 def to_graph(module: Any, *, input_shape: Any = None, integer_input: bool = False, convention: str | None = None,
-             **_: Any) -> Graph:
+             open_composites: bool = False, **_: Any) -> Graph:
     """The Graph of a PyTorch module: rows from the module tree, shapes from a meta-device
     trace when ``input_shape`` is given: one example's shape, batch excluded, or several
     inputs, each with its dtype and keyword (``inputs.py``); ``integer_input`` makes the
     inputs of no stated dtype token ids."""
     if not isinstance(module, nn.Module):
-        raise SpecError(f"a {type(module).__module__}.{type(module).__name__} is not a model; pass an nn.Module")
+        raise SpecError(f"{with_article(type(module).__module__)}.{type(module).__name__} is not a model; pass "
+                        f"an nn.Module")
     for name, tensor in itertools.chain(module.named_parameters(), module.named_buffers()):
         if isinstance(tensor, nn.parameter.UninitializedTensorMixin):
             raise SpecError(f"{type(module).__name__}: '{name}' is not initialized yet (a lazy module); run one "
                             "forward, or build it with its sizes, before counting")
     specs = input_specs(input_shape, integer_input, f"{type(module).__name__}: input_shape")
     calls = None if specs is None else trace(module, specs)
-    units, containers = _walk(module)
+    units, containers = _walk(module, open_composites)
     builder = _Builder(convention or PYTORCH, traced=calls is not None)
     nodes = tuple(builder.node(use, i + 1) for i, use in enumerate(_uses(units, calls)))
     return Graph(nodes, name=type(module).__name__, data_format=CHANNELS_FIRST, convention=convention or PYTORCH,

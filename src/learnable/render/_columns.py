@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._text import human, shape_text
+from .._text import human, output_shape_text
 from ..errors import one_line
 from ..receptive import WHOLE, Field
 from ..report import LayerRow, Report
@@ -35,7 +35,7 @@ class Column:
 # escaped, so a name cannot drive the terminal (ESC sequences) or break a row.
 LAYER = Column("Layer", lambda r: one_line(r.name))
 TYPE = Column("Type", lambda r: one_line(r.type))
-SHAPE = Column("Output shape", lambda r: shape_text(r.output_shape))
+SHAPE = Column("Output shape", lambda r: output_shape_text(r.output_shape))
 PARAMS = Column("Params", lambda r: f"{r.params:,}", numeric=True)
 BUFFERS = Column("Buffers", lambda r: f"{r.buffers:,}", numeric=True)
 # A layer without weights has nothing to explain about its count.

@@ -4,9 +4,12 @@ laid out as ``--convention both`` lays out one model in two conventions."""
 from __future__ import annotations
 
 import json
+import re
+import textwrap
+from dataclasses import replace
 
-from .._text import json_output, shape_text, visible_output
-from ..compare import LayerMatch, ModelComparison
+from .._text import json_output, output_shape_text, visible_output
+from ..compare import LayerMatch, ModelComparison, explain_difference
 from ..report import LayerRow, Report
 from .comparison import side_by_side_markdown, side_by_side_table
 
@@ -14,14 +17,18 @@ BOTH = " ↔ "  # between A's value and B's where they differ
 
 
 def _headers(comparison: ModelComparison, explain: bool) -> tuple[tuple[str, ...], set[str]]:
+    """Layer, type, each model's params, ≠ and the note; with ``explain`` also the output
+    shapes, the non-trainable and buffer columns where any row has some, and the arithmetic."""
     a, b = comparison.labels
     numeric = [f"{a} params", f"{b} params"]
+    if not explain:
+        return ("Layer", "Type", *numeric, "Differs", "Note"), set(numeric)
     rows = [r for m in comparison.rows for r in (m.a, m.b) if r is not None]
     if any(r.non_trainable for r in rows):
         numeric += [f"{a} non-trainable", f"{b} non-trainable"]
     if any(r.buffers for r in rows):
         numeric += [f"{a} buffers", f"{b} buffers"]
-    arithmetic = [f"{a} arithmetic", f"{b} arithmetic"] if explain else []
+    arithmetic = [f"{a} arithmetic", f"{b} arithmetic"]
     return ("Layer", "Type", "Output shape", *numeric, "Differs", *arithmetic, "Note"), set(numeric)
 
 
@@ -36,24 +43,14 @@ def _number(row: LayerRow | None, field: str) -> str:
     return "—" if row is None else f"{getattr(row, field):,}"
 
 
-def _note(match: LayerMatch, labels: tuple[str, str]) -> str:
-    if match.b is None:
-        return f"only in {labels[0]}"
-    if match.a is None:
-        return f"only in {labels[1]}"
-    if match.convention:
-        return "convention: " + match.convention_note
-    return ""
-
-
 def _cells(match: LayerMatch, headers: tuple[str, ...], labels: tuple[str, str]) -> list[str]:
     a, b = match.a, match.b
     by_header = {
         "Layer": _either(a and a.name, b and b.name),
         "Type": _either(a and a.type, b and b.type),
-        "Output shape": _either(a and shape_text(a.output_shape), b and shape_text(b.output_shape)),
+        "Output shape": _either(a and output_shape_text(a.output_shape), b and output_shape_text(b.output_shape)),
         "Differs": "≠" if match.differs else "",
-        "Note": _note(match, labels),
+        "Note": explain_difference(match, labels),
     }
     for row, label in ((a, labels[0]), (b, labels[1])):
         by_header[f"{label} params"] = _number(row, "params")
@@ -82,10 +79,43 @@ def _title(comparison: ModelComparison) -> str:
 
 
 @visible_output
-def render_table(comparison: ModelComparison, *, explain: bool = False) -> str:
-    headers, numeric = _headers(comparison, explain)
-    rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
-    return side_by_side_table(_title(comparison), headers, numeric, rows, _totals(comparison))
+def render_table(comparison: ModelComparison, *, explain: bool = False, width: int | None = None) -> str:
+    """The table, within ``width`` columns when given (a terminal's): long model labels become
+    A and B in the columns, names and notes wrap, and a convention's note is a legend line
+    under the table, once for all the rows it explains alike (ResNet-50 against torchvision's:
+    53 BatchNormalization rows, one line)."""
+    if width is None:
+        headers, numeric = _headers(comparison, explain)
+        rows = [_cells(m, headers, comparison.labels) for m in comparison.rows]
+        return side_by_side_table(_title(comparison), headers, numeric, rows, _totals(comparison))
+    labels = comparison.labels
+    if max(map(len, labels)) > SHORT_LABEL:
+        labels = ("A", "B")
+    headers, numeric = _headers(replace(comparison, labels=labels), explain)
+    rows = [_cells(m, headers, labels) for m in comparison.rows]
+    at, legend = headers.index("Note"), {}
+    for cells in rows:
+        if cells[at].startswith("convention: "):
+            key = re.sub(r"\d[\d,]*", "#", cells[at])  # the same note for layers of other sizes
+            number = legend.setdefault(key, (len(legend) + 1, cells[at]))[0]
+            cells[at] = f"convention [{number}]"
+    title = (_title(comparison) if labels == comparison.labels
+             else f"A: {comparison.labels[0]}, B: {comparison.labels[1]}")
+    lines = [*_totals(comparison), *_legend(legend.values(), width)]
+    return side_by_side_table(title, headers, numeric, rows, lines, width=width)
+
+
+SHORT_LABEL = 12  # a model's label longer than this is A or B in the table's columns
+
+
+def _legend(notes, width: int) -> list[str]:
+    if not notes:
+        return []
+    lines = ["", "Notes (numbers from the first such row):"]
+    for number, note in notes:
+        label = f"[{number}] "
+        lines += textwrap.wrap(note, max(40, width - 1), initial_indent=label, subsequent_indent=" " * len(label))
+    return lines
 
 
 @visible_output

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Collection, Sequence
 
-from .._text import json_output, shape_text, visible_output
+from .._text import json_output, output_shape_text, shape_text, visible_output
 from ..comparison import Comparison, RowPair
 from .formats import csv_cell, markdown_cell
 
@@ -18,7 +18,7 @@ NUMERIC = {"Keras params", "Keras non-trainable", "PyTorch params", "PyTorch buf
 
 def _cells(pair: RowPair) -> list[str]:
     k, p = pair.keras, pair.pytorch
-    return [k.name, k.type, shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
+    return [k.name, k.type, output_shape_text(k.output_shape), f"{k.params:,}", f"{k.non_trainable:,}",
             f"{p.params:,}", f"{p.buffers:,}", "≠" if pair.differs else "", pair.note]
 
 
@@ -50,13 +50,14 @@ def render_markdown(comparison: Comparison, *, explain: bool = False) -> str:
 
 
 def _folds(header: str) -> bool:
-    """Long text (notes, arithmetic) may fold on a narrow terminal; the other cells never wrap."""
-    return header == "Note" or header.endswith("arithmetic")
+    """Long text (notes, arithmetic, names) may fold on a narrow terminal; numbers never wrap."""
+    return header in ("Note", "Layer", "Type") or header.endswith("arithmetic")
 
 
 def side_by_side_table(title: str | None, headers: Sequence[str], numeric: Collection[str],
-                       rows: Sequence[Sequence[str]], totals: Sequence[str]) -> str:
-    """A rich table at its natural width, plain text, then the totals lines."""
+                       rows: Sequence[Sequence[str]], totals: Sequence[str], *, width: int | None = None) -> str:
+    """A rich table at its natural width, or at most ``width`` columns, plain text, then the
+    totals lines."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -70,7 +71,7 @@ def side_by_side_table(title: str | None, headers: Sequence[str], numeric: Colle
                          overflow="fold" if _folds(header) else "ellipsis", no_wrap=not _folds(header))
     for cells in rows:
         table.add_row(*(Text(cell) for cell in cells))
-    return plain_text(Group(table, Text("\n".join(totals))))
+    return plain_text(Group(table, Text("\n".join(totals))), width=width)
 
 
 def side_by_side_markdown(title: str | None, headers: Sequence[str], numeric: Collection[str],

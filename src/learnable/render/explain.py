@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from .._text import json_output, shape_text, visible_output
+from .._text import json_output, shape_text, visible_output, with_article
 from ..explain import ConventionCount, Explanation
 from ..rules import KERAS, PYTORCH
 
@@ -20,7 +20,7 @@ TENSOR_HEADERS = ("Convention", "Tensor", "Symbols", "Shape", "Size", "Kind")
 def heading(e: Explanation) -> str:
     """``Conv2D: a Keras layer (family conv); PyTorch's counterpart is Conv2d``."""
     own = FRAMEWORK[e.framework]
-    text = f"{e.name}: a {own} layer (family {e.family})"
+    text = f"{e.name}: {with_article(own)} layer (family {e.family})"
     if e.counterpart:
         other = FRAMEWORK[PYTORCH if e.framework == KERAS else KERAS]
         text += f"; {other}'s counterpart is {e.counterpart}"
@@ -166,3 +166,26 @@ def render_markdown(e: Explanation) -> str:
 @json_output
 def render_json(e: Explanation) -> str:
     return json.dumps(e.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_types(width: int = 80) -> str:
+    """``learnable explain`` without a type: every layer type, by family, each family's
+    Keras types then PyTorch's, wrapped to ``width`` columns."""
+    import textwrap
+
+    from ..rules._registry import all_rules
+
+    families: dict[str, dict[str, list[str]]] = {}
+    for rule in all_rules():
+        names = families.setdefault(rule.family, {KERAS: [], PYTORCH: []})[rule.framework]
+        if rule.name not in names:
+            names.append(rule.name)
+    lines = ["Layer types by family (`learnable explain TYPE` for one):", ""]
+    for family in sorted(families):
+        lines.append(f"{family}:")
+        for framework, names in families[family].items():
+            if names:
+                label = f"  {FRAMEWORK[framework]}: "
+                lines.extend(textwrap.wrap(", ".join(names), max(width, 40), initial_indent=label,
+                                           subsequent_indent=" " * len(label), break_on_hyphens=False))
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from operator import itemgetter
 
-from .._text import json_visible, shape_text, visible_output
+from .._text import json_visible, output_shape_text, visible_output
 from ..errors import one_line
 from ..report import LayerRow, Report, field_dict
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, receptive_text, totals
@@ -135,7 +135,8 @@ def render_csv(report: Report, *, explain: bool = False, depth: int = 0, show: S
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.layers:
-        writer.writerow(map(csv_cell, [row.name, row.type, shape_text(row.output_shape), row.params, row.trainable,
+        shape = output_shape_text(row.output_shape)
+        writer.writerow(map(csv_cell, [row.name, row.type, shape, row.params, row.trainable,
                          row.non_trainable, row.buffers, row.formula, row.shape_formula, row.buffers_formula,
                          row.note, row.block or "", "" if row.macs is None else row.macs, row.macs_formula,
                          receptive_text(row.receptive_field), row.receptive_formula, row.macs_kind]))

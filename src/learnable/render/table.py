@@ -56,9 +56,11 @@ def render_text(report: Report, *, explain: bool = False, depth: int = 0, show: 
     return plain_text(Group(build_table(report, explain=explain, depth=depth, show=show), _totals(report, show)))
 
 
-def plain_text(group: Group) -> str:
-    """No colour, no wrapping, no trailing blanks: stable in files, pipes and tests."""
-    console = Console(file=io.StringIO(), highlight=False, width=_natural_width(group), color_system=None)
+def plain_text(group: Group, *, width: int | None = None) -> str:
+    """No colour, no trailing blanks: stable in files, pipes and tests. At its natural width
+    (no wrapping), or at most ``width`` columns where the columns that fold may wrap."""
+    natural = _natural_width(group)
+    console = Console(file=io.StringIO(), highlight=False, width=min(natural, width or natural), color_system=None)
     with console.capture() as capture:
         console.print(group)
     lines = [line.rstrip() for line in capture.get().splitlines()]

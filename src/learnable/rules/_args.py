@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Self
 
+from .._text import with_article
 from ..errors import ArgumentError, RuleError
 
 REQUIRED: Any = object()
@@ -166,7 +167,8 @@ def integer(value: Any, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         value = _index(value)
     if abs(value) > MAX_INT:
-        size = (f"a {len(str(abs(value)))}-digit number" if value.bit_length() < 10_000  # (str() stops at 4,300)
+        size = (f"{with_article(len(str(abs(value))))}-digit "
+                f"number" if value.bit_length() < 10_000  # (str() stops at 4,300)
                 else f"a number of over {value.bit_length() * 3 // 10:,} digits")
         raise ArgumentError(None, f"must be at most {MAX_INT:,} in size, got {size}")
     if minimum is not None and value < minimum:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .._text import shape_text
+from .._text import shape_text, with_article
 from ..errors import RuleError
 from ..expr import Expr, Num, equation, product, total
 from ._args import Arg, choice, optional
@@ -225,7 +225,7 @@ def output_macs(outputs: Sequence[Expr | int], per_output: Sequence[Expr | int])
 
 def require_rank(shape: Shape, rank: int, what: str) -> None:
     if len(shape) != rank:
-        raise RuleError(f"expects a {rank}-D input ({what}, batch excluded), got shape {shape_text(shape)}")
+        raise RuleError(f"expects {with_article(rank)}-D input ({what}, batch excluded), got shape {shape_text(shape)}")
 
 
 def layout_of(a: Mapping[str, Any], ctx: Context) -> str:

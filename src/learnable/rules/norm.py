@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from .._text import with_article
 from ..errors import ArgumentError, RuleError
 from ..expr import Expr, num, total
 from ._args import Arg, anything, boolean, integer, non_negative, number, optional, positive
@@ -132,7 +133,7 @@ def torch_channels(x: Shape, ctx: Context, spatial_ranks: Sequence[int] | None =
     if not x or (spatial_ranks and len(x) - 1 not in spatial_ranks):
         wanted = " or ".join(f"{r + 1}-D" for r in spatial_ranks or (0,))
         layouts = " or ".join("channels" if r == 0 else layout_desc(r, ctx.data_format) for r in spatial_ranks or (0,))
-        raise RuleError(f"expects a {wanted} input ({layouts}, batch excluded), got shape {shape_text(x)}")
+        raise RuleError(f"expects {with_article(wanted)} input ({layouts}, batch excluded), got shape {shape_text(x)}")
     return x[0] if len(x) == 1 else split_channels(x, ctx.data_format)[0]
 
 

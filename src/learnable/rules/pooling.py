@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from .._text import dims_text
+from .._text import dims_text, with_article
 from ..errors import ArgumentError, RuleError
 from math import gcd
 
@@ -157,7 +157,7 @@ def _register_family(rank: int) -> None:
         register(Rule(
             name=f"{keras_name}{rank}D", family="pooling", infer=partial(_keras_pool, rank, kind), field=WINDOW,
             args=_keras_args(rank, default_pool), layout=True, aliases=(f"{torch_name}{rank}D",),
-            doc=f"Keras {keras_name}{rank}D: no parameters; a {kind} over each window.",
+            doc=f"Keras {keras_name}{rank}D: no parameters; {with_article(kind)} over each window.",
         ))
         register(Rule(
             name=f"{torch_name}{rank}d", family="pooling", infer=partial(_torch_pool, rank, kind), field=WINDOW,

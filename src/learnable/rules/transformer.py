@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from .._text import with_article
 from ..errors import RuleError
 from ..expr import Expr, num, product, total
 from ._args import Arg, NestedLayer, anything, boolean, fraction, nested_layer, optional, positive
@@ -146,7 +147,7 @@ def _nested(layer: NestedLayer, shapes: Sequence[Shape], ctx: Context, arg: str,
     """A layer given as argument ``arg``, inferred as PyTorch lists it (it is part of a torch
     module); ``expected`` is the one type the module can call with its arguments."""
     if expected and layer.rule.name != expected:
-        raise RuleError(f"{arg} must be a {expected}, got {layer.rule.name}")
+        raise RuleError(f"{arg} must be {with_article(expected)}, got {layer.rule.name}")
     low, high = layer.rule.arity
     if not low <= len(shapes) <= (high if high is not None else len(shapes)):
         raise RuleError(f"{arg} {layer.rule.name} cannot take the {len(shapes)} input(s) this module passes it")

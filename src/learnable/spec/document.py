@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from ..rules import CONVENTIONS, DATA_FORMATS
 from ..rules._args import suggest
@@ -106,7 +107,7 @@ def _params(data: Mapping, where: Location) -> dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    return "nothing" if value is None else f"{with_article(type(value).__name__)}"
 
 
 def _optional_str(data: Mapping, key: str, where: Location) -> str | None:
