@@ -160,6 +160,25 @@ def test_a_loopback_address_other_than_127_0_0_1_is_guarded_and_needs_no_note():
     assert "note" not in stderr and "Traceback" not in stderr
 
 
+def test_ctrl_c_with_a_keep_alive_connection_open_stops_quietly():
+    """An idle keep-alive connection when Ctrl-C comes: its handler is cancelled, and Python
+    3.11's stream callback printed that as a traceback."""
+    process = subprocess.Popen([learnable_command(), "serve", "--port", "0"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        address = re.search(r"http://127\.0\.0\.1:\d+/", process.stdout.readline())[0]
+        host, port = re.match(r"http://([^/]+):(\d+)/", address).groups()
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(f"GET /api/info HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            assert sock.recv(12) == b"HTTP/1.1 200"
+            time.sleep(0.2)  # the handler now waits for the next request on this connection
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert stderr.strip() == "learnable: stopped"
+
+
 def test_clients_that_vanish_leave_the_console_quiet():
     process = subprocess.Popen([learnable_command(), "serve", "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

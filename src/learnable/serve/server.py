@@ -123,6 +123,11 @@ class Server:
             await self._exchange(reader, writer)
         except (OSError, TimeoutError, asyncio.IncompleteReadError):  # OSError: ENOTCONN on shutdown, too
             pass  # the client went away or stopped reading: nobody to tell
+        except asyncio.CancelledError:
+            # Ctrl-C with a keep-alive connection open: the run cancels this handler, and Python
+            # 3.11's stream callback then calls task.exception() on it, printing a traceback. The
+            # handler has nothing left to do, so it ends as finished rather than cancelled.
+            return
         finally:
             self._open -= 1
             writer.close()
