@@ -247,3 +247,20 @@ def test_an_error_quoting_a_huge_name_stays_a_readable_line(tmp_path):
         archive.writestr("config.json", json.dumps({"class_name": "S" * 1_000_000, "config": {}}))
     message = _refused(tmp_path / "m.keras", "characters left out", "not a Sequential or functional model")
     assert len(message) < 4_100
+
+
+# ---- the bounded child that reads HDF5 (learnable/_child.py) -----------------------------------
+
+
+def test_a_bounded_child_reports_memory_time_refusal_and_value_apart():
+    import time
+
+    from learnable._child import run_bounded
+
+    over = run_bounded(bytearray, (2 * 1024**3,), seconds=60, memory_bytes=1024**3)  # 2 GiB under a 1 GiB limit
+    assert over.memory and over.value is None
+    slow = run_bounded(time.sleep, (30,), seconds=1, memory_bytes=1024**3)
+    assert slow.timed_out
+    refused = run_bounded(learnable.count, ("Input(4) | Dense(",), seconds=60, memory_bytes=1024**3)
+    assert refused.refused and "\n" not in refused.refused
+    assert run_bounded(len, ("abc",), seconds=60, memory_bytes=1024**3).value == 3
