@@ -3,12 +3,14 @@ specs that reach the corners (blocks, repeats, shared layers, graphs, pasted cod
 ``--code``, that of ``fuzz_code.py``: the code corpus of the tests, each with every input;
 with ``--audit``, that of ``fuzz_audit.py``: claims tables and printed summaries; with
 ``--files``, that of ``fuzz_files.py``: small valid model files of each kind, written by
-their own frameworks (torch, onnx, gguf, keras, h5py, safetensors; a missing one is skipped).
+their own frameworks (torch, onnx, gguf, keras, h5py, safetensors; a missing one is skipped);
+with ``--serve``, that of ``fuzz_serve.py``: raw HTTP requests.
 
     python fuzz/corpus.py fuzz/corpus
     python fuzz/corpus.py fuzz/corpus-code --code
     python fuzz/corpus.py fuzz/corpus-audit --audit
     python fuzz/corpus.py fuzz/corpus-files --files
+    python fuzz/corpus.py fuzz/corpus-serve --serve
 
 Each seed is the first byte (reader and format, see ``target.split``; input shape and
 format for code, ``target.split_code``) and the text.
@@ -186,6 +188,30 @@ def _h5(path: Path) -> None:
     _keras_model().save(path)
 
 
+def write_serve(folder: Path) -> int:
+    """Raw requests for ``fuzz_serve.py``: what the page and curl send, and the corners of
+    HTTP/1.1 the parser refuses (chunked, two lengths, a length in other digits, pipelining)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = b'{"spec": "Input(28, 28, 1) | Conv2D(8, 3) | Flatten() | Dense(10)", "format": "markdown", "macs": true}'
+    post = (b"POST /api/count HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s")
+    seeds = [
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /api/info HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        post % (len(body), body),
+        post % (len(body), body) + post % (2, b"{}"),
+        (b'POST /api/count HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n'
+         b'{"spec": "input: [4]\\nlayers: [Dense: 2]", "memory": {"batch": 8}}'),
+        b"POST /api/count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"POST /api/count HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        "POST /api/count HTTP/1.1\r\nHost: x\r\nContent-Length: \u00b2\r\n\r\n{}".encode("utf-8"),
+        b'POST /api/count HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n[[[[[[[[[',
+    ]
+    for data in seeds:
+        (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+    return len(seeds)
+
+
 _FILE_WRITERS = {".safetensors": _safetensors, ".pt": _pt, ".onnx": _onnx, ".gguf": _gguf, ".keras": _keras,
                  ".h5": _h5}
 
@@ -194,5 +220,5 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     flags = sys.argv[2:]
     writer = (write_code if "--code" in flags else write_audit if "--audit" in flags
-              else write_files if "--files" in flags else write)
+              else write_files if "--files" in flags else write_serve if "--serve" in flags else write)
     print(f"{writer(target)} seeds written to {target}")

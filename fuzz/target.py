@@ -105,3 +105,61 @@ def _one_line(err: LearnableError) -> None:
     if not message.strip() or len(message.splitlines()) != 1:
         raise AssertionError(f"bad error message {message!r}") from None
     message.encode("utf-8")
+
+
+# ---- the server's request parsing ---------------------------------------------------------------
+
+def serve_bytes(data: bytes) -> list[int]:
+    """Raw bytes as a client would send them on one connection (request line, headers,
+    Content-Length, a body; several requests back to back), read by the server's parser
+    from an in-memory stream (no socket), each body that reaches ``/api/count`` counted as a
+    worker counts it. Returns the statuses answered. Refused input must be the parser's
+    ``HttpError`` (a 4xx/5xx status, one line) or the API's ``RequestError``; anything else
+    is a crash."""
+    import asyncio
+
+    return asyncio.run(_serve_connection(data))
+
+
+async def _serve_connection(data: bytes) -> list[int]:
+    import asyncio
+
+    from learnable.serve import _http, api
+
+    reader = asyncio.StreamReader(limit=_http.MAX_HEAD_BYTES)  # as the server's start_server sets it
+    reader.feed_data(data)
+    reader.feed_eof()
+    statuses: list[int] = []
+    for _ in range(100):  # the server's requests_per_connection
+        try:
+            request = await _http.read_request(reader, wait_seconds=1, head_seconds=1, max_body=api.MAX_REQUEST_BYTES)
+        except _http.HttpError as err:
+            _refused(err.status, err.message)
+            return [*statuses, err.status]
+        if request is None:
+            return statuses
+        assert all(isinstance(v, str) for v in (request.method, request.path, request.version, *request.headers))
+        statuses.append(_answered(request, api))
+        _http.response_bytes(statuses[-1], b"{}", {"Content-Type": "application/json"}, keep_alive=request.keep_alive)
+    return statuses
+
+
+def _answered(request, api) -> int:
+    """What the server answers a parsed request (its routing, the count a worker runs)."""
+    import json
+
+    if request.method != "POST" or request.path.split("?", 1)[0] != "/api/count" or request.body is None:
+        return 404
+    try:
+        payload = api.count_request(request.body)
+    except api.RequestError as err:
+        _refused(err.status, err.message)
+        return err.status
+    json.dumps(payload, ensure_ascii=False).encode("utf-8")  # as the worker sends it
+    return 200
+
+
+def _refused(status: int, message: str) -> None:
+    if not 400 <= int(status) < 600 or not message.strip() or len(message.splitlines()) != 1:
+        raise AssertionError(f"bad refusal {status} {message!r}") from None
+    message.encode("utf-8")

@@ -203,3 +203,64 @@ def test_onnx_external_data_is_counted_from_its_dims_and_says_so(tmp_path):
     assert any("external files, never opened" in note for note in report.notes)
     tensor.external_data[1].value = "48000000000"  # a length that disagrees with the dims
     _refused(_onnx_with(tensor, tmp_path / "ext_lie.onnx"), "'w'", "holds 48,000,000,000 bytes")
+
+
+# ---- hostile inputs of kinds no issue names (issue 19's "Done when", re-checked) -----------------
+
+
+def test_a_pickle_referencing_one_list_2_to_the_40_ways_counts_its_one_tensor(tmp_path):
+    """40 levels of [a, a]: a 2 KB file whose containers have 2^40 paths; walked path by path
+    it never ended. Each container is followed once: the one tensor of 1 element."""
+    torch = pytest.importorskip("torch")
+    laughs = [torch.zeros(1)]
+    for _ in range(40):
+        laughs = [laughs, laughs]
+    torch.save(laughs, tmp_path / "laughs.pt")
+    assert learnable.count(str(tmp_path / "laughs.pt")).total_params == torch.zeros(1).numel()
+
+
+def test_a_hf_config_of_two_billion_layers_is_refused_before_a_list_per_layer(tmp_path):
+    # It held 23 GB (killed at 22 s) building each layer's sliding window before any limit applied.
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64,
+              "intermediate_size": 128, "num_hidden_layers": 2_000_000_000, "num_attention_heads": 4,
+              "num_key_value_heads": 4, "vocab_size": 100}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    _refused(tmp_path, "'num_hidden_layers' is 2,000,000,000; learnable reads at most 100,000 layers")
+
+
+def test_a_compact_spec_with_a_name_of_200000_letters_counts_in_linear_time(tmp_path):
+    """The scan that counts calls before parsing restarted at every letter of a long word:
+    quadratic (20,000 letters took 2.5 s, so this one ~4 minutes; a 15 MB line, days)."""
+    import time
+
+    path = tmp_path / "long.txt"
+    path.write_text("Input(4) | Dense(2, name='" + "a" * 200_000 + "')")
+    start = time.perf_counter()
+    report = learnable.count(str(path))
+    assert time.perf_counter() - start < 20
+    assert report.total_params == 4 * 2 + 2
+
+
+def test_an_error_quoting_a_huge_name_stays_a_readable_line(tmp_path):
+    # A .keras whose class name is 1,000,000 characters: the message quoted all of it.
+    with zipfile.ZipFile(tmp_path / "m.keras", "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "S" * 1_000_000, "config": {}}))
+    message = _refused(tmp_path / "m.keras", "characters left out", "not a Sequential or functional model")
+    assert len(message) < 4_100
+
+
+# ---- the bounded child that reads HDF5 (learnable/_child.py) -----------------------------------
+
+
+def test_a_bounded_child_reports_memory_time_refusal_and_value_apart():
+    import time
+
+    from learnable._child import run_bounded
+
+    over = run_bounded(bytearray, (2 * 1024**3,), seconds=60, memory_bytes=1024**3)  # 2 GiB under a 1 GiB limit
+    assert over.memory and over.value is None
+    slow = run_bounded(time.sleep, (30,), seconds=1, memory_bytes=1024**3)
+    assert slow.timed_out
+    refused = run_bounded(learnable.count, ("Input(4) | Dense(",), seconds=60, memory_bytes=1024**3)
+    assert refused.refused and "\n" not in refused.refused
+    assert run_bounded(len, ("abc",), seconds=60, memory_bytes=1024**3).value == 3

@@ -49,7 +49,17 @@ _UNPRINTABLE = re.compile(f"[\n{_HIDDEN}]")
 def one_line(text: str) -> str:
     """``text`` with every line break and control character escaped as Python writes it
     (``\\n``, ``\\x1b``): a message quotes the user's names, and they may hold anything."""
-    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], _bounded(text))
+
+
+MAX_MESSAGE = 4_000  # characters: a message quoting a name of 60 MB (a .keras class name) was 60 MB
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_MESSAGE:
+        return text
+    left = len(text) - MAX_MESSAGE + 500
+    return f"{text[:MAX_MESSAGE - 1_000]}…({left:,} characters left out)…{text[-500:]}"
 
 
 class LearnableError(Exception):

@@ -10,14 +10,22 @@ data is ever read.
   file), its tensors listed in the group's ``weight_names`` attribute.
 - A full-model ``.h5`` also holds the model's config, as JSON, in the root's
   ``model_config`` attribute.
+
+libhdf5 is not hardened against crafted files: a variable-length string declaring 4 GiB is
+allocated before the heap it points into is read (3.3 GB measured, fuzz/fuzz_files.py). So
+every h5py read runs in a child process (``read_file``, ``read_zip_member``) with 1 GiB of
+address space beyond its imports and 15 s, and hands back plain data: the config's text and
+the tensors' names and shapes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .._child import run_bounded
 from .._text import with_article
 from ..errors import Location, SpecError
 from . import require
@@ -25,6 +33,8 @@ from ._h5_heaps import check_global_heaps
 
 MAX_OBJECTS = 1_000_000  # groups and datasets walked: far past any real model
 MAX_CONFIG = 64 * 1024 * 1024
+CHILD_MEMORY = 1024**3  # bytes of address space a read may take beyond the interpreter and h5py
+CHILD_SECONDS = 15.0  # a real model's names and shapes take well under a second
 
 # a layer's path (outer/inner) → (tensor name, shape) of the tensors it holds itself
 Index = dict[str, list[tuple[str, tuple[int, ...]]]]
@@ -32,6 +42,59 @@ Index = dict[str, list[tuple[str, tuple[int, ...]]]]
 
 def h5py_module() -> Any:
     return require("h5py", "h5")
+
+
+def read_file(path: str, where: Location) -> tuple[str | None, Index | None, bool]:
+    """A ``.h5`` file's (config text or None, weights index or None where a full-model file's
+    weights cannot be read, whether the tensors carry their names), read in a bounded child."""
+    return _bounded(_read_file, (path,), where)
+
+
+def read_zip_member(archive: str, member: str, where: Location) -> Index:
+    """The weights index of a ``.keras`` zip's ``model.weights.h5``, read in a bounded child."""
+    return _bounded(_read_zip_member, (archive, member), where)
+
+
+def _bounded(function: Any, args: tuple, where: Location) -> Any:
+    if importlib.util.find_spec("h5py") is None:  # (or blocked): said before a child starts
+        h5py_module()
+    ran = run_bounded(function, args, seconds=CHILD_SECONDS, memory_bytes=CHILD_MEMORY, prepare=h5py_module)
+    if ran.refused:
+        raise SpecError(ran.refused)  # the child's one line, its place included
+    if ran.bug:
+        raise RuntimeError(f"learnable's HDF5 reader failed in its child process:\n{ran.bug}")
+    if ran.memory or (ran.died is not None and ran.died < 0):
+        # past RLIMIT_AS libhdf5 fails an allocation (h5py: MemoryError), or C code aborts on it
+        raise SpecError(f"needs more than {CHILD_MEMORY // 1024**3} GiB to read (HDF5 allocates what the file "
+                        f"declares); refused", where)
+    if ran.timed_out:
+        raise SpecError(f"takes more than {CHILD_SECONDS:g} s to read with HDF5; refused", where)
+    if ran.died is not None:
+        raise SpecError(f"stopped HDF5's reader (exit status {ran.died}); refused", where)
+    return ran.value
+
+
+def _read_file(path: str) -> tuple[str | None, Index | None, bool]:
+    where = Location(path)
+    with damaged_as_error(where), open_h5(path, where) as file:
+        text = model_config(file, where)
+        if text is None:
+            return (None, *weights_index(file, where))
+        try:
+            return text, weights_index(file, where)[0], True
+        except SpecError:
+            return text, None, True  # a model saved without weights: the config alone is counted
+
+
+def _read_zip_member(archive: str, member: str) -> Index:
+    import zipfile
+
+    from .keras_file import open_member
+
+    where = Location(archive)
+    with damaged_as_error(where), zipfile.ZipFile(archive) as opened, \
+            open_member(opened, opened.getinfo(member), where) as found, open_h5(found, where) as file:
+        return weights_index(file, where)[0]
 
 
 def open_h5(source: Any, where: Location) -> Any:
@@ -54,6 +117,8 @@ def damaged_as_error(where: Location) -> Iterator[None]:
         if not _raised_in_h5py(err):
             raise
         text = str(err.args[0] if err.args else "").strip() or type(err).__name__  # KeyError's str() adds quotes
+        if "memory allocation failed" in text:
+            raise MemoryError from None  # libhdf5 met the child's limit (read_file): said as such by the parent
         raise SpecError(f"is a damaged HDF5 file: h5py cannot read it ({text.splitlines()[0][:120]})", where) from None
 
 

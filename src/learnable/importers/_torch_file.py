@@ -129,19 +129,24 @@ def check_zip(path: Path, where: Location) -> None:
 
 
 def state_items(data: Any, torch: Any, where: Location) -> Iterator[tuple[str, Any]]:
-    """Every tensor in a (possibly nested) state dict, in order: {"model": {...}}, lists."""
+    """Every tensor in a (possibly nested) state dict, in order: {"model": {...}}, lists.
+
+    A container is followed once, at its first name: a pickle can reference one list from
+    many places (40 levels of ``[a, a]`` are 2^40 paths in a 2 KB file, which never ended);
+    a second reference holds the same tensors, tied, as a tensor's second name is."""
     stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    followed: set[int] = set()  # ids of containers; ``data`` keeps them all alive
     while stack:
         prefix, value, depth = stack.pop()
         if isinstance(value, torch.Tensor):
             yield prefix.rstrip("."), value
             continue
-        if isinstance(value, dict):
-            children = [(f"{prefix}{key}.", item) for key, item in value.items()]
-        elif isinstance(value, (list, tuple)):
-            children = [(f"{prefix}{i}.", item) for i, item in enumerate(value)]
-        else:
+        if not isinstance(value, (dict, list, tuple)) or id(value) in followed:
             continue
+        followed.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        children = [(f"{prefix}{key}.", item) for key, item in items
+                    if isinstance(item, (torch.Tensor, dict, list, tuple))]  # numbers and text hold no tensor
         if children and depth >= MAX_NESTING:
             raise SpecError(f"nests containers more than {MAX_NESTING} deep (at {_quoted(prefix.rstrip('.'))}); "
                             "a state dict nests a few", where)

@@ -200,6 +200,7 @@ def family_params(config: Mapping[str, Any], family: Mapping[str, Any], where: L
     params = {name: _field(config, field, defaults[field], where) if field in defaults
               else _whole(config, field, where) if isinstance(field, str) else _field(config, *field, where)
               for name, field in FIELDS[layout].items()}
+    _bounded_depth(params, FIELDS[layout]["layers"], where)
     if layout == "t5":
         t5_params(config, family, params, where)
     elif layout == "gpt2":
@@ -254,6 +255,18 @@ def _layer_stack(config: Mapping[str, Any], family: Mapping[str, Any], params: d
         blocks = [family["layer"] if s else dense for s in sparse_layers(config, family, layers, where)]
     if "moe" in family or len(set(windows)) > 1:
         params["stack"] = runs(list(zip(blocks, windows)))
+
+
+MAX_LAYERS = 100_000  # a spec's repeat: limit; the layer stack is one block repeated
+
+
+def _bounded_depth(params: Mapping[str, Any], field: Any, where: Location) -> None:
+    """Before a list per layer is built (windows, dense or sparse): 2,000,000,000 layers held
+    23 GB before any limit applied."""
+    if params["layers"] > MAX_LAYERS:
+        name = field if isinstance(field, str) else field[0]
+        raise SpecError(f"'{name}' is {params['layers']:,}; learnable reads at most {MAX_LAYERS:,} layers "
+                        "(a spec's repeat: limit)", where)
 
 
 def _whole(config: Mapping[str, Any], field: str, where: Location) -> int:

@@ -107,14 +107,13 @@ def _zip_weights(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, where: 
 
     def tensors(layer: str) -> list[tuple[str, tuple[int, ...]]] | None:
         if not index:
-            with _member(archive, info, where) as member, _keras_h5.open_h5(member, where) as file:
-                index["found"] = _keras_h5.weights_index(file, where)[0]
+            index["found"] = _keras_h5.read_zip_member(str(archive.filename), info.filename, where)
         return _with_inner(index["found"], layer)
 
     return tensors
 
 
-def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Location) -> Any:
+def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Location) -> Any:
     """A member to hand h5py: a window on the zip's own bytes where it is stored
     uncompressed, as Keras stores it (zipfile's reader re-reads from the start on every
     backward seek, and h5py seeks back and forth)."""
@@ -176,23 +175,16 @@ def _with_inner(index: _keras_h5.Index, layer: str) -> list[tuple[str, tuple[int
 
 
 def _h5(path: Path, where: Location, input_shape: Any, convention: str | None) -> Graph:
-    with _keras_h5.open_h5(path, where) as file:
-        text = _keras_h5.model_config(file, where)
-        if text is None:
-            index, named = _keras_h5.weights_index(file, where)
-            return _weights_graph(index, named, path.name, convention)
-        config = _json(text, where, "model_config")
-        found: dict[str, Any] = {}
-        try:
-            found["index"] = _keras_h5.weights_index(file, where)[0]
-        except SpecError:
-            found["index"] = {}  # a model saved without weights: the config alone is counted
+    text, index, named = _keras_h5.read_file(str(path), where)
+    if text is None:
+        return _weights_graph(index or {}, named, path.name, convention)
+    config = _json(text, where, "model_config")
 
-        def tensors(layer: str) -> list[tuple[str, tuple[int, ...]]] | None:
-            return _with_inner(found["index"], layer)
+    def tensors(layer: str) -> list[tuple[str, tuple[int, ...]]] | None:
+        return _with_inner(index or {}, layer)
 
-        return config_graph(config, where, weights=tensors, weights_file=path.name, input_shape=input_shape,
-                            convention=convention)
+    return config_graph(config, where, weights=tensors, weights_file=path.name, input_shape=input_shape,
+                        convention=convention)
 
 
 def _weights_graph(index: _keras_h5.Index, named: bool, name: str, convention: str | None) -> Graph:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -24,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
+from .. import _child as bounded
 from . import api
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # 150,000 Dense layers answer 108 MB of JSON, more than a page can use
@@ -41,7 +41,7 @@ class Pool:
     def __init__(self, count: Callable[[bytes], Any], *, workers: int, queue: int, seconds: float,
                  memory_bytes: int | None, routes: dict[str, Callable[[bytes], Any]] | None = None):
         self.seconds, self.queue = seconds, queue
-        context = _context()
+        context = bounded.context(["learnable.serve._workers"])
         handlers = {"": count, **(routes or {})}
         self._workers = [_Worker(context, handlers, memory_bytes) for _ in range(workers)]
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="learnable-count")
@@ -73,16 +73,6 @@ class Pool:
         for worker in self._workers:
             worker.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
-
-
-def _context():
-    """forkserver where there is one (a clean parent to fork from, the engine imported
-    once), else spawn. Never fork: the server has threads."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["learnable.serve._workers"])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 class _Worker:
@@ -130,7 +120,7 @@ class _Worker:
 
 def _serve(pipe, handlers: dict[str, Callable[[bytes], Any]], memory_bytes: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server stops us
-    _limit_memory(memory_bytes)
+    bounded.limit_memory(memory_bytes)
     while True:
         try:
             route, body = pipe.recv()  # only the server writes to this pipe
@@ -162,19 +152,3 @@ def _answer(count: Callable[[bytes], Any], body: bytes) -> tuple[int, bytes, str
 
 def _error(status: int, message: str) -> tuple[int, bytes]:
     return status, json.dumps(api.RequestError(status, message).payload(), ensure_ascii=False).encode("utf-8")
-
-
-def _limit_memory(memory_bytes: int | None) -> None:
-    """RLIMIT_AS where the system has it (Linux, the BSDs); elsewhere the time limit stays."""
-    if memory_bytes is None:
-        return
-    try:
-        import resource
-    except ImportError:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass

@@ -119,6 +119,8 @@ def _decode(body: bytes) -> dict[str, Any]:
         request = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise RequestError(400, f"the request body is not JSON: {err}") from None
+    except RecursionError:  # "[[[[...": 256 KiB of brackets is nested past Python's parser (fuzz_serve.py)
+        raise RequestError(400, "the request body is JSON nested too deep to read") from None
     if not isinstance(request, dict):
         raise RequestError(400, 'the request body must be a JSON object such as {"spec": "..."}')
     unknown = sorted(set(request) - set(FIELDS) - set(OPTIONS))

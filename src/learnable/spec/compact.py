@@ -26,7 +26,9 @@ _SEQUENTIAL = "Sequential"
 # What could begin a call: a name and "(". Every layer is one; a layer's arguments rarely hold
 # calls (an initializer), so a quarter more than MAX_LAYERS of these is not a network. Counting
 # them is one regex scan; parsing costs ~4 KB per call (16 MB of "D()" took gigabytes before any check).
-_CALL = re.compile(r"[A-Za-z_][\w.]*\s*\(")
+# The scan starts only where a name starts: from every letter of a long word it was quadratic
+# (20,000 letters in a name took 2.5 s; a 15 MB one would have taken days).
+_CALL = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\s*\(")
 
 
 def parse_compact(text: str, source: str | None = None) -> ModelSpec:
