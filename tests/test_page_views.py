@@ -236,3 +236,30 @@ def test_keyboard_reaches_the_controls_with_a_visible_focus(site):
           return [el.id || el.tagName, style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0]; }"""))
     assert ["start", True] in seen
     assert all(visible for _, visible in seen), str(seen)
+
+
+def test_chart_notes_count_in_words_and_untraced_shapes_stay_empty(site):
+    """VGG-16 has 13 convolutions and 3 dense layers with parameters: the chart shows 15, so
+    "1 more layer" (not "1 more layers"). Code without an input traces no pooling shape: its
+    cell is empty, as the CLI's, not "(None, None, None)"."""
+    base, context, _ = site
+    page = context.new_page()
+    open_view(page, base, "zoo:vgg16")
+    expect()(page.locator("#chart .chart-more")).to_contain_text(f"… and {13 + 3 - 15} more layer with parameters",
+                                                               timeout=WAIT_MS)
+    page.fill(EDITOR, """import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+
+    def forward(self, x):
+        return self.pool(self.conv(x))
+""")
+    expect()(total(page)).to_have_text(f"{5 * 5 * 3 * 6 + 6:,}", timeout=WAIT_MS)
+    cells = page.locator('#layers tbody tr[data-layer="pool"] td')
+    expect()(cells.nth(2)).to_have_text("")
+    expect()(page.locator('#layers tbody tr[data-layer="conv"] td').nth(2)).to_have_text("(6, None, None)")
+    expect()(page.locator("#chart")).to_contain_text("1 layer without parameters is not shown")

@@ -27,6 +27,11 @@ const LearnableChart = (() => {
     return { fraction: value / largest, text: count(layer.params) };
   }
 
+  // "1 more layer", "2 more layers"
+  function layers(count, noun) {
+    return `${count.toLocaleString("en-US")} ${noun}${count === 1 ? "" : "s"}`;
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -75,7 +80,7 @@ const LearnableChart = (() => {
     const button = element("button", "", state.all ? "show the top 15 only" : "show all");
     button.type = "button";
     button.addEventListener("click", () => { state.all = !state.all; redraw(); });
-    line.append(state.all ? "" : `… and ${hidden.toLocaleString("en-US")} more layers with parameters `, button);
+    line.append(state.all ? "" : `… and ${layers(hidden, "more layer")} with parameters `, button);
     return line;
   }
 
@@ -94,7 +99,7 @@ const LearnableChart = (() => {
     if (all.length > TOP) parts.push(moreLine(all.length - shown.length));
     const without = report.layers.length - all.length;
     parts.push(element("p", "note", `${SCALES[state.scale]} scale, largest first; hover a bar for its count.` +
-      (without ? ` ${without.toLocaleString("en-US")} layers without parameters are not shown.` : "")));
+      (without ? ` ${layers(without, "layer")} without parameters ${without === 1 ? "is" : "are"} not shown.` : "")));
     box.replaceChildren(...parts);
   }
 

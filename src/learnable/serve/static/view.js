@@ -54,6 +54,8 @@ const LearnableView = (() => {
   }
 
   function shapeText(shape) {
+    // no shape traced (a checkpoint's tensors, code without an input): an empty cell, as the CLI's
+    if (shape.every((d) => d === null)) return "";
     const dims = shape.map((d) => (d === null ? "None" : String(d))).join(", ");
     return shape.length === 1 ? `(${dims},)` : `(${dims})`;
   }
