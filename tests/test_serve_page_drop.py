@@ -14,7 +14,7 @@ import struct
 import zipfile
 
 import pytest
-from test_serve_page import WAIT_MS, browser, expect, shot, site, total
+from test_serve_page import EDITOR, WAIT_MS, browser, expect, shot, site, total
 
 FIXTURES = (browser, site)  # the page tests' fixtures, which pytest finds in this module by their names
 
@@ -51,7 +51,13 @@ def test_a_safetensors_file_of_megabytes_sends_its_header(site, tmp_path):
     assert len(sent) == 1 and header < sent[0] <= header + JSON_LINE
     expect()(page.locator("#drop-note")).to_contain_text("the weights stayed on your computer")
     expect()(page.locator("#drop-note")).to_contain_text("of 6.3 MB")
+    # the editor still holds the seed: the result says it is the file's, not the text's
+    expect()(page.locator("#source-note")).to_contain_text("Counted from mlp.safetensors")
+    expect()(page.locator('#layers tbody tr[data-layer="0"] td').nth(2)).to_have_text("")  # no shape traced
     shot(page, "drop_safetensors")
+    page.fill(EDITOR, "Input(4) | Dense(2)")
+    expect()(total(page)).to_have_text(f"{4 * 2 + 2:,}", timeout=WAIT_MS)
+    expect()(page.locator("#source-note")).to_be_hidden()
 
 
 def test_a_file_dropped_on_the_page(site):

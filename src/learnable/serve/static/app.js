@@ -111,6 +111,7 @@
   function showResult(payload, request) {
     state.lastGood = { payload, request };
     if (payload.source === "code") $("code-options").hidden = false;
+    showSource(payload);
     LearnableView.showReport(payload, shownFamilies());
     offerToggles(LearnableView.families(payload.report));
     $("result").classList.remove("stale");
@@ -121,6 +122,16 @@
     const report = payload.report;
     setStatus(`${report.layers.length} layers · ${LearnableView.number(report.total_params)} params · ` +
       `counted as ${report.convention === "pytorch" ? "PyTorch" : "Keras"} counts`);
+  }
+
+  // A dropped file's result is not the editor's text: say so, so the two are not read as one.
+  function showSource(payload) {
+    const note = $("source-note");
+    note.hidden = payload.source !== "file";
+    if (payload.source === "file") {
+      note.textContent = `Counted from ${payload.file.names.join(", ")} (what was sent of it), not from the text ` +
+        "in the editor; change the text to count that instead.";
+    }
   }
 
   // The last good result stays on screen, dimmed, so a typo does not wipe the table.
