@@ -163,10 +163,14 @@ def _check_report(page, report: Report) -> None:
     # the table: every layer and block use (the tree fully open), with the arithmetic
     assert page.locator("table tbody tr").count() == len(report.layers) + len(report.blocks)
     assert "7×7×3×64 + 64 = 9,472" in page.locator("table").inner_text()
-    # the chart: one bar per layer with parameters, the largest labelled
+    # the chart: the 15 largest layers, largest first, each with its exact count
     with_params = [layer for layer in report.layers if layer.params]
-    assert page.locator("svg.chart rect").count() == len(with_params)
-    assert "predictions · 2,049,000" in page.locator("svg.chart").text_content()
+    assert len(with_params) > 15 and page.locator("svg.chart rect").count() == 15
+    first = page.locator("svg.chart g").first.text_content()
+    assert f"{3 * 3 * 512 * 512 + 512:,} (" in first  # a 3×3 conv of conv5, the largest layer
+    assert "predictions" in page.locator("svg.chart").text_content()  # 2,048×1,000 + 1,000, among the 15
+    assert f"{2048 * 1000 + 1000:,} (" in page.locator("svg.chart").text_content()
+    assert f"{len(with_params) - 15} (" in page.locator("figure figcaption").first.inner_text()
     # the diagram: one box per layer, the edges labelled with shapes, side-by-side branches
     assert page.locator("svg.diagram rect").count() == len(report.layers)
     assert "(56, 56, 256)" in page.locator("svg.diagram").text_content()

@@ -10,7 +10,6 @@ text from the report goes through :func:`html.escape`.
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from html import escape
 
@@ -28,9 +27,12 @@ _CSS = """
 .lrn h2{font-size:15px;margin:32px 0 10px;font-weight:650;text-transform:uppercase;letter-spacing:.05em;color:#424a53}
 .lrn .sub{color:#59636e;margin:2px 0 18px;font-size:13px}
 .lrn .cards{display:flex;flex-wrap:wrap;gap:12px}
-.lrn .card{border:1px solid #d1d9e0;border-radius:8px;padding:10px 16px;min-width:140px;background:#f6f8fa}
+.lrn .card{border:1px solid #d1d9e0;border-radius:8px;padding:10px 16px;min-width:140px;max-width:300px;
+ box-sizing:border-box;background:#f6f8fa}
 .lrn .card b{display:block;font-size:21px;font-weight:650;font-variant-numeric:tabular-nums}
 .lrn .card span{color:#59636e;font-size:12px}
+.lrn .card small{display:block;color:#59636e;font-size:11.5px;line-height:1.3;margin-top:2px;overflow-wrap:anywhere}
+.lrn .note.term{margin:2px 0 0 18px}
 .lrn .note{color:#59636e;font-size:12.5px;margin:10px 0 0}
 .lrn .scroll{overflow:auto;max-height:640px;border:1px solid #d1d9e0;border-radius:8px}
 .lrn table{border-collapse:separate;border-spacing:0;width:100%;font-size:13px}
@@ -38,20 +40,25 @@ _CSS = """
  border-bottom:1px solid #d1d9e0;white-space:nowrap}
 .lrn td{padding:4px 12px;border-bottom:1px solid #eef1f4;white-space:nowrap}
 .lrn .num{text-align:right;font-variant-numeric:tabular-nums}
-.lrn td.math{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px;color:#393f46}
+.lrn td.math{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px;color:#393f46;
+ white-space:normal;min-width:16em}
+.lrn td.name{padding-left:calc(12px + 18px * var(--level))}
 .lrn tr.block td{background:#f0f5fb;font-weight:600}
 .lrn tbody tr:hover td{background:#fff8d6}
 .lrn figure{margin:0;border:1px solid #d1d9e0;border-radius:8px;padding:12px;overflow:auto}
 .lrn figure.diagram{max-height:760px}
 .lrn figcaption{color:#59636e;font-size:12.5px;margin-top:6px}
 .lrn svg{display:block}
+.lrn svg.chart{max-width:100%;height:auto}
 .lrn figure.diagram svg{margin:0 auto}
 .lrn svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif}
 .lrn footer{color:#8c959f;font-size:12px;margin-top:28px}
 .lrn .cards .card b{font-size:19px;white-space:nowrap}
 @media print{.lrn{max-width:none;padding:0}.lrn .scroll,.lrn figure,.lrn figure.diagram{max-height:none;overflow:visible;
- border:0;padding:0}.lrn th{position:static}.lrn td,.lrn th{white-space:normal}.lrn td.math{overflow-wrap:anywhere}.lrn svg{
- max-width:100%;height:auto}.lrn tr,.lrn .card{break-inside:avoid}.lrn tbody tr:hover td{background:none}}
+ border:0;padding:0}.lrn th{position:static}.lrn td,.lrn th{white-space:normal;padding:3px 5px}.lrn table{font-size:10px}
+.lrn td.math{overflow-wrap:anywhere;font-size:9.5px;min-width:0}.lrn td.num{white-space:nowrap}
+.lrn td.name{padding-left:calc(5px + 10px * var(--level));overflow-wrap:anywhere}.lrn svg{max-width:100%;height:auto}
+.lrn tr,.lrn .card{break-inside:avoid}.lrn tbody tr:hover td{background:none}}
 """
 
 
@@ -81,19 +88,32 @@ def render_html_fragment(report: Report, *, depth: int = 0, diagram: bool = True
 
 # --- summary and table -----------------------------------------------------------------
 
-# A card holds a number, perhaps with a unit or a short aside ("4.8 GiB", "15,470,264,320 (1.55e10)");
-# a line with its arithmetic or a sentence is a note, so no card prints a sentence in 19px.
-_CARD_VALUE = re.compile(r"\d[\d,.]*(?: [A-Za-z]{1,8})?(?: \([^()]{1,24}\))?")
+# A card holds a total: its number in large type (a count, or a size such as "4.8 GiB"), its
+# label, and what qualifies it ("per example (2 per MAC, ...)") in small type under the label,
+# so no card prints a sentence in 19px. Any other line, and the terms of a total, are notes.
+_CARD_LABEL = re.compile(r"(?:Total|Trainable|Non-trainable|Paper-style) \w+|Buffers \(not params\)"
+                         r"|Active params per token|\w+ memory|Per GPU")
+_CARD_VALUE = re.compile(r"(\d[\d,.]*(?: [KMGT]iB| B)?)\s*(.*)")
 _SPATIAL_LAYER = re.compile(r"Conv|Pool|UpSampling|ZeroPadding|Cropping")
 
+
 def _header(report: Report, show: Show) -> str:
-    cards, notes = [], []
+    cards, notes, parent = [], [], ""
     for line in totals(report, show):
         label, value = (part.strip() for part in line.split(":", 1))
-        if _CARD_VALUE.fullmatch(value) and not line.startswith(" "):  # indented: a term of the line above
-            cards.append(f'<div class="card"><b>{escape(value)}</b><span>{escape(label)}</span></div>')
+        number = _CARD_VALUE.fullmatch(value)
+        if number and _CARD_LABEL.fullmatch(label) and not line.startswith(" "):  # indented: a term of a total
+            aside = f"<small>{escape(number[2])}</small>" if number[2] else ""
+            cards.append(f'<div class="card"><b>{escape(number[1])}</b><span>{escape(label)}</span>{aside}</div>')
+            parent = label
+        elif line.startswith(" "):
+            if parent:  # the first term of a total shown as a card: say whose terms follow
+                notes.append(f'<p class="note"><b>{escape(parent)}</b>, term by term:</p>')
+                parent = ""
+            notes.append(f'<p class="note term">{escape(label)}: {escape(value)}</p>')
         else:
             notes.append(f'<p class="note"><b>{escape(label)}:</b> {escape(value)}</p>')
+            parent = ""
     sub = f"{len(report.layers):,} layers"
     if any(_SPATIAL_LAYER.search(layer.type) for layer in report.layers):  # says nothing of a transformer
         sub += f" · data format {report.data_format}"
@@ -121,103 +141,66 @@ def _table(report: Report, depth: int, show: Show) -> str:
 def _name_cell(name: str) -> str:
     stripped = name.lstrip(" ")
     level = (len(name) - len(stripped)) // 2  # display_rows indents two spaces a level
-    return f'<td style="padding-left:{12 + 18 * level}px">{escape(stripped)}</td>'
+    return f'<td class="name" style="--level:{level}">{escape(stripped)}</td>'
 
 
 # --- chart -------------------------------------------------------------------------------
 
-LOG_SPREAD = 100  # largest / smallest non-zero count from which a linear axis hides the small layers
-CHART_H, CHART_LEFT, LABELLED = 230, 64, 5
+# The page's chart (serve/static/chart.js) drawn as static SVG, since the report has no script:
+# horizontal bars, largest first, linear (a log axis makes 102 M look like twice 2.4 M), each
+# layer's whole name and its exact count beside its bar. The 15 largest, as the page shows
+# first; the table lists every layer.
+CHART_W, ROW_H, BAR_H, TOP = 880, 22, 14, 15
+CHAR_W = 7.2  # an upper estimate of a 12px character's width, digits and lowercase
+LABEL_CHARS = 44  # a longer name is cut at its start, whole in its tooltip
 
 
-def _short(value: float) -> str:
-    for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
-        if value >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
-
-
-def _axis(values: list[int]) -> tuple[bool, float, float, list[float]]:
-    """(log, low, high, ticks): powers of ten on a log axis, quarters of a round number otherwise."""
-    lo, hi = min(values), max(values)
-    if hi / lo >= LOG_SPREAD:
-        low, high = 10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi))
-        ticks = [10**k for k in range(round(math.log10(low)), round(math.log10(high)) + 1)]
-        return True, low, high, ticks
-    step = 10 ** math.floor(math.log10(hi))
-    high = next(m * step for m in (1, 2, 2.5, 5, 10) if m * step >= hi)
-    return False, 0, high, [high * i / 4 for i in range(5)]
+def _share(part: int, total: int) -> str:
+    share = 100 * part / total if total > 0 else 0.0
+    return f"{share:.{3 if share < 0.1 else 1}f}".rstrip("0").rstrip(".") + "%"
 
 
 @visible_output
 def chart_svg(report: Report) -> str:
-    rows = [layer for layer in report.layers if layer.params]
-    if not rows:
+    ranked = sorted((layer for layer in report.layers if layer.params), key=lambda layer: -layer.params)
+    if not ranked:
         return '<p class="note">No layer has parameters.</p>'
-    log, low, high, ticks = _axis([r.params for r in rows])
-
-    def height(value: float) -> float:
-        if log:
-            return CHART_H * (math.log10(value) - math.log10(low)) / (math.log10(high) - math.log10(low))
-        return CHART_H * value / high
-
-    pitch = max(5, min(64, 900 // len(rows)))
-    named = len(rows) <= 40  # room for every layer's name under its bar
-    width = CHART_LEFT + pitch * len(rows) + 24
-    largest = sorted(range(len(rows)), key=lambda i: -rows[i].params)[:LABELLED]
-    labels = _place_labels(rows, largest, pitch, named, width)
-    top = 22 + 16 * max(level for *_, level in labels)
-    base = top + CHART_H
-    bottom = 16 + (round(6.6 * 0.64 * max(len(_clip(r.name, 22)) for r in rows)) if named else 0)
-    svg = [(f'<svg xmlns="{SVG_NS}" width="{width}" height="{base + bottom}" role="img" '
-            f'aria-label="Parameters per layer" class="chart">')]
-    for tick in ticks:
-        y = base - height(tick)
-        svg.append(f'<line x1="{CHART_LEFT}" x2="{width - 16}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6eaef"/>'
-                   f'<text x="{CHART_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                   f'fill="#59636e">{_short(tick)}</text>')
-    for i, row in enumerate(rows):
-        svg.append(_bar(row, CHART_LEFT + i * pitch, pitch, base, height(row.params), i in largest))
-        if named:
-            svg.append(f'<text transform="translate({CHART_LEFT + (i + 0.5) * pitch:.1f},{base + 12}) rotate(-40)" '
-                       f'text-anchor="end" font-size="11" fill="#424a53">{_clipped(row.name, 22)}</text>')
-    for i, text, end, level in labels:
-        x, y = CHART_LEFT + (i + 0.5) * pitch, top - 8 - 16 * level
-        svg.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 4:.1f}" y2="{base - height(rows[i].params) - 2:.1f}" '
-                   f'stroke="#afb8c1" stroke-dasharray="2,2"/><text x="{end:.1f}" y="{y:.1f}" '
-                   f'text-anchor="end" font-size="11" font-weight="600" fill="#1f2328"><title>{escape(rows[i].name)}: '
-                   f'{rows[i].params:,} params</title>{escape(text)}</text>')
-    svg.append(f'<line x1="{CHART_LEFT}" x2="{width - 16}" y1="{base}" y2="{base}" stroke="#8c959f"/></svg>')
-    hidden = len(report.layers) - len(rows)
-    caption = f"{'Log' if log else 'Linear'} scale; hover a bar for its count. The {len(labels)} largest " \
-              f"layers are labelled." + (f" {hidden} layers without parameters are not shown." if hidden else "")
-    return f'<figure>{"".join(svg)}<figcaption>{escape(caption)}</figcaption></figure>'
+    shown, total = ranked[:TOP], report.total_params
+    values = [f"{layer.params:,} ({_share(layer.params, total)})" for layer in shown]
+    label_w = round(CHAR_W * min(LABEL_CHARS, max(len(layer.name) for layer in shown))) + 12
+    value_w = round(CHAR_W * max(map(len, values))) + 12
+    track = CHART_W - label_w - value_w
+    height = ROW_H * len(shown) + 8
+    svg = [(f'<svg xmlns="{SVG_NS}" width="{CHART_W}" height="{height}" viewBox="0 0 {CHART_W} {height}" '
+            f'role="img" aria-label="Parameters per layer" class="chart">'),
+           f'<line x1="{label_w}" x2="{label_w}" y1="2" y2="{height - 2}" stroke="#8c959f"/>']
+    for i, (layer, value) in enumerate(zip(shown, values)):
+        svg.append(_bar(layer, value, 4 + i * ROW_H, label_w, track * layer.params / shown[0].params, total))
+    svg.append("</svg>")
+    caption = escape(_chart_caption(report, ranked, len(shown)))
+    return f'<figure>{"".join(svg)}<figcaption>{caption}</figcaption></figure>'
 
 
-def _bar(row: LayerRow, x: float, pitch: int, base: float, h: float, large: bool) -> str:
-    h = max(h, 1.5)
-    colour = "#0969da" if large else "#74b3f0"
-    tip = f"{row.name} ({row.type}): {row.params:,} params"
-    if row.non_trainable:
-        tip += f" ({row.trainable:,} trainable, {row.non_trainable:,} non-trainable)"
-    return (f'<rect x="{x + pitch * 0.15:.1f}" y="{base - h:.1f}" width="{pitch * 0.7:.1f}" height="{h:.1f}" '
-            f'rx="1.5" fill="{colour}"><title>{escape(tip)}</title></rect>')
+def _bar(layer: LayerRow, value: str, y: float, label_w: int, length: float, total: int) -> str:
+    tip = f"{layer.name} ({layer.type}): {layer.params:,} params, {_share(layer.params, total)} of {total:,}"
+    if layer.non_trainable:
+        tip += f"; {layer.trainable:,} trainable, {layer.non_trainable:,} non-trainable"
+    length, middle = max(length, 1.5), y + ROW_H / 2 + 4
+    return (f'<g><title>{escape(tip)}</title><text x="{label_w - 8}" y="{middle:.1f}" text-anchor="end" '
+            f'font-size="12" fill="#1f2328">{_clipped(layer.name, LABEL_CHARS)}</text><rect x="{label_w}" '
+            f'y="{y + (ROW_H - BAR_H) / 2:.1f}" width="{length:.1f}" height="{BAR_H}" rx="2" fill="#0969da"/>'
+            f'<text x="{label_w + length + 6:.1f}" y="{middle:.1f}" font-size="12" fill="#424a53">{value}</text></g>')
 
 
-def _place_labels(rows, largest, pitch, named, width) -> list[tuple[int, str, float, int]]:
-    """(bar, text, right end, level) for the largest layers, left to right. A label ends at
-    its bar; one that would overlap a label to its left goes a row higher, so no leader
-    line crosses a label's text."""
-    placed: list[tuple[int, str, float, int]] = []
-    spans: list[tuple[float, float, int]] = []
-    for i in sorted(largest):
-        text = f"{rows[i].params:,}" if named else f"{_clip(rows[i].name, 24)} · {rows[i].params:,}"
-        size = len(text) * 6.8 + 4
-        end = min(max(CHART_LEFT + (i + 0.5) * pitch + 4, size + 4), width - 4)
-        level = 1 + max((k for a, b, k in spans if a < end and end - size < b), default=-1)
-        spans.append((end - size, end, level))
-        placed.append((i, text, end, level))
-    return placed
+def _chart_caption(report: Report, ranked: list[LayerRow], shown: int) -> str:
+    caption = "Linear scale, largest first; beside each bar its exact count and its share of the total."
+    if shown < len(ranked):
+        rest = sum(layer.params for layer in ranked[shown:])
+        others = "the other one" if len(ranked) - shown == 1 else f"the other {len(ranked) - shown:,}"
+        caption += (f" The {shown} largest of {len(ranked):,} layers with parameters are drawn; {others} "
+                    f"({rest:,} params, {_share(rest, report.total_params)}) in the table.")
+    hidden = len(report.layers) - len(ranked)
+    return caption + (f" {hidden:,} layers without parameters are not shown." if hidden else "")
 
 
 def _clip(text: str, size: int) -> str:
@@ -233,6 +216,7 @@ def _clipped(text: str, size: int) -> str:
 # --- diagram -----------------------------------------------------------------------------
 
 BOX_W, BOX_H, GAP_Y, GUTTER, MARGIN = 240, 40, 34, 60, 16
+NAME_CHARS, DETAIL_CHARS = 27, 32  # what 220px hold in DejaVu Sans, 12px bold and 11px, the widest
 
 
 def _graph(report: Report) -> tuple[list[str], dict[str, list[str]]]:
@@ -297,7 +281,8 @@ def diagram_svg(report: Report) -> str:
     width = 2 * MARGIN + lanes * BOX_W + (lanes - 1) * GUTTER + GUTTER
     height = 2 * MARGIN + ranks * (BOX_H + GAP_Y) - GAP_Y
     svg = [(f'<svg xmlns="{SVG_NS}" width="{width}" height="{height}" role="img" aria-label="Graph" '
-            f'class="diagram"><defs><marker id="lrn-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+            f'viewBox="0 0 {width} {height}" class="diagram"><defs><marker id="lrn-arrow" viewBox="0 0 8 8" refX="7" '
+            f'refY="4" markerWidth="7" '
             f'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#8c959f"/></marker></defs>')]
     svg += _edges(order, inputs, rank, lane)
     svg += [_box(rows[name], lane[name], rank[name]) for name in order]
@@ -356,8 +341,8 @@ def _box(row: LayerRow, column: int, level: int) -> str:
     tip = f"{row.name} ({row.type}) → {shape_text(row.output_shape)}" + (f"\n{row.formula}" if row.params else "")
     return (f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" '
             f'fill="{fill}" stroke="{stroke}"/><text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="12" '
-            f'font-weight="600" fill="#1f2328">{_clipped(row.name, 30)}</text><text x="{x + 10:.1f}" '
-            f'y="{y + 31:.1f}" font-size="11" fill="#59636e">{_clipped(detail, 36)}</text></g>')
+            f'font-weight="600" fill="#1f2328">{_clipped(row.name, NAME_CHARS)}</text><text x="{x + 10:.1f}" '
+            f'y="{y + 31:.1f}" font-size="11" fill="#59636e">{_clipped(detail, DETAIL_CHARS)}</text></g>')
 
 
 def _edge_label(row: LayerRow, column: int, level: int) -> str:
