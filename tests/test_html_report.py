@@ -203,3 +203,18 @@ def test_header_and_total(case, report_page):
     assert counts == sorted(counts, reverse=True) and counts[0] > 0
     for width, count in bars:
         assert width == pytest.approx(max(1.5, bars[0][0] * count / counts[0]), abs=0.1)
+
+
+def test_code_without_an_input_shows_no_untraced_shape(tmp_path):
+    """Code counted from its constructors traces no pooling shape: the report's table, graph
+    boxes and edges leave it out, as the terminal table does, instead of "(None, None, None)"."""
+    code = tmp_path / "net.py"
+    code.write_text("import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                    "        super().__init__()\n        self.conv = nn.Conv2d(3, 6, 5)\n"
+                    "        self.pool = nn.MaxPool2d(2, 2)\n\n    def forward(self, x):\n"
+                    "        return self.pool(self.conv(x))\n\nnet = Net()\n")
+    done = run_cli("count", str(code), "--format", "html")
+    assert done.returncode == 0, done.stderr
+    assert "(None, None, None)" not in done.stdout
+    assert "(6, None, None)" in done.stdout  # the channels are known: that shape is partly traced
+    assert f"{5 * 5 * 3 * 6 + 6:,}" in done.stdout

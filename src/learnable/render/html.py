@@ -13,7 +13,7 @@ import heapq
 import re
 from html import escape
 
-from .._text import shape_text, visible_output
+from .._text import output_shape_text, visible_output
 from ..report import LayerRow, Report
 from ._columns import PARAMS_ONLY, Show, columns, display_rows, totals
 
@@ -338,7 +338,8 @@ def _box(row: LayerRow, column: int, level: int) -> str:
     fill, stroke = (("#ddf4ff", "#54aeff") if row.params else
                     ("#dafbe1", "#4ac26b") if row.type == "Input" else ("#f6f8fa", "#afb8c1"))
     detail = f"{row.type} · {row.params:,} params" if row.params else row.type
-    tip = f"{row.name} ({row.type}) → {shape_text(row.output_shape)}" + (f"\n{row.formula}" if row.params else "")
+    shape = output_shape_text(row.output_shape)  # none where none was traced, as in the table
+    tip = f"{row.name} ({row.type})" + (f" → {shape}" if shape else "") + (f"\n{row.formula}" if row.params else "")
     return (f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" '
             f'fill="{fill}" stroke="{stroke}"/><text x="{x + 10:.1f}" y="{y + 16:.1f}" font-size="12" '
             f'font-weight="600" fill="#1f2328">{_clipped(row.name, NAME_CHARS)}</text><text x="{x + 10:.1f}" '
@@ -347,4 +348,4 @@ def _box(row: LayerRow, column: int, level: int) -> str:
 
 def _edge_label(row: LayerRow, column: int, level: int) -> str:
     return (f'<text x="{_x(column) + 6:.1f}" y="{_y(level) + BOX_H + 13:.1f}" font-size="10.5" '
-            f'fill="#59636e">{escape(shape_text(row.output_shape))}</text>')
+            f'fill="#59636e">{escape(output_shape_text(row.output_shape))}</text>')
