@@ -1,4 +1,4 @@
-"""``learnable exercise`` and ``learnable check``: registered by cli.py, run from here."""
+"""``learnable exercise`` and ``learnable check``: registered by learnable.cli, run from here."""
 
 from __future__ import annotations
 
