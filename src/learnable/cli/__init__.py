@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="The model zoo: spec files to count, copy and edit.")
     zoo.add_argument("--show", metavar="NAME", help="print the spec file of one model")
     zoo.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
-    from ..exercises.cli import add_commands
+    from ._exercises import add_commands
 
     add_commands(commands)
     serve = commands.add_parser(

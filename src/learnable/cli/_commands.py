@@ -129,13 +129,13 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _exercise(args: argparse.Namespace) -> int:
-    from ..exercises.cli import run_exercise
+    from ._exercises import run_exercise
 
     return run_exercise(args)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ..exercises.cli import run_check
+    from ._exercises import run_check
 
     return run_check(args)
 
