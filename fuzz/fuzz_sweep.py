@@ -21,7 +21,7 @@ ZOO = ("lenet5", "resnet18", "resnet50", "mobilenet_v2", "bert_base", "inception
 
 with atheris.instrument_imports(include=["learnable"]):
     import learnable
-    from learnable.cli import _vary
+    from learnable.cli._commands import _vary
     from learnable.errors import LearnableError
     from learnable.render.sweep import FORMATS, render_sweep
     from learnable.spec import load

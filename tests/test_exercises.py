@@ -193,3 +193,17 @@ def test_exercise_check_is_learnable_check(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["marks"][0]["mistakes"] == ["bias left out"]
     assert main(["exercise"]) == 2
     assert "give --level" in capsys.readouterr().err
+
+
+def test_the_command_line_levels_are_the_levels_and_a_count_loads_no_exercises() -> None:
+    # cli/_exercises.py lists the levels itself so that the parser imports nothing of the
+    # exercises package (every start-up builds the parser): the list must not drift.
+    import subprocess
+    import sys
+
+    from learnable.cli._exercises import LEVEL_NAMES
+
+    assert LEVEL_NAMES == tuple(LEVELS)
+    script = "import sys; from learnable.cli import build_parser; build_parser(); print('learnable.exercises' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr

@@ -248,7 +248,7 @@ def test_a_json_body_nested_too_deep_is_a_400_not_a_bug():
 def test_a_lone_surrogate_in_yaml_text_or_a_vary_value_is_one_line():
     # Found by fuzz_sweep.py once it drew surrogates: PyYAML's C reader raised UnicodeEncodeError.
     # A shell decodes an argument's undecodable bytes to them (surrogateescape), so --vary meets them.
-    from learnable.cli import _vary
+    from learnable.cli._commands import _vary
 
     with pytest.raises(learnable.LearnableError) as caught:
         learnable.count("input: [4]\nlayers: [\ud800]\n")

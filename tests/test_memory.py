@@ -137,7 +137,7 @@ def test_activations_kept_for_backward_are_close_to_what_autograd_saves():
 
 
 def test_cli_choices_are_the_estimates_own():
-    # cli.py lists them itself so that --help imports nothing more: they must not drift.
+    # learnable.cli lists them itself so that --help imports nothing more: they must not drift.
     from learnable.cli import DTYPES, OPTIMIZER_NAMES
     from learnable.memory import DTYPE_BITS, OPTIMIZERS
 

@@ -4,7 +4,7 @@ LoRA adapters, a GPU (from the accelerator table, or a memory size) and training
 Every field is checked here before any arithmetic, so a bad one is a 400 that names it
 (``'memory.context' must be a whole number from 1 to 1,000,000,000, got -3``) and every
 number is bounded: the library then computes what the command line computes for the same
-options (cli.py's _memory, _fit and _compute), and nothing else.
+options (cli/_sizing_args.py's _memory, _fit and _compute), and nothing else.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_TEXT = 200  # a GPU's name, a memory size, LoRA's targets
 MAX_GPU_MEMORY = 1 << 50  # 1 PiB: no accelerator comes near
 TOP_FIELDS = ("lora", "gpu", "gpu_memory", "tokens", "mfu")
 LORA_FIELDS = ("r", "targets", "alpha", "bias")
-_REGEX = set("*+?()[]{}|\\^$")  # as cli.py: targets with one of these are one regex, else names
+_REGEX = set("*+?()[]{}|\\^$")  # as cli/_count.py: targets with one of these are one regex, else names
 
 
 class FieldError(Exception):

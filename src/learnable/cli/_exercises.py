@@ -1,4 +1,5 @@
-"""``learnable exercise`` and ``learnable check``: registered by cli.py, run from here."""
+"""``learnable exercise`` and ``learnable check``: their arguments, and running them. Kept out of
+the exercises package so that building the parser imports none of it (start-up time)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
 
 def run_exercise(args: argparse.Namespace) -> int:
     from ..errors import SpecError
-    from . import exercise
-    from .render import render_html, render_json, render_markdown
+    from ..exercises import exercise
+    from ..exercises.render import render_html, render_json, render_markdown
 
     if getattr(args, "exercise_action", None) == "check":
         return run_check(args)
@@ -47,8 +48,8 @@ def run_exercise(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from . import check
-    from .render import render_marks
+    from ..exercises import check
+    from ..exercises.render import render_marks
 
     marks = check(args.sheet, args.answers)
     sys.stdout.write(render_marks(marks, args.format))
