@@ -127,7 +127,10 @@ def _serve(pipe, handlers: dict[str, Callable[[bytes], Any]], memory_bytes: int 
         except (EOFError, OSError):
             return  # the server has gone
         answer = _answer(handlers[route], body)
-        pipe.send(answer)
+        try:
+            pipe.send(answer)
+        except OSError:  # BrokenPipeError: the server stopped while this count ran; nobody to answer
+            return
         if answer[3]:
             os._exit(0)
 
