@@ -197,3 +197,20 @@ def test_clients_that_vanish_leave_the_console_quiet():
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)
     assert stderr.strip() == "learnable: stopped"
+
+
+def test_a_worker_whose_server_stopped_mid_count_leaves_quietly():
+    """The server stops (its end of the pipe closed) while a worker counts: the answer has
+    nowhere to go, and the worker ends without a BrokenPipeError traceback on the console."""
+    import multiprocessing
+
+    from learnable.serve import _workers
+
+    server_end, worker_end = multiprocessing.Pipe()
+    server_end.send(("", b"{}"))
+    server_end.close()
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        _workers._serve(worker_end, {"": lambda body: {"counted": len(body)}}, None)  # returns, raises nothing
+    finally:
+        signal.signal(signal.SIGINT, handler)  # _serve ignores Ctrl-C, as a worker process should
