@@ -71,5 +71,7 @@ def describe(network: Network, report: Any) -> list[str]:
     for row, (kind, args) in zip(report.layers[1:], network.items, strict=True):
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items() if k not in ("name", "inputs"))
         source = f" on {' and '.join(args['inputs'])}" if "inputs" in args else ""
+        if kind == "MultiHeadAttention" and not source:  # called as Keras's self-attention: mha(x, x)
+            source = " as self-attention (query = value = its input)"
         lines.append(f"{row.name}: {kind}({shown}){source}")
     return lines
