@@ -140,3 +140,24 @@ def test_the_page_marks_a_right_answer_and_names_a_dropped_bias(site) -> None:  
     sheet.wait_for_load_state()
     assert sheet.locator("h2").count() == 1
     assert sheet.locator(".key").evaluate("e => getComputedStyle(e).breakBefore") == "page"  # its style ran
+
+
+def test_the_address_keeps_the_sheet(site) -> None:  # noqa: F811
+    """A drawn sheet's address (level, seed, count) opens the same sheet for whoever follows it."""
+    address, context, _ = site
+    page = context.new_page()
+    page.goto(address + "exercise.html")
+    check = expect()
+    page.select_option("#level", "conv")
+    page.fill("#seed", "1")
+    page.fill("#count", "1")
+    page.click("#generate")
+    check(page.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)
+    check(page.locator(".exercise pre")).to_contain_text(CONV[1], timeout=WAIT_MS)
+    shared = page.url
+    assert shared.endswith("#level=conv&seed=1&count=1")
+    other = context.new_page()
+    other.goto(shared)
+    check(other.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)
+    check(other.locator(".exercise pre")).to_contain_text(CONV[1], timeout=WAIT_MS)
+    assert other.locator("#seed").input_value() == "1"

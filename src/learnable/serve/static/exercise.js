@@ -67,6 +67,7 @@
   function showSheet(request) {
     const query = new URLSearchParams({ level: request.level, seed: request.seed, count: String(request.count) });
     $("print").href = `exercise/sheet.html?${query}`;
+    history.replaceState(null, "", `#${query}`); // the address gives the same sheet to whoever opens it
     $("print").hidden = false;
     $("description").textContent = `Level ${sheet.level} (${sheet.description}), seed ${seedText}: ` +
       "answer in the boxes (a number, a shape such as 22x22x4, or layer names) and press Check.";
@@ -142,5 +143,15 @@
   $("answers").addEventListener("submit", check);
   $("show-answers").addEventListener("click",
     () => showAnswers($("show-answers").getAttribute("aria-pressed") !== "true"));
+  fromAddress();
   draw();
+
+  // #level=conv&seed=1&count=10, as showSheet writes it: a shared address opens the same sheet
+  function fromAddress() {
+    const query = new URLSearchParams(location.hash.slice(1));
+    const level = query.get("level"), seed = query.get("seed"), count = query.get("count");
+    if (level && [...$("level").options].some((o) => o.value === level)) $("level").value = level;
+    if (seed && /^\d{1,19}$/.test(seed)) $("seed").value = seed;
+    if (count && /^\d{1,2}$/.test(count)) $("count").value = count;
+  }
 })();
