@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Any, BinaryIO
 
+from .._text import with_article
 from ..errors import Location, SpecError
 
 _SIGNATURE = b"GCOL\x01\x00\x00\x00"  # signature, version 1, three reserved bytes
@@ -66,7 +67,7 @@ def _check_collection(file: BinaryIO, at: int, where: Location) -> None:
         # libhdf5 steps by need: 0 never moves, and a size past the collection wraps its
         # pointer around (C arithmetic) to somewhere before the end. A valid heap has neither.
         if need == 0 or position + need > size - 16:
-            raise SpecError(f"has a damaged HDF5 global heap at byte {at:,} (an object of "
-                            f"{'no size' if need == 0 else f'{length:,} bytes in a {size:,}-byte collection'}); "
+            what = "no size" if need == 0 else f"{length:,} bytes in {with_article(format(size, ','))}-byte collection"
+            raise SpecError(f"has a damaged HDF5 global heap at byte {at:,} (an object of {what}); "
                             "HDF5 could read it forever", where)
         position += need

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .._text import with_article
 from ..errors import Location, SpecError
 from . import api
 
@@ -115,7 +116,8 @@ def safetensors_header(entry: dict[str, Any], data: bytes, where: Location) -> l
 
     length = checkpoint.header_length(data[:8], entry["size"], where)
     if len(data) != 8 + length:
-        raise SpecError(f"declares a {length:,}-byte header, but {len(data) - 8:,} bytes of it were sent", where)
+        raise SpecError(f"declares {with_article(format(length, ','))}-byte header, but {len(data) - 8:,} bytes of it "
+                        "were sent", where)
     return checkpoint.header_tensors(data[8:], entry["size"] - 8 - length, where)
 
 
