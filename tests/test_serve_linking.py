@@ -73,6 +73,15 @@ def test_seed_highlighted_and_linked_both_ways(site):
     check(panel.locator("details summary")).to_contain_text("Conv2D: a Keras layer")
     shot(page, "linked_graph")
 
+    # the keyboard: in the focused table, ↓ chooses the next layer (flatten: no parameters) and
+    # ↑ comes back, the editor's cursor following each
+    page.locator(".scroll[role=region]").focus()
+    page.keyboard.press("ArrowDown")
+    check(layer_row(page, "flatten")).to_have_class(LINKED)
+    assert cursor_line(page) == line_of(SEED, "- Flatten")
+    page.keyboard.press("ArrowUp")
+    check(layer_row(page, "conv2d_1")).to_have_class(LINKED)
+
     # the cursor moved onto the Dense line → its row and node
     page.locator(f"{EDITOR} .cm-line").nth(line_of(SEED, "Dense") - 1).click()
     check(layer_row(page, "dense")).to_have_class(LINKED)

@@ -81,6 +81,17 @@ const LearnableLinking = (() => {
     table.addEventListener("click", (event) => { const n = layerAt(event, "tr"); if (n !== null) select(n, "table"); });
     table.addEventListener("mouseover", (event) => hover(layerAt(event, "tr")));
     table.addEventListener("mouseleave", () => hover(null));
+    // keyboard: in the focused table, the arrow keys choose the layer above or below
+    table.parentElement.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+      const names = [...table.tBodies[0].rows].map((tr) => tr.dataset.layer).filter(Boolean);
+      if (!names.length) return;
+      event.preventDefault();
+      const at = names.indexOf(state.selected);
+      const next = at < 0 ? 0 : Math.min(names.length - 1, Math.max(0, at + (event.key === "ArrowDown" ? 1 : -1)));
+      select(names[next], "keyboard");
+      row(names[next])?.scrollIntoView({ block: "nearest" });
+    });
     const diagram = $("diagram");
     diagram.addEventListener("click", (event) => { const n = layerAt(event, "g.node"); if (n !== null) select(n, "graph"); });
     diagram.addEventListener("mouseover", (event) => hover(layerAt(event, "g.node")));
