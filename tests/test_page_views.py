@@ -85,7 +85,7 @@ def open_view(page, base: str, how: str | None) -> None:
         page.fill(EDITOR, how)
 
 
-def wide_elements(page) -> list[str]:
+def wide_elements(page, scrollers: str = SCROLLERS) -> list[str]:
     """Elements whose right edge passes the viewport, outside the scroll areas meant for it."""
     return page.evaluate("""(scrollers) => {
       const width = document.documentElement.clientWidth;
@@ -93,7 +93,7 @@ def wide_elements(page) -> list[str]:
         const box = el.getBoundingClientRect();
         return box.width > 0 && box.right > width + 1 && !el.closest(scrollers) && !el.closest("option, select");
       }).map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}: right ${Math.round(el.getBoundingClientRect().right)}`);
-    }""", SCROLLERS)
+    }""", scrollers)
 
 
 def check_largest(page, name: str | None, count: int) -> None:
@@ -263,3 +263,20 @@ class Net(nn.Module):
     expect()(cells.nth(2)).to_have_text("")
     expect()(page.locator('#layers tbody tr[data-layer="conv"] td').nth(2)).to_have_text("(6, None, None)")
     expect()(page.locator("#chart")).to_contain_text("1 layer without parameters is not shown")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_exercise_page_fits_a_phone_and_passes_axe(site, axe, scheme):
+    """The exercise sheet with its worked answers shown, at a phone's width: nothing wider than
+    the screen but the networks' listings (they scroll), and readable in both schemes."""
+    base, context, _ = site
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.emulate_media(color_scheme=scheme)
+    page.goto(base + "exercise.html")
+    expect()(page.locator(".exercise").first).to_be_visible(timeout=WAIT_MS)
+    page.click("#show-answers")
+    expect()(page.locator(".worked").first).to_be_visible()
+    assert wide_elements(page, ".exercise pre") == [], "overflows the viewport"
+    assert serious_violations(page, axe) == []
+    page.screenshot(path=str(ARTIFACTS / f"exercise_phone_{scheme}.png"), full_page=True)

@@ -80,7 +80,11 @@
 
   function exerciseBlock(exercise) {
     const block = el("section", "exercise");
-    block.append(el("h2", "", `Exercise ${exercise.id.slice(1)}`), el("pre", "", exercise.layers.join("\n")));
+    const network = el("pre", "", exercise.layers.join("\n"));
+    network.tabIndex = 0; // it scrolls sideways on a phone: the keyboard can reach and scroll it
+    network.setAttribute("role", "region");
+    network.setAttribute("aria-label", `The network of exercise ${exercise.id.slice(1)}`);
+    block.append(el("h2", "", `Exercise ${exercise.id.slice(1)}`), network);
     for (const q of exercise.questions) {
       const row = el("div", "question");
       row.dataset.question = q.id;
