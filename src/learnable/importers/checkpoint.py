@@ -28,6 +28,10 @@ from . import _stored, _torch_file, quantized
 
 MAX_HEADER = 100 * 1024 * 1024  # a header lists names and shapes; 100 MB of it is not a real file
 MAX_MODULE_DEPTH = 256  # dotted parts in a tensor's name, each a block of the report
+# Tensors in one header: the largest real files list tens of thousands (a mixture of experts'
+# shard with its quantization scales); a crafted 82 MB header lists a million, which took
+# 10 s idle and 23 s under load (issue 19's bound is 20 s).
+MAX_TENSORS = 300_000
 _BUFFERS = {"running_mean", "running_var", "num_batches_tracked"}
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I64": 8, "I32": 4,
                 "I16": 2, "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
@@ -74,6 +78,8 @@ def header_tensors(raw: bytes, data_size: int, where: Location) -> list[Tensor]:
     if not isinstance(header, dict):
         raise SpecError("has a header that is not a JSON object; not a safetensors file", where)
     entries = {name: entry for name, entry in header.items() if name != "__metadata__"}
+    if len(entries) > MAX_TENSORS:
+        raise SpecError(f"lists {len(entries):,} tensors; more than {MAX_TENSORS:,} is not a model's file", where)
     tensors = [_safetensor(name, entry, data_size, where) for name, entry in entries.items()]
     _check_disjoint(entries, where)
     return tensors
@@ -155,18 +161,21 @@ def _in_module_order(groups: dict[str, dict[str, Tensor]]) -> dict[str, dict[str
     ``layers.2``), and a module's rows must not be split around another's."""
     first: dict[str, int] = {}  # a path's first appearance; for numbered children, their parent's slot
 
-    def slots(module: str):
-        parts = module.split(".") if module else []
-        for i, part in enumerate(parts):
+    def slots(module: str) -> list[tuple[str, tuple[int, str]]]:
+        found, prefix = [], ""
+        for part in module.split(".") if module else []:
             number = part.isascii() and part.isdigit()
             # (a number by its length, then its digits: int() of a hostile 5,000-digit part fails)
-            yield f"{'.'.join(parts[:i])}.{'#' if number else part}", (len(part), part) if number else (0, "")
+            found.append((f"{prefix}.{'#' if number else part}", (len(part), part) if number else (0, "")))
+            prefix = f"{prefix}.{part}" if prefix else part
+        return found
 
-    for module in groups:
-        for slot, _ in slots(module):
+    keyed = {module: slots(module) for module in groups}  # once each: a header may list 300,000
+    for module_slots in keyed.values():
+        for slot, _ in module_slots:
             first.setdefault(slot, len(first))
     return {module: groups[module] for module in sorted(
-        groups, key=lambda module: tuple((first[slot], number) for slot, number in slots(module)))}
+        groups, key=lambda module: tuple((first[slot], number) for slot, number in keyed[module]))}
 
 
 def _check_depth(tensors: list[Tensor], name: str | None) -> None:
