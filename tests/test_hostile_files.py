@@ -45,6 +45,19 @@ def test_a_header_of_too_many_tensors_is_refused_before_the_graph(tmp_path):
     _refused(path, f"{count:,} tensors", "300,000")
 
 
+def test_a_folder_whose_shards_add_up_to_too_many_tensors_is_refused(tmp_path):
+    # each shard under the bound, the folder over it: 2 × 150,001 > 300,000
+    per_shard, weight_map = 150_001, {}
+    for shard in ("a.safetensors", "b.safetensors"):
+        names = [f"{shard[0]}{i}" for i in range(per_shard)]
+        raw = json.dumps({n: {"dtype": "U8", "shape": [1], "data_offsets": [i, i + 1]}
+                          for i, n in enumerate(names)}).encode()
+        (tmp_path / shard).write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(per_shard))
+        weight_map.update(dict.fromkeys(names, shard))
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    _refused(tmp_path, "more than 300,000 tensors", "b.safetensors")
+
+
 def test_a_deep_but_real_module_path_still_counts(tmp_path):
     name = ".".join(f"m{i}" for i in range(200)) + ".weight"
     raw = json.dumps({name: {"dtype": "F32", "shape": [3, 5], "data_offsets": [0, 60]}}).encode()

@@ -119,6 +119,9 @@ def _tensors(shards: list[Path]) -> list[checkpoint.Tensor]:
     tensors: list[checkpoint.Tensor] = []
     for shard in shards:
         tensors.extend(checkpoint.safetensors_tensors(shard))
+        if len(tensors) > checkpoint.MAX_TENSORS:  # the same bound for a folder as for one file
+            raise SpecError(f"its shards list more than {checkpoint.MAX_TENSORS:,} tensors (by {shard.name}); "
+                            "not a model's folder", Location(str(shard.parent)))
     return tensors
 
 
