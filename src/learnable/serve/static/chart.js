@@ -119,7 +119,11 @@ const LearnableChart = (() => {
       const top = Math.log10(largest + 1);
       return Array.from({ length: Math.floor(top) + 1 }, (_, k) => [Math.log10(10 ** k + 1) / top, `1e${k}`]);
     }
-    return [0, 0.25, 0.5, 0.75, 1].map((f) => [f, Math.round(f * largest).toLocaleString("en-US")]);
+    // round steps (1, 2 or 5 times a power of ten), at most five of them under the largest bar
+    const power = Math.max(1, 10 ** Math.floor(Math.log10(Math.max(largest, 1) / 4))); // whole parameters
+    const step = [1, 2, 5, 10].map((m) => m * power).find((s) => largest / s <= 5) || 10 * power;
+    return Array.from({ length: Math.floor(largest / step) + 1 }, (_, k) => [k * step / largest,
+      (k * step).toLocaleString("en-US")]);
   }
 
   function clipTo(context, text, width) {
