@@ -498,6 +498,8 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("from keras import ops\nimport keras\nx = keras.Input((4, 2))\ny = ops.transpose(x, (p))\n"
      "model = keras.Model(x, y)\n", "'p' is not defined"),
     ("import torch.nn as nn\nInput(shape=SHAPE)\nm = nn.Linear(8, 2)\n", "'SHAPE' is not defined"),
+    ("import torch.nn as nn\nfrom tensorflow import keras\nf = nn.Sequential(nn.Linear(4, 2), J(3))\n"
+     "y = f(keras.Input((4,)))\n", "may hold parameters: 'J' is not defined"),
     # refused before the work, not after it (each once took minutes)
     ("import math\nn = math.comb(10 ** 7, 5 * 10 ** 6)\n", "comb(10000000, 5000000) is over 256 bits"),
     ("import math\nn = math.factorial(10 ** 6)\n", "1000000! is far over 256 bits"),

@@ -50,6 +50,10 @@ class KerasModel:
                 self.reader.fed.setdefault(id(obj), list(inputs))  # model(keras.Input((8,))) builds it
         if isinstance(obj, Layer):
             return self.call_layer(obj, inputs, kwargs, where)
+        if not isinstance(obj, Module):  # e.g. an undefined name in a torch Sequential called on a Keras input
+            why = obj.why if isinstance(obj, Unknown) else "it is not a layer or a model"
+            raise SpecError(f"a layer here is not known from the code, and may hold parameters: {why}",
+                            getattr(obj, "where", None) or where)
         if obj.kind == "Sequential":
             return self._in_block(obj, "Sequential", lambda: self.chain(obj, inputs[0], where))
         if obj.kind == "Functional":
@@ -195,8 +199,9 @@ class KerasModel:
             raise SpecError(f"the code states the input {tuple(stated)}; leave out --input", where)
         shapes = input_shapes or ([tuple(stated)] if stated else None) or fed
         if not shapes:
-            raise SpecError(f"the code does not state {getattr(model, 'name', 'the model')}'s input shape: give it "
-                            "with --input (e.g. --input 28x28x1), or begin the model with keras.Input(shape=...)",
+            name = getattr(model, "name", None)
+            raise SpecError(f"the code does not state the input shape of {f'{name!r}' if name else 'the model'}: give "
+                            "it with --input (e.g. --input 28x28x1), or begin the model with keras.Input(shape=...)",
                             where)
         return [tuple(s) for s in shapes]
 
