@@ -498,6 +498,7 @@ def test_nothing_in_the_code_is_run(tmp_path):
     ("from keras import ops\nimport keras\nx = keras.Input((4, 2))\ny = ops.transpose(x, (p))\n"
      "model = keras.Model(x, y)\n", "'p' is not defined"),
     ("import torch.nn as nn\nInput(shape=SHAPE)\nm = nn.Linear(8, 2)\n", "'SHAPE' is not defined"),
+    ("x = f'{1:{width}}'\nmodel = x\n", "builds no model"),  # an unknown format spec: a TypeError
     ("import torch.nn as nn\nfrom tensorflow import keras\nf = nn.Sequential(nn.Linear(4, 2), J(3))\n"
      "y = f(keras.Input((4,)))\n", "may hold parameters: 'J' is not defined"),
     # refused before the work, not after it (each once took minutes)

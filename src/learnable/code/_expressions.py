@@ -224,6 +224,8 @@ class Expressions:
             if isinstance(item, Unknown):
                 return item
             spec = "" if value.format_spec is None else self.eval(value.format_spec, scope)
+            if isinstance(spec, Unknown):  # f"{x:{width}}" with width unknown: the text is too
+                return spec
             parts.append(_python.format_value(item, spec, value.conversion, self, node))
         return _python.checked_str("".join(parts), self, node)
 
