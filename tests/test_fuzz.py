@@ -98,39 +98,18 @@ def test_ten_seconds_of_fuzzing_sweeps_find_no_crash(tmp_path):
 
 
 @needs_atheris
-def test_fifteen_seconds_of_fuzzing_the_code_reader_find_no_crash(tmp_path):
+@pytest.mark.parametrize("script, seeds, seconds", [
+    ("fuzz_code.py", "write_code", 15),  # the code reader
+    ("fuzz_audit.py", "write_audit", 10),  # claims tables and printed summaries
+    ("fuzz_files.py", "write_files", 10),  # model files
+    ("fuzz_serve.py", "write_serve", 10),  # the server's request parsing
+])
+def test_seconds_of_fuzzing_each_reader_find_no_crash(tmp_path, script, seeds, seconds):
     sys.path.insert(0, str(FUZZ))
-    from corpus import write_code
+    import corpus
 
-    write_code(tmp_path / "corpus")
-    assert_fuzzing_finds_no_crash("fuzz_code.py", tmp_path, seconds=15, timeout=20)
-
-
-@needs_atheris
-def test_ten_seconds_of_fuzzing_audits_find_no_crash(tmp_path):
-    sys.path.insert(0, str(FUZZ))
-    from corpus import write_audit
-
-    write_audit(tmp_path / "corpus")
-    assert_fuzzing_finds_no_crash("fuzz_audit.py", tmp_path, seconds=10, timeout=20)
-
-
-@needs_atheris
-def test_ten_seconds_of_fuzzing_model_files_find_no_crash(tmp_path):
-    sys.path.insert(0, str(FUZZ))
-    from corpus import write_files
-
-    write_files(tmp_path / "corpus")
-    assert_fuzzing_finds_no_crash("fuzz_files.py", tmp_path, seconds=10, timeout=20)
-
-
-@needs_atheris
-def test_ten_seconds_of_fuzzing_the_servers_request_parsing_find_no_crash(tmp_path):
-    sys.path.insert(0, str(FUZZ))
-    from corpus import write_serve
-
-    write_serve(tmp_path / "corpus")
-    assert_fuzzing_finds_no_crash("fuzz_serve.py", tmp_path, seconds=10, timeout=20)
+    getattr(corpus, seeds)(tmp_path / "corpus")
+    assert_fuzzing_finds_no_crash(script, tmp_path, seconds=seconds, timeout=20)
 
 
 def assert_fuzzing_finds_no_crash(script: str, tmp_path, seconds: int, timeout: int) -> None:

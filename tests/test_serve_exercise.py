@@ -109,17 +109,23 @@ def test_the_pages_levels_are_the_exercises_levels() -> None:
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script  # data goes in as text
 
 
-def test_the_page_marks_a_right_answer_and_names_a_dropped_bias(site) -> None:  # noqa: F811
-    address, context, _ = site
+def drawn(served):
+    """The exercise page with the sheet of one conv exercise, seed 1, drawn (not the one drawn on load)."""
+    address, context, _ = served
     page = context.new_page()
     page.goto(address + "exercise.html")
-    check = expect()
     page.select_option("#level", "conv")
     page.fill("#seed", "1")
     page.fill("#count", "1")
     page.click("#generate")
+    expect()(page.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)
+    return page, context
+
+
+def test_the_page_marks_a_right_answer_and_names_a_dropped_bias(site) -> None:  # noqa: F811
+    page, context = drawn(site)
+    check = expect()
     first = page.locator('.question[data-question="e1.q1"]')
-    check(page.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)  # the sheet asked for, not the one drawn on load
     check(first).to_contain_text("How many parameters does conv2d (Conv2D) have in Keras", timeout=WAIT_MS)
     check(page.locator(".exercise pre")).to_contain_text(CONV[1])
     first.locator("input").fill(str(NO_BIAS))
@@ -144,15 +150,8 @@ def test_the_page_marks_a_right_answer_and_names_a_dropped_bias(site) -> None:  
 
 def test_the_address_keeps_the_sheet(site) -> None:  # noqa: F811
     """A drawn sheet's address (level, seed, count) opens the same sheet for whoever follows it."""
-    address, context, _ = site
-    page = context.new_page()
-    page.goto(address + "exercise.html")
+    page, context = drawn(site)
     check = expect()
-    page.select_option("#level", "conv")
-    page.fill("#seed", "1")
-    page.fill("#count", "1")
-    page.click("#generate")
-    check(page.locator(".exercise")).to_have_count(1, timeout=WAIT_MS)
     check(page.locator(".exercise pre")).to_contain_text(CONV[1], timeout=WAIT_MS)
     shared = page.url
     assert shared.endswith("#level=conv&seed=1&count=1")
